@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-backend-cpu';
+import './generated/register-gradients.js';
+
+export type BackendName = 'wasm' | 'cpu';
+
+export interface ReadyOptions {
+  /** Backend to run on. Default `'wasm'`; `'cpu'` is the pure-JS reference backend. */
+  backend?: BackendName;
+  /** WASM threads (browser, cross-origin isolated only). Default: what the backend picks (cores). */
+  threads?: number;
+  /**
+   * Where the `.wasm` binaries are served from: a directory prefix ending in `/`, or a map from
+   * file name (`tfjs-backend-wasm-simd.wasm`, ...) to URL. Node finds them itself.
+   */
+  wasmPaths?: string | Record<string, string>;
+}
+
+export interface RuntimeInfo {
+  /** The backend actually in use. */
+  backend: BackendName;
+  /** Whether the SIMD binary is running (wasm only). */
+  simd: boolean;
+  /** Threads the WASM backend uses (1 for cpu). */
+  threads: number;
+  /** Why the requested backend was not used, when it fell back to cpu. */
+  fallbackReason?: string;
+}
+
+let current: Promise<RuntimeInfo> | undefined;
+let currentRequest: BackendName | undefined;
+let wasmConfigured = false;
+
+function validate(options: ReadyOptions): void {
+  const { backend, threads } = options;
+  if (backend !== undefined && backend !== 'wasm' && backend !== 'cpu') {
+    throw new TypeError(`ready(): backend must be 'wasm' or 'cpu', got ${JSON.stringify(backend)}`);
+  }
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new RangeError(`ready(): threads must be a positive integer, got ${threads}`);
+  }
+}
+
+async function describe(fallbackReason?: string): Promise<RuntimeInfo> {
+  const backend = tf.getBackend() as BackendName;
+  if (backend !== 'wasm') return fallbackReason === undefined ? { backend, simd: false, threads: 1 } : { backend, simd: false, threads: 1, fallbackReason };
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
+  return { backend, simd, threads: getThreadsCount() };
+}
+
+async function start(options: ReadyOptions): Promise<RuntimeInfo> {
+  const requested = options.backend ?? 'wasm';
+  // The cpu backend greets Node users with advice to install tfjs-node on first use; this
+  // project runs on wasm by design, so the greeting is noise.
+  const quietCpu = () => {
+    const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+    if (cpu) cpu.firstUse = false;
+  };
+  if (requested === 'wasm') {
+    if (!wasmConfigured) {
+      if (options.wasmPaths !== undefined) setWasmPaths(options.wasmPaths as string);
+      if (options.threads !== undefined) setThreadsCount(options.threads);
+      wasmConfigured = true;
+    }
+    let reason: string;
+    try {
+      if (await tf.setBackend('wasm')) {
+        await tf.ready();
+        return describe();
+      }
+      reason = 'the wasm backend failed to initialise';
+    } catch (error) {
+      reason = `the wasm backend failed to initialise: ${(error as Error).message}`;
+    }
+    console.warn(`@embedlab/runtime: falling back to the cpu backend (much slower): ${reason}`);
+    await tf.setBackend('cpu');
+    quietCpu();
+    return describe(reason);
+  }
+  await tf.setBackend('cpu');
+  quietCpu();
+  return describe();
+}
+
+/**
+ * Initialises TensorFlow.js on the SIMD WASM backend (or cpu) and reports what it got.
+ * Idempotent: calls that ask for the same backend share one initialisation, so every package
+ * may call it; asking for a different backend switches to it.
+ */
+export function ready(options: ReadyOptions = {}): Promise<RuntimeInfo> {
+  validate(options);
+  const requested = options.backend ?? currentRequest ?? 'wasm';
+  if (current !== undefined && requested === currentRequest) return current;
+  currentRequest = requested;
+  const started = start({ ...options, backend: requested });
+  current = started;
+  started.catch(() => {
+    if (current === started) current = currentRequest = undefined;
+  });
+  return started;
+}

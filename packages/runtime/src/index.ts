@@ -1,0 +1,10 @@
+export { tf } from './tf.js';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Rank, Variable, DataType, NamedTensorMap } from './tf.js';
+export { ready } from './backend.js';
+export type { BackendName, ReadyOptions, RuntimeInfo } from './backend.js';
+export { embeddingLookup } from './ops/embedding.js';
+export { linear } from './ops/linear.js';
+export { customGradient } from './ops/custom-gradient.js';
+export type { GradientDefinition } from './ops/custom-gradient.js';
+export { measureTensorLeaks, assertNoTensorLeaks } from './memory.js';
+export type { LeakOptions, LeakReport } from './memory.js';

@@ -1,0 +1,2 @@
+export function readmeExamples(packageDir: string): string[];
+export function runExample(packageDir: string, code: string, index?: number): string;
