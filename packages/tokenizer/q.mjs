@@ -1,0 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { fromTiktoken, GPT2_SPECIAL_TOKENS } from './dist/index.js';
+import { encode } from 'gpt-tokenizer/encoding/r50k_base';
+import { getEncoding } from 'js-tiktoken';
+const tok = fromTiktoken(readFileSync('node_modules/gpt-tokenizer/data/r50k_base.tiktoken', 'utf8'), { specialTokens: GPT2_SPECIAL_TOKENS });
+const jt = getEncoding('gpt2');
+const text = "Hello world!  It's   a test's they'll 12345 3.14 naïve café 日本語のテキスト 😀👍🏽 \ud800 lone \udfff x\n\n\t  end  ";
+const a = tok.encode(text), b = encode(text), c = jt.encode(text);
+console.log(tok.vocabSize, JSON.stringify(a) === JSON.stringify(b), JSON.stringify(a) === JSON.stringify(c));
+console.log(a.slice(0,40).join(','), '\n', c.slice(0,40).join(','));
+console.log(JSON.stringify(tok.decode(a)));

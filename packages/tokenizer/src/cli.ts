@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { GPT2_SPECIAL_TOKENS } from './bpe-tokenizer.js';
+import { CharTokenizer } from './char-tokenizer.js';
+import { tokenizerFromJSON } from './json.js';
+import { fromGpt2Files, fromHuggingFace, fromTiktoken } from './loaders.js';
+import { trainBpe } from './trainer.js';
+import type { EncodeOptions, Tokenizer } from './types.js';
+
+const USAGE = `usage: embedlab-tokenizer <command> [options] [FILE...]   (no FILE, or -, reads stdin)
+
+commands:
+  encode   text -> one JSON array of ids per input
+  decode   JSON arrays of ids (one per line, or one per input) -> text
+  count    text -> number of tokens per input
+  train    corpus -> byte-level BPE tokenizer JSON (--vocab-size N --out FILE)
+
+tokenizer (encode, decode, count; exactly one):
+  --tiktoken FILE              tiktoken rank file (GPT-2: r50k_base.tiktoken, <|endoftext|> = 50256)
+  --hf FILE                    Hugging Face tokenizer.json (byte-level BPE)
+  --encoder FILE --vocab-bpe FILE   GPT-2's encoder.json and vocab.bpe
+  --char-vocab FILE            char-level: the distinct characters of FILE
+  --tokenizer FILE             a tokenizer saved by embedlab (toJSON)
+
+options:
+  --allow-special              encode special tokens written in the text as their ids
+  --vocab-size N, --out FILE, --special TOKEN (repeatable), --quiet   (train)
+  -h, --help`;
+
+const options = {
+  tiktoken: { type: 'string' },
+  hf: { type: 'string' },
+  encoder: { type: 'string' },
+  'vocab-bpe': { type: 'string' },
+  'char-vocab': { type: 'string' },
+  tokenizer: { type: 'string' },
+  'allow-special': { type: 'boolean' },
+  'vocab-size': { type: 'string' },
+  out: { type: 'string' },
+  special: { type: 'string', multiple: true },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+class UsageError extends Error {}
+
+function readInput(path: string): string {
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `no such file: ${path}` : `cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function loadTokenizer(values: Values): Tokenizer {
+  const chosen = (['tiktoken', 'hf', 'encoder', 'char-vocab', 'tokenizer'] as const).filter((k) => values[k] !== undefined);
+  if (chosen.length !== 1) throw new UsageError(`choose exactly one tokenizer (--tiktoken, --hf, --encoder/--vocab-bpe, --char-vocab, --tokenizer); got ${chosen.length}`);
+  const at = (path: string, load: (text: string) => Tokenizer) => {
+    const text = readInput(path);
+    try {
+      return load(text);
+    } catch (error) {
+      throw new Error(`${path}: ${(error as Error).message}`);
+    }
+  };
+  switch (chosen[0]) {
+    case 'tiktoken':
+      return at(values.tiktoken!, (text) => {
+        const tokenizer = fromTiktoken(text);
+        // GPT-2's rank file has 50,256 ranks and one special token after them.
+        return tokenizer.vocabSize === 50256 ? fromTiktoken(text, { specialTokens: GPT2_SPECIAL_TOKENS }) : tokenizer;
+      });
+    case 'hf':
+      return at(values.hf!, fromHuggingFace);
+    case 'encoder': {
+      if (values['vocab-bpe'] === undefined) throw new UsageError('--encoder needs --vocab-bpe FILE too');
+      const vocabBpe = readInput(values['vocab-bpe']);
+      return at(values.encoder!, (text) => fromGpt2Files(text, vocabBpe));
+    }
+    case 'char-vocab':
+      return at(values['char-vocab']!, (text) => CharTokenizer.fromCorpus(text));
+    default:
+      return at(values.tokenizer!, tokenizerFromJSON);
+  }
+}
+
+function parseIds(text: string, source: string): number[][] {
+  const trimmed = text.trim();
+  const lines = trimmed.startsWith('[') && !trimmed.includes('\n') ? [trimmed] : trimmed.split('\n').filter((l) => l.trim() !== '');
+  return lines.map((line, index) => {
+    let ids: unknown;
+    try {
+      ids = JSON.parse(line);
+    } catch {
+      throw new Error(`${source}, line ${index + 1}: expected a JSON array of ids, got ${JSON.stringify(line.slice(0, 40))}`);
+    }
+    if (!Array.isArray(ids) || !ids.every((id) => Number.isInteger(id))) throw new Error(`${source}, line ${index + 1}: expected a JSON array of integer ids`);
+    return ids as number[];
+  });
+}
+
+function writeAtomically(path: string, text: string): void {
+  const temporary = `${path}.tmp-${process.pid}`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+function run(argv: string[]): void {
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const [command, ...files] = positionals;
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return;
+  }
+  const inputs = files.length === 0 ? ['-'] : files;
+  const encodeOptions: EncodeOptions = values['allow-special'] ? { allowedSpecial: 'all' } : {};
+  switch (command) {
+    case 'encode': {
+      const tokenizer = loadTokenizer(values);
+      for (const input of inputs) console.log(JSON.stringify(tokenizer.encode(readInput(input), encodeOptions)));
+      return;
+    }
+    case 'count': {
+      const tokenizer = loadTokenizer(values);
+      for (const input of inputs) console.log(tokenizer.countTokens(readInput(input), encodeOptions));
+      return;
+    }
+    case 'decode': {
+      const tokenizer = loadTokenizer(values);
+      for (const input of inputs) {
+        for (const [index, ids] of parseIds(readInput(input), input === '-' ? 'stdin' : input).entries()) {
+          try {
+            process.stdout.write(`${tokenizer.decode(ids)}\n`);
+          } catch (error) {
+            throw new Error(`${input === '-' ? 'stdin' : input}, line ${index + 1}: ${(error as Error).message}`);
+          }
+        }
+      }
+      return;
+    }
+    case 'train': {
+      const vocabSize = Number(values['vocab-size']);
+      if (values['vocab-size'] === undefined || !Number.isInteger(vocabSize)) throw new UsageError(`train needs --vocab-size N (an integer), got ${JSON.stringify(values['vocab-size'] ?? null)}`);
+      if (values.out === undefined) throw new UsageError('train needs --out FILE');
+      const corpus = inputs.map(readInput);
+      const started = Date.now();
+      const tokenizer = trainBpe(corpus, {
+        vocabSize,
+        specialTokens: values.special ?? [],
+        progressEvery: 250,
+        onProgress: ({ merges, targetMerges }) => {
+          if (!values.quiet) process.stderr.write(`merges ${merges}/${targetMerges} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+        },
+      });
+      writeAtomically(values.out, JSON.stringify(tokenizer.toJSON()));
+      if (!values.quiet) process.stderr.write(`wrote ${values.out}: ${tokenizer.vocabSize} tokens\n`);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (expected encode, decode, count or train)`);
+  }
+}
+
+try {
+  run(process.argv.slice(2));
+} catch (error) {
+  const message = (error as Error).message.split('\n')[0];
+  const usage = error instanceof UsageError || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
+  console.error(`embedlab-tokenizer: ${message}${usage ? ' (see --help)' : ''}`);
+  process.exitCode = 1;
+}

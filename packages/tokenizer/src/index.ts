@@ -1,0 +1,12 @@
+export type { EncodeOptions, SerializedBpeTokenizer, SerializedCharTokenizer, SerializedTokenizer, Tokenizer } from './types.js';
+export { CharTokenizer } from './char-tokenizer.js';
+export type { CharTokenizerOptions } from './char-tokenizer.js';
+export { BpeTokenizer, GPT2_PATTERN, GPT2_SPECIAL_TOKENS } from './bpe-tokenizer.js';
+export type { BpeTokenizerInit } from './bpe-tokenizer.js';
+export { fromGpt2Files, fromHuggingFace, fromTiktoken } from './loaders.js';
+export type { TiktokenOptions } from './loaders.js';
+export { trainBpe } from './trainer.js';
+export type { TrainBpeOptions, TrainProgress } from './trainer.js';
+export { StreamingDecoder, decodeStream } from './streaming-decoder.js';
+export { tokenizerFromJSON } from './json.js';
+export { BYTE_TO_UNICODE, bytesToPrintable, printableToBytes } from './byte-unicode.js';
