@@ -22,3 +22,15 @@ export function runExample(packageDir, code, index = 0) {
     rmSync(file, { force: true });
   }
 }
+
+/**
+ * Runs every example of a README and pairs what it printed with what it promised: each
+ * top-level `console.log(...); // output` line promises one printed line equal to its comment.
+ */
+export function readmeOutputs(packageDir) {
+  return readmeExamples(packageDir).map((code, index) => ({
+    code,
+    printed: runExample(packageDir, code, index).trimEnd().split('\n'),
+    promised: code.split('\n').flatMap((line) => /^\s*console\.log\(.*\); \/\/ (.*)$/.exec(line)?.[1] ?? []),
+  }));
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 // The built package in plain `node` (no bundler, no vitest transform): this is how Node ESM
 // users load it, and where tfjs-core's CJS entry would otherwise have no gradients.
-describe('built package in plain node', () => {
+describe('built package in plain node', { timeout: 60_000 }, () => {
   it('computes gradients through the embedding and linear ops on wasm', () => {
     const script = `
       import { tf, ready, embeddingLookup, linear } from '@embedlab/runtime';

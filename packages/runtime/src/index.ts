@@ -3,7 +3,8 @@ export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Rank, Variable, Da
 export { ready } from './backend.js';
 export type { BackendName, ReadyOptions, RuntimeInfo } from './backend.js';
 export { embeddingLookup } from './ops/embedding.js';
-export { linear } from './ops/linear.js';
+export { linear, linearTransposed } from './ops/linear.js';
+export { stopGradient } from './ops/stop-gradient.js';
 export { customGradient } from './ops/custom-gradient.js';
 export type { GradientDefinition } from './ops/custom-gradient.js';
 export { measureTensorLeaks, assertNoTensorLeaks } from './memory.js';

@@ -4,7 +4,7 @@ import { readmeExamples, runExample } from '../../../scripts/readme-examples.mjs
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-it('runs the README example: wasm with SIMD, and the loss falls', () => {
+it('runs the README example: wasm with SIMD, and the loss falls', { timeout: 60_000 }, () => {
   const [example] = readmeExamples(packageDir);
   const out = runExample(packageDir, example!);
   expect(out).toContain("backend: 'wasm'");

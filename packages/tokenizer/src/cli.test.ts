@@ -20,7 +20,7 @@ const run = (args: string[], input?: string) => {
 };
 const reference = getEncoding('gpt2');
 
-describe('embedlab-tokenizer CLI', () => {
+describe('embedlab-tokenizer CLI', { timeout: 60_000 }, () => {
   it('encodes stdin and files with each GPT-2 loader, one JSON array per input', () => {
     const expected = JSON.stringify(reference.encode(VARIED_TEXT));
     const files = gpt2Files();

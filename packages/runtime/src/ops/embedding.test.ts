@@ -33,6 +33,17 @@ describe.each(['wasm', 'cpu'] as const)('embeddingLookup on %s', (backend) => {
     expect(gradientCheck(loss, [weights]).maxError).toBeLessThan(1e-2);
   });
 
+  it('keeps what its gradient needs when the caller disposes the ids', () => {
+    const t = table();
+    const grad = tf.grad((w: tf.Tensor) => {
+      const ids = tf.tensor1d([3, 3], 'int32');
+      const rows = embeddingLookup(w as tf.Tensor2D, ids);
+      ids.dispose();
+      return tf.sum(rows);
+    })(t);
+    expect(Array.from(grad.dataSync())).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2]);
+  });
+
   it('leaves no tensors behind', () => {
     const t = table();
     const ids = tf.tensor1d([1, 2], 'int32');

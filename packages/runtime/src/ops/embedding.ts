@@ -15,10 +15,14 @@ export function embeddingLookup(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   if (ids.dtype !== 'int32') throw new Error(`embeddingLookup: ids must be an int32 tensor, got ${ids.dtype}`);
   const [vocabSize, dim] = table.shape;
   const flatIds = tf.reshape(ids, [-1]);
-  const lookup = customGradient(([weights]: [tf.Tensor2D]) => ({
-    value: tf.reshape(tf.gather(weights, flatIds), [...ids.shape, dim]),
-    gradFunc: (dy) => tf.scatterND(tf.reshape(flatIds, [-1, 1]), tf.reshape(dy, [-1, dim]), [vocabSize, dim]),
-  }));
+  const lookup = customGradient(([weights]: [tf.Tensor2D], save) => {
+    // Saved, so the backward pass still has the ids after the caller disposes them.
+    save([flatIds]);
+    return {
+      value: tf.reshape(tf.gather(weights, flatIds), [...ids.shape, dim]),
+      gradFunc: (dy, [savedIds]) => tf.scatterND(tf.reshape(savedIds!, [-1, 1]), tf.reshape(dy, [-1, dim]), [vocabSize, dim]),
+    };
+  });
   const out = lookup(table);
   flatIds.dispose();
   return out;

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../backend.js';
 import { tf } from '../tf.js';
 import { gradientCheck } from '../testing.js';
-import { linear } from './linear.js';
+import { linear, linearTransposed } from './linear.js';
 
 function expectClose(actual: tf.Tensor, expected: tf.Tensor, tolerance = 1e-4) {
   expect(actual.shape).toEqual(expected.shape);
@@ -47,5 +47,20 @@ describe.each(['wasm', 'cpu'] as const)('linear on %s', (backend) => {
   it('names the mismatched sizes', () => {
     expect(() => linear(tf.zeros([2, 3]), w())).toThrow(/last dimension \(3, shape \[2,3\]\) must equal weight's input size 4/);
     expect(() => linear(x(), w(), tf.zeros([4]) as tf.Tensor1D)).toThrow(/bias must have shape \[5\], got \[4\]/);
+  });
+
+  it('linearTransposed computes x @ Wᵀ + b with the same gradients as tf.matMul', () => {
+    const weightOutIn = tf.transpose(w()) as tf.Tensor2D; // [5, 4]
+    expectClose(linearTransposed(x(), weightOutIn, b()), linear(x(), w(), b()));
+    const upstream = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 5);
+    const loss = (f: (xs: tf.Tensor, ws: tf.Tensor2D, bs: tf.Tensor1D) => tf.Tensor) => tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(xs, ws as tf.Tensor2D, bs as tf.Tensor1D), upstream)));
+    const [dx, dw, db] = loss(linearTransposed)([x(), weightOutIn, b()]);
+    const [rx, rw, rb] = loss((xs, ws, bs) => tf.add(tf.reshape(tf.matMul(tf.reshape(xs, [6, 4]), ws, false, true), [2, 3, 5]), bs))([x(), weightOutIn, b()]);
+    expectClose(dx!, rx!);
+    expectClose(dw!, rw!);
+    expectClose(db!, rb!);
+    const check = (xs: tf.Tensor, ws: tf.Tensor) => tf.sum(tf.square(tf.tanh(linearTransposed(xs, ws as tf.Tensor2D)))) as tf.Scalar;
+    expect(gradientCheck(check, [x(), weightOutIn]).maxError).toBeLessThan(1e-2);
+    expect(() => linearTransposed(x(), w())).toThrow(/input size 5 \(weight is \[out, in\] = \[4,5\]\)/);
   });
 });
