@@ -24,29 +24,72 @@ export function gradientCheck(f: (...inputs: tf.Tensor[]) => tf.Scalar, inputs: 
   const grads = tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => f(...xs))(inputs));
   const analytic: number[][] = [];
   const numeric: number[][] = [];
-  let maxError = 0;
   inputs.forEach((input, which) => {
     const values = input.dataSync() as Float32Array;
     const gradValues = grads[which]!.dataSync();
-    const stride = Math.max(1, Math.floor(values.length / maxCoordinates));
-    const a: number[] = [];
-    const n: number[] = [];
-    for (let i = 0; i < values.length; i += stride) {
-      const evalAt = (delta: number) =>
-        tf.tidy(() => {
-          const shifted = Float32Array.from(values);
-          shifted[i]! += delta;
-          const args = inputs.map((x, k) => (k === which ? tf.tensor(shifted, x.shape, x.dtype) : x));
-          return f(...args).dataSync()[0]!;
-        });
-      const estimate = (evalAt(epsilon) - evalAt(-epsilon)) / (2 * epsilon);
-      a.push(gradValues[i]!);
-      n.push(estimate);
-      maxError = Math.max(maxError, Math.abs(gradValues[i]! - estimate) / Math.max(1, Math.abs(estimate)));
-    }
+    const evalAt = (i: number, delta: number) =>
+      tf.tidy(() => {
+        const shifted = Float32Array.from(values);
+        shifted[i]! += delta;
+        const args = inputs.map((x, k) => (k === which ? tf.tensor(shifted, x.shape, x.dtype) : x));
+        return f(...args).dataSync()[0]!;
+      });
+    const [a, n] = compareCoordinates(values.length, gradValues, evalAt, epsilon, maxCoordinates);
     analytic.push(a);
     numeric.push(n);
   });
   tf.dispose(grads);
+  return summarise(analytic, numeric);
+}
+
+/** Central differences on evenly spread coordinates: [analytic, numeric] values. */
+function compareCoordinates(size: number, gradValues: ArrayLike<number>, evalAt: (i: number, delta: number) => number, epsilon: number, maxCoordinates: number): [number[], number[]] {
+  const stride = Math.max(1, Math.floor(size / maxCoordinates));
+  const analytic: number[] = [];
+  const numeric: number[] = [];
+  for (let i = 0; i < size; i += stride) {
+    analytic.push(gradValues[i]!);
+    numeric.push((evalAt(i, epsilon) - evalAt(i, -epsilon)) / (2 * epsilon));
+  }
+  return [analytic, numeric];
+}
+
+function summarise(analytic: number[][], numeric: number[][]): GradientCheckResult {
+  let maxError = 0;
+  analytic.forEach((a, k) => {
+    a.forEach((value, i) => {
+      const estimate = numeric[k]![i]!;
+      maxError = Math.max(maxError, Math.abs(value - estimate) / Math.max(1, Math.abs(estimate)));
+    });
+  });
   return { maxError, analytic, numeric };
+}
+
+/**
+ * `gradientCheck` for a loss that reads `tf.Variable`s (a layer's weights): the analytic
+ * gradient from `tf.variableGrads`, the numeric one by nudging each sampled entry of each
+ * variable in place (restored afterwards).
+ */
+export function variableGradientCheck(loss: () => tf.Scalar, variables: tf.Variable[], options: GradientCheckOptions = {}): GradientCheckResult {
+  const { epsilon = 1e-2, maxCoordinates = 64 } = options;
+  const { grads } = tf.variableGrads(loss, variables);
+  const analytic: number[][] = [];
+  const numeric: number[][] = [];
+  for (const variable of variables) {
+    const original = tf.clone(variable);
+    const values = original.dataSync() as Float32Array;
+    const evalAt = (i: number, delta: number) => {
+      const shifted = Float32Array.from(values);
+      shifted[i]! += delta;
+      tf.tidy(() => variable.assign(tf.tensor(shifted, variable.shape, variable.dtype)));
+      return tf.tidy(() => loss().dataSync()[0]!);
+    };
+    const [a, n] = compareCoordinates(values.length, grads[variable.name]!.dataSync(), evalAt, epsilon, maxCoordinates);
+    variable.assign(original);
+    original.dispose();
+    analytic.push(a);
+    numeric.push(n);
+  }
+  tf.dispose(grads);
+  return summarise(analytic, numeric);
 }

@@ -1,4 +1,5 @@
 import { ready, tf } from '@embedlab/runtime';
+import { variableGradientCheck } from '@embedlab/runtime/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TokenEmbedding } from './token-embedding.js';
 
@@ -79,6 +80,9 @@ describe.each(['wasm', 'cpu'] as const)('TokenEmbedding on %s', (backend) => {
       [0, 0, 0],
       [2, 2, 2],
     ]);
+    const padded = new TokenEmbedding({ vocabSize: 4, dim: 3, scale: 'sqrt-dim', paddingId: 2, seed: 9 });
+    const loss = () => tf.sum(tf.square(tf.sin(padded.apply([[1, 2, 1, 0]])))) as tf.Scalar;
+    expect(variableGradientCheck(loss, [padded.weight]).maxError).toBeLessThan(1e-2);
   });
 
   it('keeps the padding row at zero and out of the gradient', () => {

@@ -1,5 +1,5 @@
 import { embeddingLookup, linearTransposed, ready, tf } from '@embedlab/runtime';
-import { gradientCheck } from '@embedlab/runtime/testing';
+import { gradientCheck, variableGradientCheck } from '@embedlab/runtime/testing';
 import { TokenEmbedding } from '@embedlab/token-embedding';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddingHead, parameterSavings } from './embedding-head.js';
@@ -71,6 +71,8 @@ describe.each(['wasm', 'cpu'] as const)('EmbeddingHead on %s', (backend) => {
       return tf.losses.softmaxCrossEntropy(targets, linearTransposed(hidden, table as tf.Tensor2D)) as tf.Scalar;
     };
     expect(gradientCheck(loss, [tf.tensor2d(E)]).maxError).toBeLessThan(1e-2);
+    const head = new EmbeddingHead(embedding(), { tie: true, bias: true, softCap: 3 });
+    expect(variableGradientCheck(() => lossThrough(head, [[0, 2, 1]], [2, 1, 0]), head.trainableVariables).maxError).toBeLessThan(1e-2);
   });
 
   it('unties into an independent copy and ties back', () => {

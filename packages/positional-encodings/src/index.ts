@@ -1,0 +1,10 @@
+export type { AdditivePositionalEncoding, PositionalEncoding, PositionalKind } from './types.js';
+export { LearnedPositionalEmbedding } from './learned.js';
+export type { LearnedPositionalConfig } from './learned.js';
+export { SinusoidalPositionalEncoding } from './sinusoidal.js';
+export type { SinusoidalConfig } from './sinusoidal.js';
+export { RotaryEmbedding, permuteRopeWeights, ropeLayoutPermutation } from './rope.js';
+export type { RopeLayout, RotaryApplyOptions, RotaryConfig } from './rope.js';
+export { defaultInverseFrequencies, scaledFrequencies } from './rope-scaling.js';
+export type { RopeFrequencies, RopeScaling } from './rope-scaling.js';
+export { ALiBi, alibiSlopes } from './alibi.js';
