@@ -21,7 +21,7 @@ describe('ALiBi', () => {
   it('biases query i against key j by slope * (j - i)', () => {
     const alibi = new ALiBi({ heads: 2 });
     const bias = alibi.bias(2, 3, { offset: 1 }).arraySync() as number[][][];
-    // heads: slopes 1/2 and 1/8? no: 2 heads -> 2^(-4), 2^(-8).
+    // Two heads: slopes 2^(-8/2) = 1/16 and 1/256.
     expect(alibi.slopes).toEqual([1 / 16, 1 / 256]);
     expect(bias[0]).toEqual([
       [-1 / 16, 0, 1 / 16],

@@ -1,0 +1,13 @@
+export { PRESETS, validateConfig } from './config.js';
+export type { GPTConfig, PositionKind, Preset, PresetName } from './config.js';
+export { MiniGPT, createModel, isLinearWeight } from './model.js';
+export type { ForwardOptions, KVCache, ParameterBreakdown } from './model.js';
+export { createRng } from './rng.js';
+export type { Rng } from './rng.js';
+export { TokenDataset } from './data.js';
+export { AdamW, clipByGlobalNorm } from './optimizer.js';
+export type { AdamWOptions } from './optimizer.js';
+export { learningRateAt } from './schedule.js';
+export type { ScheduleOptions } from './schedule.js';
+export { estimateLoss, train } from './train.js';
+export type { EvalEvent, StepEvent, TrainCallbacks, TrainOptions, TrainResult } from './train.js';

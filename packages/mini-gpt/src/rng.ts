@@ -1,0 +1,28 @@
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+
+export interface Rng {
+  /** An integer in [0, maxExclusive). */
+  int(maxExclusive: number): number;
+  /** A float in [0, 1). */
+  float(): number;
+  /** A fresh 31-bit seed, e.g. for one tfjs dropout call. */
+  seed(): number;
+}
+
+/**
+ * A seeded random stream (pure-rand's xoroshiro128+). Streams are derived from (seed, ...keys)
+ * rather than carried along, so the batches and dropout masks of step n are the same whether a
+ * run got there in one go or was saved and resumed.
+ */
+export function createRng(seed: number, ...keys: number[]): Rng {
+  let mixed = seed | 0;
+  for (const key of keys) mixed = Math.imul(mixed ^ (key | 0), 0x9e3779b1) + 0x7f4a7c15;
+  const generator = xoroshiro128plus(mixed | 0);
+  return {
+    int: (maxExclusive) => uniformInt(generator, 0, maxExclusive - 1),
+    float: () => uniformFloat64(generator),
+    seed: () => uniformInt(generator, 0, 0x7fffffff),
+  };
+}
