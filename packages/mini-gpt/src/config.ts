@@ -90,3 +90,13 @@ export const PRESETS: Record<'names' | 'baby' | 'gpt2-small', Preset> = {
 };
 
 export type PresetName = keyof typeof PRESETS;
+
+/** Parameters a config gives, by formula (no tensors allocated): GPT-2 small is 124,439,808. */
+export function countParameters(config: GPTConfig): number {
+  const { vocabSize: V, blockSize, nLayer, nEmbd: C, bias, position, tieWeights } = validateConfig(config);
+  const b = bias ? 1 : 0;
+  const norm = C + b * C;
+  const attention = C * 3 * C + b * 3 * C + C * C + b * C;
+  const mlp = C * 4 * C + b * 4 * C + 4 * C * C + b * C;
+  return V * C + (position === 'learned' ? blockSize * C : 0) + nLayer * (2 * norm + attention + mlp) + norm + (tieWeights ? 0 : V * C);
+}

@@ -1,4 +1,4 @@
-export { PRESETS, validateConfig } from './config.js';
+export { countParameters, PRESETS, validateConfig } from './config.js';
 export type { GPTConfig, PositionKind, Preset, PresetName } from './config.js';
 export { MiniGPT, createModel, isLinearWeight } from './model.js';
 export type { ForwardOptions, KVCache, ParameterBreakdown } from './model.js';
@@ -11,3 +11,4 @@ export { learningRateAt } from './schedule.js';
 export type { ScheduleOptions } from './schedule.js';
 export { estimateLoss, train } from './train.js';
 export type { EvalEvent, StepEvent, TrainCallbacks, TrainOptions, TrainResult } from './train.js';
+export { namesCorpus } from './corpus.js';
