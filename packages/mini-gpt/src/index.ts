@@ -12,3 +12,7 @@ export type { ScheduleOptions } from './schedule.js';
 export { estimateLoss, train } from './train.js';
 export type { EvalEvent, StepEvent, TrainCallbacks, TrainOptions, TrainResult } from './train.js';
 export { namesCorpus } from './corpus.js';
+export { generate, generateText } from './generate.js';
+export type { GenerateOptions } from './generate.js';
+export { drawToken, nextTokenProbabilities } from './sample.js';
+export type { SamplingOptions } from './sample.js';

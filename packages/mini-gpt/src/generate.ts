@@ -1,0 +1,75 @@
+import { StreamingDecoder, type Tokenizer } from '@embedlab/tokenizer';
+import type { MiniGPT } from './model.js';
+import { createRng } from './rng.js';
+import { checkSamplingOptions, drawToken, lastLogits, nextTokenProbabilities, type SamplingOptions } from './sample.js';
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  /** Seeds the sampling; the same seed gives the same tokens. Default 1337. */
+  seed?: number;
+  /** Stop after producing one of these ids (it is yielded). */
+  stop?: number[];
+  /** Incremental decoding with a KV cache (default true); false recomputes the whole context each step. */
+  cache?: boolean;
+  /**
+   * Let sinusoidal, RoPE, ALiBi and position-free models read past `blockSize` (to show
+   * extrapolation). Otherwise, and always with learned positions, the context is cropped to the
+   * last `blockSize` tokens, as nanoGPT does.
+   */
+  allowExtrapolation?: boolean;
+}
+
+const nextTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Samples ids after a prompt, one at a time, as an async iterator. With the KV cache each step
+ * feeds only the new token (at the next position offset); once the context must be cropped,
+ * the cache is rebuilt from the cropped context, so both paths see the same tokens.
+ */
+export async function* generate(model: MiniGPT, promptIds: number[], options: GenerateOptions): AsyncGenerator<number, void, undefined> {
+  const { maxNewTokens, seed = 1337, stop = [], cache: useCache = true, allowExtrapolation = false } = options;
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new RangeError(`generate: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
+  if (promptIds.length === 0) throw new Error('generate: the prompt is empty; start it with at least one token (e.g. a newline or a BOS token)');
+  const bad = promptIds.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= model.config.vocabSize);
+  if (bad >= 0) throw new RangeError(`generate: prompt id ${promptIds[bad]} at position ${bad} is outside [0, ${model.config.vocabSize})`);
+  checkSamplingOptions(options);
+  if (allowExtrapolation && model.config.position === 'learned') throw new Error('generate: learned positions cannot extrapolate past blockSize; allowExtrapolation needs sinusoidal, rope, alibi or none');
+  const maxContext = allowExtrapolation ? Number.POSITIVE_INFINITY : model.config.blockSize;
+  const rng = createRng(seed);
+  const tokens = [...promptIds];
+  const cache = useCache ? model.createCache() : undefined;
+  let pending = tokens.slice(-maxContext);
+  try {
+    for (let produced = 0; produced < maxNewTokens; produced++) {
+      let logits: Float32Array;
+      if (cache) {
+        if (cache.length + pending.length > maxContext) {
+          model.disposeCache(cache);
+          pending = tokens.slice(-maxContext);
+        }
+        logits = lastLogits(model.forward([pending], { cache, logits: 'last' }));
+      } else {
+        logits = lastLogits(model.forward([tokens.slice(-maxContext)], { logits: 'last' }));
+      }
+      const next = drawToken(nextTokenProbabilities(logits, options), rng);
+      tokens.push(next);
+      pending = [next];
+      yield next;
+      if (stop.includes(next)) return;
+      await nextTick();
+    }
+  } finally {
+    if (cache) model.disposeCache(cache);
+  }
+}
+
+/** `generate`, decoded to text as it goes (characters split across tokens are held back). */
+export async function* generateText(model: MiniGPT, tokenizer: Tokenizer, prompt: string, options: GenerateOptions): AsyncGenerator<string, void, undefined> {
+  const decoder = new StreamingDecoder(tokenizer);
+  for await (const id of generate(model, tokenizer.encode(prompt, { allowedSpecial: 'all' }), options)) {
+    const text = decoder.push(id);
+    if (text) yield text;
+  }
+  const rest = decoder.flush();
+  if (rest) yield rest;
+}
