@@ -16,3 +16,16 @@ export { generate, generateText } from './generate.js';
 export type { GenerateOptions } from './generate.js';
 export { drawToken, nextTokenProbabilities } from './sample.js';
 export type { SamplingOptions } from './sample.js';
+export { readSafetensors, writeSafetensors } from './safetensors.js';
+export type { Dtype, NamedTensor, SafetensorsContents } from './safetensors.js';
+export {
+  CHECKPOINT_FORMAT,
+  checkpointFromFiles,
+  checkpointToFiles,
+  loadHuggingFaceGPT2,
+  modelFromSafetensors,
+  modelToSafetensors,
+  optimizerFromSafetensors,
+  optimizerToSafetensors,
+} from './checkpoint.js';
+export type { Checkpoint, CheckpointFiles, TrainingState } from './checkpoint.js';

@@ -1,0 +1,130 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ready, tf } from '@embedlab/runtime';
+import { CharTokenizer } from '@embedlab/tokenizer';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runTorch } from '../../../scripts/torch-reference.mjs';
+import { checkpointFromFiles, checkpointToFiles, loadHuggingFaceGPT2, modelFromSafetensors, modelToSafetensors } from './checkpoint.js';
+import type { GPTConfig } from './config.js';
+import { TokenDataset } from './data.js';
+import { createModel, type MiniGPT } from './model.js';
+import { loadCheckpoint, saveCheckpoint } from './node.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { train } from './train.js';
+
+const REFERENCE = fileURLToPath(new URL('./fixtures/nanogpt_reference.py', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'embedlab-minigpt-'));
+const ids = [
+  [1, 5, 9, 2, 6, 5, 3, 5],
+  [8, 9, 7, 9, 3, 2, 3, 8],
+];
+const targets = ids.map((row) => [...row.slice(1), 4]);
+
+interface Reference {
+  logits: number[];
+  loss: number;
+  wte_grad_norm: number;
+}
+
+function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+function ours(model: MiniGPT) {
+  const logits = model.forward(ids).dataSync();
+  const wte = model.params.get('transformer.wte.weight')!;
+  const { value, grads } = tf.variableGrads(() => model.loss(ids, targets), [wte]);
+  return { logits, loss: value.dataSync()[0]!, wteGradNorm: tf.norm(grads[wte.name]!).dataSync()[0]! };
+}
+
+describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
+  beforeAll(async () => {
+    await ready();
+  });
+
+  const configs: [string, GPTConfig][] = [
+    ['tied, exact GELU (nanoGPT)', { vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'exact' }],
+    ['untied, no bias, tanh GELU', { vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 16, dropout: 0, bias: false, position: 'learned', tieWeights: false, gelu: 'tanh' }],
+  ];
+
+  it.each(configs)('loads a model made by PyTorch with the same logits, loss and tied-embedding gradient (%s)', (label, config) => {
+    const path = join(dir, `torch-${label.length}.safetensors`);
+    const reference = runTorch<Reference>(REFERENCE, { config, seed: 3, ids, targets, save: path });
+    const { model } = modelFromSafetensors(new Uint8Array(readFileSync(path)));
+    const mine = ours(model);
+    expect(maxDifference(mine.logits, reference.logits)).toBeLessThan(1e-4);
+    expect(mine.loss).toBeCloseTo(reference.loss, 5);
+    expect(Math.abs(mine.wteGradNorm - reference.wte_grad_norm) / reference.wte_grad_norm).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
+  it.each(configs)('saves a model that PyTorch loads with the same logits (%s)', (label, config) => {
+    const model = createModel(config, 99);
+    const path = join(dir, `ours-${label.length}.safetensors`);
+    writeFileSync(path, modelToSafetensors(model));
+    const reference = runTorch<Reference>(REFERENCE, { config, seed: 0, ids, targets, load: path });
+    const mine = ours(model);
+    expect(maxDifference(mine.logits, reference.logits)).toBeLessThan(1e-4);
+    expect(mine.loss).toBeCloseTo(reference.loss, 5);
+  });
+
+  it('loads the Hugging Face GPT-2 layout (Conv1D [in, out], no prefix) written by PyTorch', () => {
+    const config = { ...configs[0]![1], gelu: 'tanh' as const };
+    const path = join(dir, 'hf.safetensors');
+    const reference = runTorch<Reference>(REFERENCE, { config, seed: 5, ids, targets, save_hf: path });
+    const hfConfig = { vocab_size: 17, n_positions: 8, n_embd: 16, n_layer: 2, n_head: 2, activation_function: 'gelu_new' };
+    const model = loadHuggingFaceGPT2(new Uint8Array(readFileSync(path)), JSON.stringify(hfConfig));
+    expect(maxDifference(model.forward(ids).dataSync(), reference.logits)).toBeLessThan(1e-4);
+    expect(() => loadHuggingFaceGPT2(new Uint8Array(readFileSync(path)), { ...hfConfig, n_embd: 32 })).toThrow(/wte.weight has shape \[17,16\], but this model needs \[17,32\]/);
+  });
+
+  it('saves and resumes a run exactly through the checkpoint files', async () => {
+    const tokenizer = CharTokenizer.fromCorpus('abcdefghij\n');
+    const dataset = new TokenDataset(tokenizer.encode('abcdefghij\n'.repeat(40)));
+    const config: GPTConfig = { vocabSize: tokenizer.vocabSize, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0.1, bias: true, position: 'rope', tieWeights: true, gelu: 'tanh' };
+    const options = { steps: 10, batchSize: 4, learningRate: 1e-2, warmupSteps: 2, evalInterval: 100, decaySteps: 10 };
+    const straight = await train(createModel(config, 1), dataset, options);
+
+    const model = createModel(config, 1);
+    const half = await train(model, dataset, { ...options, steps: 5 });
+    saveCheckpoint(join(dir, 'run'), checkpointToFiles(model, tokenizer, { optimizer: half.optimizer, training: { step: half.step, options } }));
+    const restored = loadCheckpoint(join(dir, 'run'), { optimizer: true });
+    expect(restored.step).toBe(5);
+    const rest = await train(restored.model, dataset, { ...restored.training!.options, startStep: restored.step, optimizer: restored.optimizer! });
+    expect(rest.lastLoss).toBe(straight.lastLoss);
+  });
+
+  it('refuses truncated, foreign and mismatched files with the reason', () => {
+    const tokenizer = CharTokenizer.fromCorpus('abc');
+    const model = createModel({ ...configs[0]![1], vocabSize: 3 }, 1);
+    const files = checkpointToFiles(model, tokenizer);
+    const bytes = files['model.safetensors'];
+    expect(() => modelFromSafetensors(bytes.subarray(0, bytes.length - 10))).toThrow(/truncated/);
+    expect(() => modelFromSafetensors(new TextEncoder().encode('{"not": "safetensors"}'))).toThrow(/not a safetensors file/);
+    const foreign = writeSafetensors(new Map([['encoder.layer.0.weight', { shape: [2], data: new Float32Array(2) }]]));
+    expect(() => modelFromSafetensors(foreign)).toThrow(/no embedlab-mini-gpt\/1 config in its metadata/);
+    const bigTokenizer = CharTokenizer.fromCorpus('abcdefgh');
+    expect(() => checkpointFromFiles({ ...files, 'tokenizer.json': JSON.stringify(bigTokenizer.toJSON()) })).toThrow('tokenizer.json: the tokenizer has 8 tokens but the model only 3');
+    expect(() => checkpointToFiles(model, bigTokenizer)).toThrow(/8 tokens but the model only 3/);
+    expect(() => loadCheckpoint(join(dir, 'nowhere'))).toThrow(/not a checkpoint directory: model.safetensors is missing/);
+  });
+
+  it('round-trips safetensors, converting F16 on read', () => {
+    const tensors = new Map([['a', { shape: [2, 2], data: Float32Array.from([1, -2, 0.5, 3]) }]]);
+    const read = readSafetensors(writeSafetensors(tensors, { note: 'x' }));
+    expect(Array.from(read.tensors.get('a')!.data)).toEqual([1, -2, 0.5, 3]);
+    expect(read.metadata).toEqual({ note: 'x' });
+    // A hand-made F16 file: 1.0 = 0x3c00, -2.0 = 0xc000.
+    const header = new TextEncoder().encode(JSON.stringify({ h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }));
+    const f16 = new Uint8Array(8 + header.length + 4);
+    new DataView(f16.buffer).setBigUint64(0, BigInt(header.length), true);
+    f16.set(header, 8);
+    f16.set([0x00, 0x3c, 0x00, 0xc0], 8 + header.length);
+    expect(Array.from(readSafetensors(f16).tensors.get('h')!.data)).toEqual([1, -2]);
+  });
+});
