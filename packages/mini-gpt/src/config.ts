@@ -75,7 +75,7 @@ export const PRESETS: Record<'names' | 'baby' | 'gpt2-small', Preset> = {
   names: {
     description: 'a character model of first names, microgpt/makemore style (block 16, 2 layers, 4 heads, 64 dims)',
     model: { ...BASE, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64 },
-    training: { batchSize: 32, learningRate: 3e-3, minLearningRate: 3e-4, warmupSteps: 20, steps: 600, weightDecay: 0.01, evalInterval: 100 },
+    training: { batchSize: 32, learningRate: 3e-3, minLearningRate: 3e-4, warmupSteps: 20, steps: 1000, weightDecay: 0.01, evalInterval: 200 },
   },
   baby: {
     description: "nanoGPT's baby Shakespeare shape, scaled to a laptop (block 64, 4 layers, 4 heads, 128 dims, batch 16): the benchmark configuration",

@@ -1,4 +1,4 @@
-import { tf } from '@embedlab/runtime';
+import type { tf } from '@embedlab/runtime';
 import type { Rng } from './rng.js';
 
 export interface SamplingOptions {

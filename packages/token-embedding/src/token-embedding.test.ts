@@ -175,7 +175,7 @@ describe('exploring a table', () => {
       expect(Math.abs(y)).toBeCloseTo(0.1, 3);
     }
     const total = values.reduce((s, [a, b, c]) => s + a! * a! + b! * b! + c! * c!, 0);
-    expect(explainedVariance[0]).toBeCloseTo(values.reduce((s, v, i) => s + (i - 9.5) ** 2, 0) / total, 4);
+    expect(explainedVariance[0]).toBeCloseTo(values.reduce((s, _, i) => s + (i - 9.5) ** 2, 0) / total, 4);
     expect(explainedVariance[0] + explainedVariance[1]).toBeCloseTo(1, 4);
     expect(() => embedding.project2d([1])).toThrow(/at least 2 ids/);
   });

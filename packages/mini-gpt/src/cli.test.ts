@@ -1,0 +1,85 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'minigpt-cli-'));
+const out = join(dir, 'names');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+describe('minigpt CLI', { timeout: 180_000 }, () => {
+  it('trains the names preset, then resumes, samples, evaluates and inspects the checkpoint', () => {
+    const trained = run('train', '--preset', 'names', '--steps', '40', '--eval-interval', '20', '--samples', '2', '--out', out);
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(trained.stdout).toMatch(/model: 0\.103M parameters, 2 layers, 4 heads, 64 dims, vocabulary 28/);
+    expect(trained.stdout).toMatch(/samples before training: ".*" ".*"/);
+    expect(trained.stdout).toMatch(/eval at step 40: train loss \d\.\d+, validation loss \d\.\d+, perplexity \d+\.\d+/);
+    expect(trained.stdout).toMatch(/samples after training/);
+    for (const file of ['model.safetensors', 'tokenizer.json', 'optimizer.safetensors']) expect(existsSync(join(out, file))).toBe(true);
+
+    const resumed = run('train', '--out', out, '--resume', '--steps', '50', '--json', '--samples', '0');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const events = resumed.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(events[0]).toMatchObject({ event: 'resume', step: 40 });
+    expect(events.filter((e) => e.event === 'step').map((e) => e.step)).toEqual([40, 41, 42, 43, 44, 45, 46, 47, 48, 49]);
+    expect(events.at(-1)).toMatchObject({ event: 'done', step: 50 });
+
+    const sampled = run('sample', '--checkpoint', out, '--prompt', 'an', '--tokens', '20', '--seed', '3');
+    expect(sampled.status, sampled.stderr).toBe(0);
+    expect(sampled.stdout.startsWith('an')).toBe(true);
+    expect([...sampled.stdout.trimEnd()].length).toBeGreaterThanOrEqual(3);
+
+    const data = join(dir, 'names.txt');
+    writeFileSync(data, 'anna\nbob\ncarla\ndavid\nemma\nfrank\n'.repeat(20));
+    const evaluated = run('eval', '--checkpoint', out, '--data', data);
+    expect(evaluated.stdout).toMatch(/^loss \d\.\d{4} {2}perplexity \d+\.\d{2} {2}\(\d+ tokens of /);
+
+    const inspected = run('inspect', '--checkpoint', out);
+    expect(inspected.stdout).toMatch(/step 50/);
+    expect(inspected.stdout).toMatch(/total\s+102,912/);
+    expect(inspected.stdout).toMatch(/saved by weight tying\s+1,792/);
+  });
+
+  it('saves a checkpoint and exits cleanly on Ctrl-C', async () => {
+    const target = join(dir, 'interrupted');
+    const child = spawn(process.execPath, [cli, 'train', '--preset', 'names', '--steps', '100000', '--samples', '0', '--out', target, '--json']);
+    let stdout = '';
+    let interrupted = false;
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+        // One Ctrl-C (a second one would end the process at once, as it should).
+        if (!interrupted && stdout.includes('"event":"step","step":5,')) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', resolve);
+    });
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/"event":"interrupted"/);
+    expect(existsSync(join(target, 'model.safetensors'))).toBe(true);
+    const inspected = run('inspect', '--checkpoint', target);
+    expect(inspected.stdout).toMatch(/step \d+/);
+  });
+
+  it('answers bad flags and files with one line and a non-zero exit', () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--data', join(dir, 'missing.txt'), '--out', join(dir, 'x')], /^minigpt: no such file or directory: .*missing.txt$/],
+      [['train', '--steps', 'many', '--out', join(dir, 'x')], /^minigpt: option '--steps <n>' argument 'many' is invalid. --steps must be an integer >= 1, got "many" \(see --help\)$/],
+      [['train', '--preset', 'huge', '--out', join(dir, 'x')], /^minigpt: option '--preset <name>' argument 'huge' is invalid. Allowed choices are names, baby, gpt2-small. \(see --help\)$/],
+      [['train', '--preset', 'baby', '--out', join(dir, 'x')], /^minigpt: --data FILE\|DIR is required for the baby preset/],
+      [['sample', '--checkpoint', join(dir, 'nowhere')], /^minigpt: .*nowhere is not a checkpoint directory: model.safetensors is missing$/],
+      [['frobnicate'], /^minigpt: unknown command 'frobnicate' \(see --help\)$/],
+      [['sample', '--checkpoint', out, '--top-p', '3'], /top-p must be in \(0, 1\], got "3"/],
+    ];
+    for (const [args, message] of cases) {
+      const result = run(...args);
+      expect(result.status, args.join(' ')).not.toBe(0);
+      expect(result.stderr.trim(), args.join(' ')).toMatch(message);
+    }
+  });
+});
