@@ -15,13 +15,16 @@ export function layerNorm(x: Tensor, weight: Variable, bias: Variable | undefine
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /**
- * GELU, exact (x·Φ(x) with erf, PyTorch's default) or GPT-2's tanh approximation. x³ is written
- * as x·x·x: `pow` is slow on the wasm backend.
+ * GELU, exact (x·Φ(x) with erf, PyTorch's default) or GPT-2's tanh approximation
+ * 0.5·x·(1 + tanh(z)), z = √(2/π)(x + 0.044715x³), computed as the identical x·σ(2z): the wasm
+ * backend's sigmoid is vectorised (XNNPACK) where its tanh is not, and x³ is x·x·x because
+ * `pow` is slow there.
  */
 export function gelu(x: Tensor, kind: 'exact' | 'tanh'): Tensor {
   return tf.tidy(() => {
-    const inner = kind === 'exact' ? tf.erf(tf.mul(x, Math.SQRT1_2)) : tf.tanh(tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), SQRT_2_OVER_PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(inner, 1));
+    if (kind === 'exact') return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+    const z = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * SQRT_2_OVER_PI);
+    return tf.mul(x, tf.sigmoid(z));
   });
 }
 
