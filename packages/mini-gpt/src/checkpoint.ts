@@ -175,7 +175,8 @@ export function checkpointFromFiles(files: CheckpointFiles): Checkpoint {
   }
 }
 
-interface HuggingFaceGPT2Config {
+/** The fields of a Hugging Face GPT-2 `config.json` that the loader reads. */
+export interface HuggingFaceGPT2Config {
   vocab_size: number;
   n_positions: number;
   n_embd: number;

