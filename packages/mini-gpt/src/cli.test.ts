@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BYTE_TO_UNICODE, fromGpt2Files } from '@embedlab/tokenizer';
 import { describe, expect, it } from 'vitest';
+import { runTorch } from '../../../scripts/torch-reference.mjs';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'minigpt-cli-'));
@@ -64,6 +66,30 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     expect(existsSync(join(target, 'model.safetensors'))).toBe(true);
     const inspected = run('inspect', '--checkpoint', target);
     expect(inspected.stdout).toMatch(/step \d+/);
+  });
+
+  it('runs a Hugging Face GPT-2 directory: prompt in, the same greedy text out as PyTorch', () => {
+    const hf = join(dir, 'hf-gpt2');
+    // A GPT-2-style byte-level vocabulary: the 256 bytes, three merges, <|endoftext|>.
+    const vocab: Record<string, number> = Object.fromEntries(BYTE_TO_UNICODE.map((c, id) => [c, id]));
+    Object.assign(vocab, { 'Ġt': 256, he: 257, 'Ġthe': 258, '<|endoftext|>': 259 });
+    const merges = '#version: 0.2\nĠ t\nh e\nĠt he\n';
+    mkdirSync(hf, { recursive: true });
+    writeFileSync(join(hf, 'vocab.json'), JSON.stringify(vocab));
+    writeFileSync(join(hf, 'merges.txt'), merges);
+    writeFileSync(join(hf, 'config.json'), JSON.stringify({ vocab_size: 260, n_positions: 32, n_embd: 16, n_layer: 2, n_head: 2, activation_function: 'gelu_new' }));
+    const tokenizer = fromGpt2Files(JSON.stringify(vocab), merges);
+    const prompt = 'on the hill';
+    const ids = tokenizer.encode(prompt);
+    expect(ids).toContain(258);
+    const config = { vocabSize: 260, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'tanh' };
+    const script = fileURLToPath(new URL('./fixtures/nanogpt_reference.py', import.meta.url));
+    const reference = runTorch<{ greedy: number[] }>(script, { config, seed: 11, ids: [ids], targets: [ids], save_hf: join(hf, 'model.safetensors'), greedy: 8 });
+    const sampled = run('sample', '--hf', hf, '--prompt', prompt, '--tokens', '8', '--temperature', '0');
+    expect(sampled.status, sampled.stderr).toBe(0);
+    expect(sampled.stdout).toBe(`${prompt}${tokenizer.decode(reference.greedy)}\n`);
+    expect(run('inspect', '--hf', hf).stdout).toMatch(/Hugging Face model .*hf-gpt2, step 0/);
+    expect(run('sample', '--hf', hf, '--checkpoint', out).stderr).toMatch(/give either --checkpoint DIR or --hf DIR/);
   });
 
   it('answers bad flags and files with one line and a non-zero exit', () => {

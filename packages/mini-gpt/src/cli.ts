@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ready, tf } from '@embedlab/runtime';
-import { CharTokenizer, fromHuggingFace, fromTiktoken, GPT2_SPECIAL_TOKENS, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
+import { CharTokenizer, fromGpt2Files, fromHuggingFace, fromTiktoken, GPT2_SPECIAL_TOKENS, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { checkpointToFiles } from './checkpoint.js';
+import { checkpointToFiles, loadHuggingFaceGPT2 } from './checkpoint.js';
 import { type GPTConfig, PRESETS, type PresetName } from './config.js';
 import { namesCorpus } from './corpus.js';
 import { TokenDataset } from './data.js';
@@ -188,8 +188,32 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
   say({ event: 'done', step: result.step, out: flags.out, validationLoss: result.lastEval?.validationLoss }, `saved ${flags.out} at step ${result.step}`);
 }
 
-async function sampleCommand(flags: { checkpoint: string; prompt: string; tokens: number; temperature: number; topK?: number; topP?: number; minP?: number; seed: number; cache: boolean; extrapolate?: boolean }): Promise<void> {
-  const { model, tokenizer } = loadCheckpoint(flags.checkpoint);
+interface ModelSource {
+  checkpoint?: string;
+  hf?: string;
+}
+
+/**
+ * A checkpoint directory of this package, or a Hugging Face GPT-2 directory (`model.safetensors`,
+ * `config.json`, and `tokenizer.json` or `vocab.json` + `merges.txt`), as `gpt2` is published.
+ */
+function loadModel(source: ModelSource): { model: MiniGPT; tokenizer: Tokenizer; step: number; label: string } {
+  if ((source.checkpoint === undefined) === (source.hf === undefined)) throw new UserError('give either --checkpoint DIR or --hf DIR');
+  if (source.checkpoint !== undefined) return { ...loadCheckpoint(source.checkpoint), label: `checkpoint ${source.checkpoint}` };
+  const dir = source.hf!;
+  const file = (name: string) => join(dir, name);
+  for (const name of ['model.safetensors', 'config.json']) if (!existsSync(file(name))) throw new UserError(`${dir} is not a Hugging Face GPT-2 directory: ${name} is missing`);
+  let tokenizer: Tokenizer;
+  if (existsSync(file('tokenizer.json'))) tokenizer = fromHuggingFace(readFileSync(file('tokenizer.json'), 'utf8'));
+  else if (existsSync(file('vocab.json')) && existsSync(file('merges.txt'))) tokenizer = fromGpt2Files(readFileSync(file('vocab.json'), 'utf8'), readFileSync(file('merges.txt'), 'utf8'));
+  else throw new UserError(`${dir} has no tokenizer: tokenizer.json, or vocab.json and merges.txt, are needed`);
+  const model = loadHuggingFaceGPT2(new Uint8Array(readFileSync(file('model.safetensors'))), readFileSync(file('config.json'), 'utf8'));
+  if (tokenizer.vocabSize > model.config.vocabSize) throw new UserError(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize}`);
+  return { model, tokenizer, step: 0, label: `Hugging Face model ${dir}` };
+}
+
+async function sampleCommand(flags: ModelSource & { prompt: string; tokens: number; temperature: number; topK?: number; topP?: number; minP?: number; seed: number; cache: boolean; extrapolate?: boolean }): Promise<void> {
+  const { model, tokenizer } = loadModel(flags);
   process.stdout.write(flags.prompt);
   const options = {
     maxNewTokens: flags.tokens,
@@ -205,8 +229,8 @@ async function sampleCommand(flags: { checkpoint: string; prompt: string; tokens
   process.stdout.write('\n');
 }
 
-function evalCommand(flags: { checkpoint: string; data: string; maxTokens: number }): void {
-  const { model, tokenizer } = loadCheckpoint(flags.checkpoint);
+function evalCommand(flags: ModelSource & { data: string; maxTokens: number }): void {
+  const { model, tokenizer } = loadModel(flags);
   const ids = tokenizer.encode(readText(flags.data), { disallowedSpecial: [] }).slice(0, flags.maxTokens + 1);
   const { blockSize } = model.config;
   if (ids.length < blockSize + 1) throw new UserError(`${flags.data} has ${ids.length} tokens, fewer than blockSize + 1 = ${blockSize + 1}`);
@@ -223,8 +247,8 @@ function evalCommand(flags: { checkpoint: string; data: string; maxTokens: numbe
   console.log(`loss ${loss.toFixed(4)}  perplexity ${Math.exp(loss).toFixed(2)}  (${count} tokens of ${flags.data})`);
 }
 
-function inspectCommand(flags: { checkpoint: string }): void {
-  const { model, tokenizer, step } = loadCheckpoint(flags.checkpoint);
+function inspectCommand(flags: ModelSource): void {
+  const { model, tokenizer, step, label } = loadModel(flags);
   const parts = model.parameterCount();
   const rows: [string, number][] = [
     ['token embedding (wte)', parts.tokenEmbedding],
@@ -236,7 +260,7 @@ function inspectCommand(flags: { checkpoint: string }): void {
     ['total', parts.total],
     ['saved by weight tying', parts.savedByTying],
   ];
-  console.log(`checkpoint ${flags.checkpoint}, step ${step}`);
+  console.log(`${label}, step ${step}`);
   for (const [label, count] of rows) console.log(`  ${label.padEnd(24)} ${count.toLocaleString('en-US').padStart(14)}`);
   console.log(`config ${JSON.stringify(model.config)}`);
   const specials = [...tokenizer.specialTokens.keys()];
@@ -274,8 +298,9 @@ program
 
 program
   .command('sample')
-  .description('generate text from a checkpoint')
-  .requiredOption('--checkpoint <dir>', 'checkpoint directory')
+  .description('generate text from a checkpoint (or a Hugging Face GPT-2 directory)')
+  .option('--checkpoint <dir>', 'checkpoint directory')
+  .option('--hf <dir>', 'Hugging Face GPT-2 directory: model.safetensors, config.json, tokenizer.json (or vocab.json + merges.txt)')
   .option('--prompt <text>', 'text to continue', '\n')
   .option('--tokens <n>', 'tokens to generate', integer('--tokens'), 200)
   .option('--temperature <t>', 'sampling temperature (0 = greedy)', number('--temperature', (n) => n >= 0, 'a number >= 0'), 0.8)
@@ -290,12 +315,18 @@ program
 program
   .command('eval')
   .description('loss and perplexity of a checkpoint on a text')
-  .requiredOption('--checkpoint <dir>', 'checkpoint directory')
+  .option('--checkpoint <dir>', 'checkpoint directory')
+  .option('--hf <dir>', 'Hugging Face GPT-2 directory')
   .requiredOption('--data <path>', 'a text file or a directory of .txt files')
   .option('--max-tokens <n>', 'evaluate at most this many tokens', integer('--max-tokens'), 200_000)
   .action(evalCommand);
 
-program.command('inspect').description('parameters by part, config and tokenizer of a checkpoint').requiredOption('--checkpoint <dir>', 'checkpoint directory').action(inspectCommand);
+program
+  .command('inspect')
+  .description('parameters by part, config and tokenizer of a checkpoint')
+  .option('--checkpoint <dir>', 'checkpoint directory')
+  .option('--hf <dir>', 'Hugging Face GPT-2 directory')
+  .action(inspectCommand);
 
 // `minigpt ... | head` closes stdout early: stop quietly, as Unix tools do.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
