@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# System packages the tests need beyond Node: PyTorch (reference values for parity tests).
+# System packages the tests need beyond Node: PyTorch (reference values for parity tests) and
+# Chromium (the playground's end-to-end test).
 # Installs them with apt-get when they are missing (as root, or through sudo); does nothing
 # when they are there already.
 set -euo pipefail
 
 missing=()
 /usr/bin/python3 -c 'import torch' 2>/dev/null || missing+=(python3-torch)
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -1,0 +1,59 @@
+import './style.css';
+import { mountEmbed } from './panels/embed.js';
+import { mountExplore } from './panels/explore.js';
+import { mountFiles } from './panels/files.js';
+import { mountPositions } from './panels/positions.js';
+import { mountTokenize } from './panels/tokenize.js';
+import { mountTrain } from './panels/train.js';
+import { showError } from './ui.js';
+import { describeRuntime, startRuntime } from './wasm.js';
+import { listen } from './worker-client.js';
+
+const panels: Record<string, (root: HTMLElement) => void> = { tokenize: mountTokenize, embed: mountEmbed, positions: mountPositions, train: mountTrain, explore: mountExplore, files: mountFiles };
+const mounted = new Set<string>();
+const status = document.getElementById('runtime')!;
+const lines: string[] = [];
+const report = (line: string) => {
+  lines.push(line);
+  status.textContent = `${lines.join(' · ')}${globalThis.crossOriginIsolated ? ' · cross-origin isolated' : ''}`;
+};
+
+function show(id: string): void {
+  for (const tab of document.querySelectorAll<HTMLButtonElement>('[role=tab]')) {
+    const selected = tab.getAttribute('aria-controls') === id;
+    tab.setAttribute('aria-selected', String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    document.getElementById(tab.getAttribute('aria-controls')!)!.hidden = !selected;
+  }
+  if (!mounted.has(id)) {
+    mounted.add(id);
+    try {
+      panels[id]!(document.getElementById(id)!);
+    } catch (error) {
+      showError(error);
+    }
+  }
+}
+
+const tabs = [...document.querySelectorAll<HTMLButtonElement>('[role=tab]')];
+tabs.forEach((tab, index) => {
+  tab.addEventListener('click', () => show(tab.getAttribute('aria-controls')!));
+  tab.addEventListener('keydown', (event) => {
+    const offset = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (!offset) return;
+    const next = tabs[(index + offset + tabs.length) % tabs.length]!;
+    next.focus();
+    show(next.getAttribute('aria-controls')!);
+  });
+});
+window.addEventListener('unhandledrejection', (event) => showError(event.reason));
+listen((message) => {
+  if (message.type === 'runtime') report(message.text);
+});
+
+startRuntime()
+  .then((info) => {
+    report(describeRuntime(info, 'page'));
+    show('tokenize');
+  })
+  .catch(showError);
