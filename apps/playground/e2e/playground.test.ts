@@ -1,7 +1,8 @@
 // End to end in a real Chromium (Debian's, driven by playwright-core): build the app, serve it
 // with `vite preview` (COOP/COEP on), and use every panel as a person would.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -14,6 +15,31 @@ let server: ChildProcess;
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
+const wasmFetched: string[] = [];
+const speeds: string[] = [];
+
+async function openPage(query: string): Promise<Page> {
+  const opened = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  opened.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  opened.on('pageerror', (error) => problems.push(error.message));
+  opened.on('request', (request) => {
+    const binary = /\/(tfjs-backend-wasm(?:-threaded-simd|-simd)?)-[^/]+\.wasm$/.exec(request.url());
+    if (binary) wasmFetched.push(binary[1]!);
+  });
+  await opened.goto(`http://127.0.0.1:${port}/${query}`);
+  return opened;
+}
+
+/** Trains the default model for 80 steps on the Train panel; returns the status line. */
+async function train80(on: Page): Promise<string> {
+  await on.getByRole('tab', { name: 'Train' }).click();
+  await on.locator('#train-steps').fill('80');
+  await on.locator('#train-start').click();
+  await expect.poll(() => on.locator('#train-status').textContent(), { timeout: 180_000 }).toMatch(/done, trained 80 steps, median [\d,]+ tokens\/s on \d+ threads?$/);
+  return (await on.locator('#train-status').textContent())!;
+}
 
 async function tab(name: string) {
   await page.getByRole('tab', { name }).click();
@@ -36,24 +62,24 @@ describe('playground in Chromium', () => {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    page = await openPage('');
   }, 300_000);
 
   afterAll(async () => {
+    if (speeds.length > 0) console.log(`training speed in Chromium:\n${speeds.join('\n')}`);
     await browser?.close();
     if (server?.pid) process.kill(-server.pid);
   });
 
-  it('starts the SIMD wasm backend, cross-origin isolated, in the page and the worker', async () => {
+  it('trains on the threaded SIMD wasm build when cross-origin isolated; the page keeps to the single-thread build', async () => {
     const runtime = () => page.locator('#runtime').textContent();
-    await expect.poll(runtime, { timeout: 60_000 }).toMatch(/page: wasm \+ SIMD/);
-    await expect.poll(runtime, { timeout: 60_000 }).toMatch(/worker: wasm \+ SIMD/);
+    await expect.poll(runtime, { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
+    // Read once both runtimes are up: while one starts, it shows tfjs enough cores for the threads asked.
+    const threads = await page.evaluate(() => Math.max(1, Math.min(8, Math.floor(navigator.hardwareConcurrency / 2))));
+    expect(await runtime()).toContain('page: wasm + SIMD, 1 thread');
+    expect(await runtime()).toContain(`worker: wasm + SIMD, ${threads} thread${threads === 1 ? '' : 's'}`);
     expect(await runtime()).toMatch(/cross-origin isolated/);
+    expect(wasmFetched.sort()).toEqual(['tfjs-backend-wasm-simd', 'tfjs-backend-wasm-threaded-simd']);
     console.log(`runtime: ${await runtime()}`);
   });
 
@@ -81,10 +107,7 @@ describe('playground in Chromium', () => {
   });
 
   it('trains in the worker: the loss falls and samples appear', async () => {
-    await tab('Train');
-    await page.locator('#train-steps').fill('80');
-    await page.locator('#train-start').click();
-    await expect.poll(() => page.locator('#train-status').textContent(), { timeout: 180_000 }).toMatch(/done, trained 80 steps/);
+    speeds.push(`  default: ${await train80(page)}`);
     const first = Number(await page.locator('#train-loss').getAttribute('data-first-loss'));
     const last = Number(await page.locator('#train-loss').getAttribute('data-last-loss'));
     expect(last).toBeLessThan(first - 0.5);
@@ -114,12 +137,37 @@ describe('playground in Chromium', () => {
     await page.locator('#files-open').setInputFiles(downloads);
     await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/loaded a 2-layer, 64-dim model/);
     await page.screenshot({ path: join(shots, '6-files.png'), fullPage: true });
+    // The same files are a checkpoint directory for the CLI.
+    const sampled = execFileSync('pnpm', ['exec', 'minigpt', 'sample', '--checkpoint', shots, '--tokens', '30', '--seed', '7'], { cwd: app, encoding: 'utf8' });
+    expect(sampled.trim().length).toBeGreaterThan(10);
+  });
+
+  it('opens a checkpoint that the minigpt CLI wrote', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'embedlab-cli-'));
+    execFileSync('pnpm', ['exec', 'minigpt', 'train', '--steps', '3', '--samples', '0', '--position', 'rope', '--out', out], { cwd: app, stdio: 'ignore' });
+    await page.locator('#files-open').setInputFiles([join(out, 'model.safetensors'), join(out, 'tokenizer.json')]);
+    await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/loaded a \d+-layer, \d+-dim model \([\d,]+ parameters, rope positions\) at step 3, char tokenizer of 28 tokens/);
+    rmSync(out, { recursive: true, force: true });
   });
 
   it('logged no errors, and shows bad input without breaking', async () => {
     await tab('Train');
     await page.locator('#train-corpus-file').setInputFiles({ name: 'tiny.txt', mimeType: 'text/plain', buffer: Buffer.from('too short') });
     await expect.poll(() => page.locator('#error').textContent()).toMatch(/tiny.txt: that text has 9 characters; a corpus needs at least 100/);
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it.each([
+    { query: '?threads=1', threads: 1, binary: 'tfjs-backend-wasm-simd' },
+    { query: '?threads=2', threads: 2, binary: 'tfjs-backend-wasm-threaded-simd' },
+  ])('trains with $query on $binary, to compare speeds', async ({ query, threads, binary }) => {
+    wasmFetched.length = 0;
+    const other = await openPage(query);
+    const expected = `worker: wasm + SIMD, ${threads} thread${threads === 1 ? '' : 's'}`;
+    await expect.poll(() => other.locator('#runtime').textContent(), { timeout: 60_000 }).toContain(expected);
+    expect(wasmFetched.sort()).toEqual([binary, 'tfjs-backend-wasm-simd'].sort());
+    speeds.push(`  ${query}: ${await train80(other)}`);
+    await other.close();
     expect(problems, problems.join('\n')).toEqual([]);
   });
 });

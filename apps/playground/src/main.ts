@@ -6,8 +6,8 @@ import { mountPositions } from './panels/positions.js';
 import { mountTokenize } from './panels/tokenize.js';
 import { mountTrain } from './panels/train.js';
 import { showError } from './ui.js';
-import { describeRuntime, startRuntime } from './wasm.js';
-import { listen } from './worker-client.js';
+import { describeRuntime, requestedThreads, startRuntime } from './wasm.js';
+import { listen, send } from './worker-client.js';
 
 const panels: Record<string, (root: HTMLElement) => void> = { tokenize: mountTokenize, embed: mountEmbed, positions: mountPositions, train: mountTrain, explore: mountExplore, files: mountFiles };
 const mounted = new Set<string>();
@@ -51,7 +51,11 @@ listen((message) => {
   if (message.type === 'runtime') report(message.text);
 });
 
-startRuntime()
+const threads = requestedThreads();
+send({ type: 'start', ...(threads === undefined ? {} : { threads }) });
+// The page's tensors are small (one table, one plot): it keeps to the single-thread build and
+// leaves the cores to the worker's training.
+startRuntime(1)
   .then((info) => {
     report(describeRuntime(info, 'page'));
     show('tokenize');

@@ -13,6 +13,7 @@ export interface TrainRequest {
 }
 
 export type ToWorker =
+  | { type: 'start'; threads?: number }
   | TrainRequest
   | { type: 'pause' }
   | { type: 'resume' }

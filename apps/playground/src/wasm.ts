@@ -10,10 +10,20 @@ export const wasmPaths = {
   'tfjs-backend-wasm-threaded-simd.wasm': new URL(threadedSimd, location.href).href,
 };
 
-/** Starts the runtime with the app's wasm files; threads when the page is cross-origin isolated. */
-export function startRuntime(): Promise<RuntimeInfo> {
-  const threads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : undefined;
-  return ready({ wasmPaths, ...(threads ? { threads } : {}) });
+/**
+ * Threads for the training worker from `?threads=N` in the page's address (`?threads=1`: the
+ * single-thread SIMD build, to compare). Without it, tfjs decides: on a cross-origin-isolated
+ * page, the threaded SIMD build with half the logical cores, which measured faster for the small
+ * models trained here than a thread per core.
+ */
+export function requestedThreads(): number | undefined {
+  const asked = new URLSearchParams(location.search).get('threads');
+  return asked === null ? undefined : Number(asked);
+}
+
+/** Starts the runtime with the app's wasm files. */
+export function startRuntime(threads: number | undefined): Promise<RuntimeInfo> {
+  return ready({ wasmPaths, ...(threads === undefined ? {} : { threads }) });
 }
 
 export function describeRuntime(info: RuntimeInfo, where: string): string {

@@ -1,12 +1,12 @@
 // The training worker: the model, its training and its exploration run here, off the UI thread.
 import { checkpointFromFiles, checkpointToFiles, createModel, generateText, type MiniGPT, TokenDataset, train } from '@embedlab/mini-gpt';
-import { tf } from '@embedlab/runtime';
+import { type RuntimeInfo, tf } from '@embedlab/runtime';
 import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
 import type { Exploration, FromWorker, ToWorker, TrainRequest } from './protocol.js';
 import { describeRuntime, startRuntime } from './wasm.js';
 
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
-const started = startRuntime().then((info) => post({ type: 'runtime', text: describeRuntime(info, 'worker') }));
+let started: Promise<RuntimeInfo> | undefined;
 
 let model: MiniGPT | undefined;
 let tokenizer: Tokenizer | undefined;
@@ -20,6 +20,12 @@ async function sample(run: number, at: number): Promise<void> {
   post({ type: 'sample', run, step: at, text: text.trim() });
 }
 
+/** Step speeds vary with evaluation and sampling pauses; the median is the typical step. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
+}
+
 async function runTraining(request: TrainRequest): Promise<void> {
   model?.dispose();
   tokenizer = request.tokenizer === 'char' ? CharTokenizer.fromCorpus(request.corpus) : trainBpe(request.corpus, { vocabSize: 384 });
@@ -28,6 +34,7 @@ async function runTraining(request: TrainRequest): Promise<void> {
   controller = new AbortController();
   await sample(request.run, 0);
   const evalInterval = Math.max(10, Math.floor(request.steps / 10));
+  const speeds: number[] = [];
   const result = await train(
     model,
     dataset,
@@ -36,6 +43,7 @@ async function runTraining(request: TrainRequest): Promise<void> {
       signal: controller.signal,
       onStep: async (e) => {
         step = e.step + 1;
+        speeds.push(e.tokensPerSecond);
         post({ type: 'step', run: request.run, step: step, loss: e.loss, tokensPerSecond: e.tokensPerSecond });
         if (paused) await paused.promise;
       },
@@ -46,7 +54,9 @@ async function runTraining(request: TrainRequest): Promise<void> {
     },
   );
   result.optimizer.dispose();
-  post({ type: 'done', run: request.run, reason: result.message ?? `trained ${result.step} steps` });
+  const { threads } = await started!;
+  const speed = `median ${Math.round(median(speeds)).toLocaleString('en-US')} tokens/s on ${threads} thread${threads === 1 ? '' : 's'}`;
+  post({ type: 'done', run: request.run, reason: `${result.message ?? `trained ${result.step} steps`}, ${speed}` });
 }
 
 function explore(prompt: string, token: string, analogy: [string, string, string]): Exploration {
@@ -86,6 +96,12 @@ function explore(prompt: string, token: string, analogy: [string, string, string
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   try {
+    if (message.type === 'start') {
+      started = startRuntime(message.threads);
+      post({ type: 'runtime', text: describeRuntime(await started, 'worker') });
+      return;
+    }
+    if (!started) throw new Error('the worker got work before its start message');
     await started;
     switch (message.type) {
       case 'train':

@@ -8,7 +8,12 @@ export type BackendName = 'wasm' | 'cpu';
 export interface ReadyOptions {
   /** Backend to run on. Default `'wasm'`; `'cpu'` is the pure-JS reference backend. */
   backend?: BackendName;
-  /** WASM threads (browser, cross-origin isolated only). Default: what the backend picks (cores). */
+  /**
+   * WASM threads, in cross-origin-isolated browsers (Node's wasm backend is single-threaded).
+   * Default: tfjs's choice, half of `navigator.hardwareConcurrency` (at most 8) on the threaded
+   * SIMD build. `1` uses the plain SIMD build, with no thread pool; more than 1 gets that many
+   * threads on the threaded SIMD build.
+   */
   threads?: number;
   /**
    * Where the `.wasm` binaries are served from: a directory prefix ending in `/`, or a map from
@@ -49,6 +54,24 @@ async function describe(fallbackReason?: string): Promise<RuntimeInfo> {
   return { backend, simd, threads: getThreadsCount() };
 }
 
+/**
+ * tfjs-backend-wasm sizes its thread pool at no more than half of `navigator.hardwareConcurrency`
+ * (it assumes two hyperthreads per core), so on a 2-core machine an explicit `threads: 2` would
+ * get 1. While the module starts, it is shown enough cores for the request; the real value is
+ * back as soon as the backend is up.
+ */
+async function honouringThreads<T>(threads: number | undefined, run: () => Promise<T>): Promise<T> {
+  const navigator = globalThis.navigator as { hardwareConcurrency?: number } | undefined;
+  const cores = 2 * (threads ?? 0);
+  if (navigator?.hardwareConcurrency === undefined || navigator.hardwareConcurrency >= cores) return run();
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores, configurable: true });
+  try {
+    return await run();
+  } finally {
+    delete navigator.hardwareConcurrency;
+  }
+}
+
 async function start(options: ReadyOptions): Promise<RuntimeInfo> {
   const requested = options.backend ?? 'wasm';
   // The cpu backend greets Node users with advice to install tfjs-node on first use; this
@@ -60,12 +83,13 @@ async function start(options: ReadyOptions): Promise<RuntimeInfo> {
   if (requested === 'wasm') {
     if (!wasmConfigured) {
       if (options.wasmPaths !== undefined) setWasmPaths(options.wasmPaths as string);
-      if (options.threads !== undefined) setThreadsCount(options.threads);
+      if (options.threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      else if (options.threads !== undefined) setThreadsCount(options.threads);
       wasmConfigured = true;
     }
     let reason: string;
     try {
-      if (await tf.setBackend('wasm')) {
+      if (await honouringThreads(options.threads, () => tf.setBackend('wasm'))) {
         await tf.ready();
         return describe();
       }
