@@ -1,5 +1,5 @@
 import { ALiBi, LearnedPositionalEmbedding, type PositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from '@embedlab/positional-encodings';
-import { type Tensor, tf, type Variable } from '@embedlab/runtime';
+import { batchedMatMul, type Tensor, tf, type Variable } from '@embedlab/runtime';
 import { TokenEmbedding } from '@embedlab/token-embedding';
 import { EmbeddingHead } from '@embedlab/weight-tying';
 import { type GPTConfig, validateConfig } from './config.js';
@@ -190,13 +190,13 @@ export class MiniGPT {
       cache.layers[layer] = { k: tf.keep(k), v: tf.keep(v) };
     }
     const keys = k.shape[2]!;
-    let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(this.headDim));
+    let scores = tf.mul(batchedMatMul(q, k, { transposeB: true }), 1 / Math.sqrt(this.headDim));
     scores = tf.add(scores, this.causalMask(seq, keys, offset));
     if (this.alibi) scores = tf.add(scores, this.alibi.bias(seq, keys, { offset }));
     let weights = tf.softmax(scores, -1);
     if (collect) collect.push(tf.keep(tf.clone(weights)));
     weights = dropout(weights, rate, seedOf());
-    const y = tf.reshape(tf.transpose(tf.matMul(weights, v), [0, 2, 1, 3]), [batch, seq, nEmbd]);
+    const y = tf.reshape(tf.transpose(batchedMatMul(weights, v), [0, 2, 1, 3]), [batch, seq, nEmbd]);
     return dropout(dense(y, this.param(`${p}.c_proj.weight`), this.optional(`${p}.c_proj.bias`)), rate, seedOf());
   }
 

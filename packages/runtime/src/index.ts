@@ -4,6 +4,8 @@ export { ready } from './backend.js';
 export type { BackendName, ReadyOptions, RuntimeInfo } from './backend.js';
 export { embeddingLookup } from './ops/embedding.js';
 export { linear, linearTransposed } from './ops/linear.js';
+export { batchedMatMul } from './ops/batched-matmul.js';
+export type { BatchedMatMulOptions } from './ops/batched-matmul.js';
 export { stopGradient } from './ops/stop-gradient.js';
 export { customGradient } from './ops/custom-gradient.js';
 export type { GradientDefinition } from './ops/custom-gradient.js';
