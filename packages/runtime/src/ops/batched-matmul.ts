@@ -70,9 +70,8 @@ function runKernel(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: 
 }
 
 function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  const shapes = shapesOf(a, b, transposeA, transposeB);
   if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
-  return runKernel(a, b, transposeA, transposeB, shapes);
+  return runKernel(a, b, transposeA, transposeB, shapesOf(a, b, transposeA, transposeB));
 }
 
 const ops = new Map<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
