@@ -9,7 +9,7 @@ import { runTorch } from '../../../scripts/torch-reference.mjs';
 import { checkpointFromFiles, checkpointToFiles, loadHuggingFaceGPT2, modelFromSafetensors, modelToSafetensors } from './checkpoint.js';
 import type { GPTConfig } from './config.js';
 import { TokenDataset } from './data.js';
-import { createModel, type MiniGPT } from './model.js';
+import { createModel, isLinearWeight, type MiniGPT } from './model.js';
 import { loadCheckpoint, saveCheckpoint } from './node.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { train } from './train.js';
@@ -26,6 +26,8 @@ interface Reference {
   logits: number[];
   loss: number;
   wte_grad_norm: number;
+  /** Every parameter's gradient, flattened in PyTorch's layout (nn.Linear weights [out, in]). */
+  grads: Record<string, number[]>;
 }
 
 function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -37,9 +39,15 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 function ours(model: MiniGPT) {
   const logits = model.forward(ids).dataSync();
-  const wte = model.params.get('transformer.wte.weight')!;
-  const { value, grads } = tf.variableGrads(() => model.loss(ids, targets), [wte]);
-  return { logits, loss: value.dataSync()[0]!, wteGradNorm: tf.norm(grads[wte.name]!).dataSync()[0]! };
+  const names = [...model.params.keys()];
+  const variables = names.map((name) => model.params.get(name)!);
+  const { value, grads } = tf.variableGrads(() => model.loss(ids, targets), variables);
+  const gradients = new Map(names.map((name, i) => {
+    const gradient = grads[variables[i]!.name]!;
+    // Ours are stored [in, out] for XNNPACK; PyTorch's nn.Linear holds [out, in].
+    return [name, (isLinearWeight(name) ? tf.transpose(gradient) : gradient).dataSync()];
+  }));
+  return { logits, loss: value.dataSync()[0]!, wteGradNorm: tf.norm(grads[model.params.get('transformer.wte.weight')!.name]!).dataSync()[0]!, gradients };
 }
 
 describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
@@ -52,7 +60,7 @@ describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
     ['untied, no bias, tanh GELU', { vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 16, dropout: 0, bias: false, position: 'learned', tieWeights: false, gelu: 'tanh' }],
   ];
 
-  it.each(configs)('loads a model made by PyTorch with the same logits, loss and tied-embedding gradient (%s)', (label, config) => {
+  it.each(configs)('loads a model made by PyTorch with the same logits, loss and the gradient of every parameter (%s)', (label, config) => {
     const path = join(dir, `torch-${label.length}.safetensors`);
     const reference = runTorch<Reference>(REFERENCE, { config, seed: 3, ids, targets, save: path });
     const { model } = modelFromSafetensors(new Uint8Array(readFileSync(path)));
@@ -60,6 +68,12 @@ describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
     expect(maxDifference(mine.logits, reference.logits)).toBeLessThan(1e-4);
     expect(mine.loss).toBeCloseTo(reference.loss, 5);
     expect(Math.abs(mine.wteGradNorm - reference.wte_grad_norm) / reference.wte_grad_norm).toBeLessThan(1e-4);
+    const torchNames = Object.keys(reference.grads).filter((name) => !(config.tieWeights && name === 'lm_head.weight'));
+    expect([...mine.gradients.keys()].sort()).toEqual(torchNames.sort());
+    for (const name of torchNames) {
+      const scale = Math.max(...reference.grads[name]!.map(Math.abs));
+      expect(maxDifference(mine.gradients.get(name)!, reference.grads[name]!) / scale, name).toBeLessThan(1e-4);
+    }
     model.dispose();
   });
 

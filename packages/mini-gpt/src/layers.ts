@@ -1,15 +1,50 @@
-import { linear, type Tensor, tf, type Variable } from '@embedlab/runtime';
+import { customGradient, linear, sumRows, type Tensor, tf, type Variable } from '@embedlab/runtime';
 
 const LAYER_NORM_EPSILON = 1e-5;
 
+interface Normalised {
+  value: Tensor;
+  /** x̂ = (x − mean)·rstd and rstd = 1/√(var + ε), both per row: what the backward pass needs. */
+  normalised: Tensor;
+  rstd: Tensor;
+}
+
+function normalise(x: Tensor, weight: Tensor, bias: Tensor | undefined): Normalised {
+  const { mean, variance } = tf.moments(x, -1, true);
+  const rstd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON));
+  const normalised = tf.mul(tf.sub(x, mean), rstd);
+  const scaled = tf.mul(normalised, weight);
+  return { value: bias ? tf.add(scaled, bias) : scaled, normalised, rstd };
+}
+
+/**
+ * LayerNorm's gradients in closed form. tfjs's autodiff of the forward pass takes a dozen
+ * kernels, and its scale and bias gradients reduce over the leading axes, which the wasm backend
+ * does by transposing first; here those are `sumRows`, a product on XNNPACK.
+ * dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·weight; dweight = Σ dy·x̂; dbias = Σ dy.
+ */
+function layerNormGradients(dy: Tensor, normalised: Tensor, rstd: Tensor, weight: Tensor): [Tensor, Tensor, Tensor] {
+  const g = tf.mul(dy, weight);
+  const centred = tf.sub(g, tf.mean(g, -1, true));
+  const dx = tf.mul(tf.sub(centred, tf.mul(normalised, tf.mean(tf.mul(g, normalised), -1, true))), rstd);
+  return [dx, sumRows(tf.mul(dy, normalised)), sumRows(dy)];
+}
+
+const layerNormWithBias = customGradient<[Tensor, Tensor, Tensor], Tensor>(([x, weight, bias], save) => {
+  const { value, normalised, rstd } = normalise(x, weight, bias);
+  save([normalised, rstd, weight]);
+  return { value, gradFunc: (dy, [normalised, rstd, weight]) => layerNormGradients(dy, normalised!, rstd!, weight!) };
+});
+
+const layerNormWithoutBias = customGradient<[Tensor, Tensor], Tensor>(([x, weight], save) => {
+  const { value, normalised, rstd } = normalise(x, weight, undefined);
+  save([normalised, rstd, weight]);
+  return { value, gradFunc: (dy, [normalised, rstd, weight]) => layerNormGradients(dy, normalised!, rstd!, weight!).slice(0, 2) };
+});
+
 /** LayerNorm over the last axis, with PyTorch's ε = 1e-5 and an optional bias. */
 export function layerNorm(x: Tensor, weight: Variable, bias: Variable | undefined): Tensor {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON)));
-    const scaled = tf.mul(normalised, weight);
-    return bias ? tf.add(scaled, bias) : scaled;
-  });
+  return bias ? layerNormWithBias(x, weight, bias) : layerNormWithoutBias(x, weight);
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);

@@ -7,6 +7,7 @@ export { linear, linearTransposed } from './ops/linear.js';
 export { batchedMatMul } from './ops/batched-matmul.js';
 export type { BatchedMatMulOptions } from './ops/batched-matmul.js';
 export { stopGradient } from './ops/stop-gradient.js';
+export { sumRows } from './ops/sum-rows.js';
 export { customGradient } from './ops/custom-gradient.js';
 export type { GradientDefinition } from './ops/custom-gradient.js';
 export { measureTensorLeaks, assertNoTensorLeaks } from './memory.js';

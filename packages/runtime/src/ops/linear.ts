@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customGradient } from './custom-gradient.js';
+import { sumRows } from './sum-rows.js';
 
 // Why these ops exist: on the wasm backend only a 2-D, no-transpose product reaches XNNPACK;
 // a transposed or batched one takes a scalar loop about 20x slower, and tfjs's own matMul
@@ -60,7 +61,7 @@ function product2dBias(forward: (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.T
     save([x, weight]);
     return {
       value: forward(x, weight, bias),
-      gradFunc: (dy, [xs, ws]) => [...backward(dy, xs as tf.Tensor2D, ws as tf.Tensor2D), tf.sum(dy, 0)],
+      gradFunc: (dy, [xs, ws]) => [...backward(dy, xs as tf.Tensor2D, ws as tf.Tensor2D), sumRows(dy)],
     };
   });
 }
