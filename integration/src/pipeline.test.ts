@@ -27,7 +27,7 @@ describe('the packages composed', () => {
     // The model's first layer is the packages' objects, sharing one matrix for input and output.
     expect(model.embedding).toBeInstanceOf(TokenEmbedding);
     expect(model.head).toBeInstanceOf(EmbeddingHead);
-    expect(model.head.outputWeight).toBe(model.params.get('transformer.wte.weight'));
+    expect(model.head.outputWeight).toBe(model.stateDict().get('transformer.wte.weight'));
     // The same first layer assembled from the packages by hand.
     const embedding = new TokenEmbedding({ vocabSize: tokenizer.vocabSize, dim: 8, init: { kind: 'values', values: model.embedding.getWeights() } });
     const positions = new SinusoidalPositionalEncoding({ dim: 8 });

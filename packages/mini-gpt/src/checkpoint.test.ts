@@ -39,15 +39,15 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 function ours(model: MiniGPT) {
   const logits = model.forward(ids).dataSync();
-  const names = [...model.params.keys()];
-  const variables = names.map((name) => model.params.get(name)!);
+  const names = [...model.stateDict().keys()];
+  const variables = names.map((name) => model.stateDict().get(name)!);
   const { value, grads } = tf.variableGrads(() => model.loss(ids, targets), variables);
   const gradients = new Map(names.map((name, i) => {
     const gradient = grads[variables[i]!.name]!;
     // Ours are stored [in, out] for XNNPACK; PyTorch's nn.Linear holds [out, in].
     return [name, (isLinearWeight(name) ? tf.transpose(gradient) : gradient).dataSync()];
   }));
-  return { logits, loss: value.dataSync()[0]!, wteGradNorm: tf.norm(grads[model.params.get('transformer.wte.weight')!.name]!).dataSync()[0]!, gradients };
+  return { logits, loss: value.dataSync()[0]!, wteGradNorm: tf.norm(grads[model.stateDict().get('transformer.wte.weight')!.name]!).dataSync()[0]!, gradients };
 }
 
 describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {

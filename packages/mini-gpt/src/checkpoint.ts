@@ -48,7 +48,7 @@ function toTorchLayout(name: string, variable: Variable): NamedTensor {
 /** The model's weights in nanoGPT's state_dict names and layouts, its config in the metadata. */
 export function modelToSafetensors(model: MiniGPT, step = 0): Uint8Array {
   const tensors = new Map<string, NamedTensor>();
-  for (const [name, variable] of model.params) tensors.set(name, toTorchLayout(name, variable));
+  for (const [name, variable] of model.stateDict()) tensors.set(name, toTorchLayout(name, variable));
   return writeSafetensors(tensors, { format: CHECKPOINT_FORMAT, config: JSON.stringify(model.config), step: String(step) });
 }
 
@@ -58,7 +58,7 @@ const IGNORED = /\.attn\.(bias|masked_bias)$/;
 /** Fills a fresh model from tensors named `name(i)` for each of its parameters; `layout` says where Linear weights are `[out, in]`. */
 function assignWeights(model: MiniGPT, tensors: Map<string, NamedTensor>, source: string, nameOf: (name: string) => string, linearIsOutIn: boolean): void {
   const missing: string[] = [];
-  for (const [name, variable] of model.params) {
+  for (const [name, variable] of model.stateDict()) {
     let tensor = tensors.get(nameOf(name));
     // A tied model saved through safetensors' de-duplication may keep the shared matrix under lm_head.
     if (!tensor && name === 'transformer.wte.weight' && model.config.tieWeights) tensor = tensors.get(nameOf('lm_head.weight'));
@@ -73,7 +73,7 @@ function assignWeights(model: MiniGPT, tensors: Map<string, NamedTensor>, source
     tf.tidy(() => variable.assign(tf.tensor(data, variable.shape)));
   }
   if (missing.length > 0) throw new Error(`${source}: missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
-  const known = new Set([...model.params.keys()].map(nameOf));
+  const known = new Set([...model.stateDict().keys()].map(nameOf));
   if (model.config.tieWeights) known.add(nameOf('lm_head.weight'));
   const unexpected = [...tensors.keys()].filter((name) => !known.has(name) && !IGNORED.test(name));
   if (unexpected.length > 0) throw new Error(`${source}: unexpected tensor(s) ${unexpected.slice(0, 5).join(', ')} (not a GPT of this config?)`);
@@ -109,7 +109,7 @@ export function modelFromSafetensors(bytes: Uint8Array, options: { config?: GPTC
 
 /** AdamW's moments (`<param>.exp_avg`, `<param>.exp_avg_sq`, in the model's layout) and the run's state. */
 export function optimizerToSafetensors(optimizer: AdamW, model: MiniGPT, training: TrainingState): Uint8Array {
-  const names = new Map([...model.params].map(([name, variable]) => [variable, name] as [Variable, string]));
+  const names = new Map([...model.stateDict()].map(([name, variable]) => [variable, name] as [Variable, string]));
   const tensors = new Map<string, NamedTensor>();
   for (const [name, tensor] of optimizer.state(names)) tensors.set(name, { shape: [...tensor.shape], data: tensor.dataSync() as Float32Array });
   const { beta1, beta2, epsilon, weightDecay } = optimizer;
@@ -127,7 +127,7 @@ export function optimizerFromSafetensors(bytes: Uint8Array, model: MiniGPT, sour
   const { tensors, metadata } = readSafetensors(bytes, source);
   if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${source}: not an ${CHECKPOINT_FORMAT} optimizer state`);
   const optimizer = new AdamW(JSON.parse(metadata.adamw ?? '{}'));
-  const names = new Map([...model.params].map(([name, variable]) => [variable, name] as [Variable, string]));
+  const names = new Map([...model.stateDict()].map(([name, variable]) => [variable, name] as [Variable, string]));
   const loaded = new Map([...tensors].map(([name, t]) => [name, tf.tensor(t.data, t.shape)] as [string, tf.Tensor]));
   try {
     optimizer.loadState(Number(metadata.optimizerStep), loaded, names);

@@ -1,16 +1,12 @@
-import { ALiBi, LearnedPositionalEmbedding, type PositionalEncoding, RotaryEmbedding, SinusoidalPositionalEncoding } from '@embedlab/positional-encodings';
-import { batchedMatMul, type Tensor, tf, type Variable } from '@embedlab/runtime';
+import { ALiBi, LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositionalEncoding } from '@embedlab/positional-encodings';
+import { type Tensor, tf, type Variable } from '@embedlab/runtime';
 import { TokenEmbedding } from '@embedlab/token-embedding';
 import { EmbeddingHead } from '@embedlab/weight-tying';
+import { Block, type KVCache, type ModelPositions, type PassContext } from './block.js';
 import { type GPTConfig, validateConfig } from './config.js';
-import { dense, dropout, gelu, layerNorm } from './layers.js';
+import { dropout, LayerNorm, type StateDict } from './layers.js';
 
-/** Keys and values of earlier positions, per layer, for incremental decoding. */
-export interface KVCache {
-  layers: ({ k: Tensor; v: Tensor } | undefined)[];
-  /** Positions already in the cache (the offset of the next token). */
-  length: number;
-}
+export type { KVCache } from './block.js';
 
 export interface ForwardOptions {
   /** Apply dropout, drawing one seed per dropout call from this function. */
@@ -36,11 +32,26 @@ export interface ParameterBreakdown {
   savedByTying: number;
 }
 
-const MASKED = -1e9;
-
 /** nanoGPT state_dict names of Linear weights, which PyTorch stores `[out, in]` and we store `[in, out]`. */
 export function isLinearWeight(name: string): boolean {
   return /\.(c_attn|c_proj|c_fc)\.weight$/.test(name);
+}
+
+function createPositions(config: GPTConfig, headDim: number, seed: number): ModelPositions | undefined {
+  switch (config.position) {
+    case 'learned':
+      return new LearnedPositionalEmbedding({ maxLength: config.blockSize, dim: config.nEmbd, seed });
+    case 'sinusoidal':
+      return new SinusoidalPositionalEncoding({ dim: config.nEmbd });
+    case 'rope': {
+      const { base, layout, scaling, rotaryDim } = config.rope ?? {};
+      return new RotaryEmbedding({ headDim, ...(base ? { base } : {}), ...(layout ? { layout } : {}), ...(scaling ? { scaling } : {}), ...(rotaryDim ? { rotaryDim } : {}) });
+    }
+    case 'alibi':
+      return new ALiBi({ heads: config.nHead });
+    case 'none':
+      return undefined;
+  }
 }
 
 /**
@@ -51,80 +62,44 @@ export function isLinearWeight(name: string): boolean {
 export class MiniGPT {
   readonly config: GPTConfig;
   readonly headDim: number;
-  /** Every parameter by its nanoGPT name; Linear weights are `[in, out]` here. */
-  readonly params = new Map<string, Variable>();
   readonly embedding: TokenEmbedding;
+  readonly positional: ModelPositions | undefined;
+  readonly blocks: readonly Block[];
+  readonly ln_f: LayerNorm;
   readonly head: EmbeddingHead;
-  readonly positional: PositionalEncoding | undefined;
-  private readonly learned: LearnedPositionalEmbedding | undefined;
-  private readonly sinusoidal: SinusoidalPositionalEncoding | undefined;
-  private readonly rope: RotaryEmbedding | undefined;
-  private readonly alibi: ALiBi | undefined;
+  private readonly state: StateDict = new Map();
 
   constructor(config: GPTConfig, seed = 1337) {
     this.config = validateConfig({ ...config });
-    const { vocabSize, blockSize, nLayer, nHead, nEmbd, bias } = this.config;
+    const { vocabSize, nLayer, nHead, nEmbd, bias } = this.config;
     this.headDim = nEmbd / nHead;
     let nextSeed = seed;
     const seedFor = () => nextSeed++;
-    // GPT-2 init: N(0, 0.02) everywhere, residual projections N(0, 0.02 / √(2·nLayer)).
-    const normal = (name: string, shape: number[], std = 0.02) => this.add(name, tf.randomNormal(shape, 0, std, 'float32', seedFor()));
-    const constant = (name: string, shape: number[], value: number) => this.add(name, tf.fill(shape, value));
-    const residualStd = 0.02 / Math.sqrt(2 * nLayer);
-
     this.embedding = new TokenEmbedding({ vocabSize, dim: nEmbd, seed: seedFor(), scale: this.config.embeddingScale ?? 'none' });
-    this.params.set('transformer.wte.weight', this.embedding.weight);
-    if (this.config.position === 'learned') {
-      this.learned = new LearnedPositionalEmbedding({ maxLength: blockSize, dim: nEmbd, seed: seedFor() });
-      this.params.set('transformer.wpe.weight', this.learned.weight);
-    }
-    if (this.config.position === 'sinusoidal') this.sinusoidal = new SinusoidalPositionalEncoding({ dim: nEmbd });
-    if (this.config.position === 'rope') {
-      const { base, layout, scaling, rotaryDim } = this.config.rope ?? {};
-      this.rope = new RotaryEmbedding({ headDim: this.headDim, ...(base ? { base } : {}), ...(layout ? { layout } : {}), ...(scaling ? { scaling } : {}), ...(rotaryDim ? { rotaryDim } : {}) });
-    }
-    if (this.config.position === 'alibi') this.alibi = new ALiBi({ heads: nHead });
-    this.positional = this.learned ?? this.sinusoidal ?? this.rope ?? this.alibi;
-
-    for (let i = 0; i < nLayer; i++) {
-      const p = `transformer.h.${i}`;
-      constant(`${p}.ln_1.weight`, [nEmbd], 1);
-      if (bias) constant(`${p}.ln_1.bias`, [nEmbd], 0);
-      normal(`${p}.attn.c_attn.weight`, [nEmbd, 3 * nEmbd]);
-      if (bias) constant(`${p}.attn.c_attn.bias`, [3 * nEmbd], 0);
-      normal(`${p}.attn.c_proj.weight`, [nEmbd, nEmbd], residualStd);
-      if (bias) constant(`${p}.attn.c_proj.bias`, [nEmbd], 0);
-      constant(`${p}.ln_2.weight`, [nEmbd], 1);
-      if (bias) constant(`${p}.ln_2.bias`, [nEmbd], 0);
-      normal(`${p}.mlp.c_fc.weight`, [nEmbd, 4 * nEmbd]);
-      if (bias) constant(`${p}.mlp.c_fc.bias`, [4 * nEmbd], 0);
-      normal(`${p}.mlp.c_proj.weight`, [4 * nEmbd, nEmbd], residualStd);
-      if (bias) constant(`${p}.mlp.c_proj.bias`, [nEmbd], 0);
-    }
-    constant('transformer.ln_f.weight', [nEmbd], 1);
-    if (bias) constant('transformer.ln_f.bias', [nEmbd], 0);
+    this.state.set('transformer.wte.weight', this.embedding.weight);
+    // Only learned positions have weights to draw.
+    this.positional = createPositions(this.config, this.headDim, this.config.position === 'learned' ? seedFor() : 0);
+    if (this.positional instanceof LearnedPositionalEmbedding) this.state.set('transformer.wpe.weight', this.positional.weight);
+    const init = { seed: seedFor, residualStd: 0.02 / Math.sqrt(2 * nLayer) };
+    this.blocks = Array.from({ length: nLayer }, (_, i) => new Block(i, this.config, init));
+    this.blocks.forEach((block, i) => block.addTo(this.state, `transformer.h.${i}`));
+    this.ln_f = new LayerNorm(nEmbd, bias);
+    this.ln_f.addTo(this.state, 'transformer.ln_f');
     this.head = new EmbeddingHead(this.embedding, { tie: this.config.tieWeights, seed: seedFor() });
-    if (!this.config.tieWeights) this.params.set('lm_head.weight', this.head.outputWeight);
+    if (!this.config.tieWeights) this.state.set('lm_head.weight', this.head.outputWeight);
   }
 
-  private add(name: string, initial: Tensor): void {
-    this.params.set(name, tf.variable(initial));
-    initial.dispose();
-  }
-
-  private param(name: string): Variable {
-    const variable = this.params.get(name);
-    if (!variable) throw new Error(`MiniGPT: no parameter ${name}`);
-    return variable;
-  }
-
-  private optional(name: string): Variable | undefined {
-    return this.params.get(name);
+  /**
+   * Every parameter by its nanoGPT state_dict name, in a stable order (what checkpoints read and
+   * write). Linear weights are `[in, out]` here, PyTorch's transpose.
+   */
+  stateDict(): ReadonlyMap<string, Variable> {
+    return this.state;
   }
 
   /** Variables an optimizer updates, in a stable order. */
   get trainableVariables(): Variable[] {
-    return [...this.params.values()];
+    return [...this.state.values()];
   }
 
   /** An empty KV cache for incremental decoding. */
@@ -142,69 +117,24 @@ export class MiniGPT {
   /** `ids` `[batch, seq]` (int32 tensor or arrays) → logits `[batch, seq or 1, vocabSize]`. */
   forward(ids: Tensor | number[][], options: ForwardOptions = {}): Tensor {
     const { dropoutSeed, cache, logits = 'all', attention } = options;
-    const { blockSize, nLayer, dropout: rate } = this.config;
+    const { blockSize, dropout: rate } = this.config;
     const seq = ids instanceof tf.Tensor ? ids.shape[1]! : ids[0]!.length;
     const offset = cache?.length ?? 0;
     if (ids instanceof tf.Tensor && ids.rank !== 2) throw new Error(`MiniGPT.forward: ids must be [batch, seq], got shape [${ids.shape}]`);
-    if (this.learned && offset + seq > blockSize) {
+    if (this.config.position === 'learned' && offset + seq > blockSize) {
       throw new RangeError(`MiniGPT.forward: ${offset + seq} positions exceed blockSize ${blockSize}; learned positions cannot go past the length they were trained with`);
     }
-    const seedOf = () => dropoutSeed?.();
+    const pass: PassContext = { offset, positions: this.positional, cache, dropoutSeed: () => dropoutSeed?.(), attention };
     return tf.tidy(() => {
       let x = this.embedding.apply(ids);
-      const additive = this.learned ?? this.sinusoidal;
-      if (additive) x = tf.add(x, additive.apply(seq, { offset }));
-      x = dropout(x, rate, seedOf());
-      for (let i = 0; i < nLayer; i++) {
-        const p = `transformer.h.${i}`;
-        const attended = this.attention(layerNorm(x, this.param(`${p}.ln_1.weight`), this.optional(`${p}.ln_1.bias`)), i, offset, cache, seedOf, attention);
-        x = tf.add(x, attended);
-        const hidden = gelu(dense(layerNorm(x, this.param(`${p}.ln_2.weight`), this.optional(`${p}.ln_2.bias`)), this.param(`${p}.mlp.c_fc.weight`), this.optional(`${p}.mlp.c_fc.bias`)), this.config.gelu);
-        x = tf.add(x, dropout(dense(hidden, this.param(`${p}.mlp.c_proj.weight`), this.optional(`${p}.mlp.c_proj.bias`)), rate, seedOf()));
-      }
-      x = layerNorm(x, this.param('transformer.ln_f.weight'), this.optional('transformer.ln_f.bias'));
+      if (this.positional?.kind === 'additive') x = tf.add(x, this.positional.apply(seq, { offset }));
+      x = dropout(x, rate, pass.dropoutSeed());
+      for (const block of this.blocks) x = block.apply(x, pass);
+      x = this.ln_f.apply(x);
       if (logits === 'last') x = tf.slice(x, [0, seq - 1, 0], [-1, 1, -1]);
       if (cache) cache.length = offset + seq;
       return this.head.logits(x);
     });
-  }
-
-  private attention(x: Tensor, layer: number, offset: number, cache: KVCache | undefined, seedOf: () => number | undefined, collect: Tensor[] | undefined): Tensor {
-    const { nHead, nEmbd, dropout: rate } = this.config;
-    const p = `transformer.h.${layer}.attn`;
-    const [batch, seq] = x.shape as [number, number, number];
-    const qkv = dense(x, this.param(`${p}.c_attn.weight`), this.optional(`${p}.c_attn.bias`));
-    const heads = (t: Tensor) => tf.transpose(tf.reshape(t, [batch, seq, nHead, this.headDim]), [0, 2, 1, 3]);
-    let [q, k, v] = tf.split(qkv, 3, 2).map(heads) as [Tensor, Tensor, Tensor];
-    if (this.rope) {
-      q = this.rope.apply(q, { offset });
-      k = this.rope.apply(k, { offset });
-    }
-    if (cache) {
-      const previous = cache.layers[layer];
-      if (previous) {
-        k = tf.concat([previous.k, k], 2);
-        v = tf.concat([previous.v, v], 2);
-        tf.dispose([previous.k, previous.v]);
-      }
-      cache.layers[layer] = { k: tf.keep(k), v: tf.keep(v) };
-    }
-    const keys = k.shape[2]!;
-    let scores = tf.mul(batchedMatMul(q, k, { transposeB: true }), 1 / Math.sqrt(this.headDim));
-    scores = tf.add(scores, this.causalMask(seq, keys, offset));
-    if (this.alibi) scores = tf.add(scores, this.alibi.bias(seq, keys, { offset }));
-    let weights = tf.softmax(scores, -1);
-    if (collect) collect.push(tf.keep(tf.clone(weights)));
-    weights = dropout(weights, rate, seedOf());
-    const y = tf.reshape(tf.transpose(batchedMatMul(weights, v), [0, 2, 1, 3]), [batch, seq, nEmbd]);
-    return dropout(dense(y, this.param(`${p}.c_proj.weight`), this.optional(`${p}.c_proj.bias`)), rate, seedOf());
-  }
-
-  /** `[queries, keys]`: 0 where query i (at position offset + i) may see key j ≤ offset + i, else a large negative. */
-  private causalMask(queries: number, keys: number, offset: number): Tensor {
-    const mask = new Float32Array(queries * keys);
-    for (let i = 0; i < queries; i++) for (let j = offset + i + 1; j < keys; j++) mask[i * keys + j] = MASKED;
-    return tf.tensor2d(mask, [queries, keys]);
   }
 
   /** Mean next-token cross-entropy of `ids` `[batch, seq]` against `targets` `[batch, seq]`. */
@@ -220,7 +150,7 @@ export class MiniGPT {
 
   /** Parameter counts by part (as nanoGPT's, wpe included). */
   parameterCount(): ParameterBreakdown {
-    const count = (pattern: RegExp) => [...this.params].filter(([name]) => pattern.test(name)).reduce((sum, [, v]) => sum + v.size, 0);
+    const count = (pattern: RegExp) => [...this.state].filter(([name]) => pattern.test(name)).reduce((sum, [, v]) => sum + v.size, 0);
     const breakdown = {
       tokenEmbedding: count(/^transformer\.wte\./),
       positions: count(/^transformer\.wpe\./),
@@ -234,7 +164,7 @@ export class MiniGPT {
   }
 
   dispose(): void {
-    for (const variable of this.params.values()) variable.dispose();
+    for (const variable of this.state.values()) variable.dispose();
     this.positional?.dispose();
     this.head.dispose();
   }

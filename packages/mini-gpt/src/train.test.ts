@@ -76,13 +76,13 @@ describe('train', { timeout: 120_000 }, () => {
 
   it('stops on a non-finite loss before updating, keeping the last good weights', async () => {
     const model = createModel(small, 10);
-    const poisoned = model.params.get('transformer.ln_f.weight')!;
+    const poisoned = model.stateDict().get('transformer.ln_f.weight')!;
     poisoned.assign(tf.fill(poisoned.shape, Number.NaN));
-    const before = model.params.get('transformer.wte.weight')!.dataSync().slice();
+    const before = model.stateDict().get('transformer.wte.weight')!.dataSync().slice();
     const result = await train(model, dataset, options);
     expect(result.stoppedBy).toBe('non-finite-loss');
     expect(result.message).toMatch(/the loss became NaN at step 0; stopped before updating/);
-    expect(model.params.get('transformer.wte.weight')!.dataSync()).toEqual(before);
+    expect(model.stateDict().get('transformer.wte.weight')!.dataSync()).toEqual(before);
   });
 
   it('stops when asked, and refuses bad options', async () => {

@@ -1,0 +1,145 @@
+import type { ALiBi, AdditivePositionalEncoding, RotaryEmbedding } from '@embedlab/positional-encodings';
+import { batchedMatMul, type Tensor, tf } from '@embedlab/runtime';
+import type { GPTConfig } from './config.js';
+import { dropout, gelu, LayerNorm, Linear, type StateDict } from './layers.js';
+
+/** A model's positional encoding; its `kind` says where it enters the forward pass. */
+export type ModelPositions = AdditivePositionalEncoding | RotaryEmbedding | ALiBi;
+
+/** Keys and values of earlier positions, per layer, for incremental decoding. */
+export interface KVCache {
+  layers: ({ k: Tensor; v: Tensor } | undefined)[];
+  /** Positions already in the cache (the offset of the next token). */
+  length: number;
+}
+
+/** What every block of one forward pass shares. */
+export interface PassContext {
+  /** Position of the first token of this pass (the cache's length before it). */
+  offset: number;
+  positions: ModelPositions | undefined;
+  cache: KVCache | undefined;
+  /** A fresh dropout seed per call while training; undefined turns dropout off. */
+  dropoutSeed: () => number | undefined;
+  /** Collects each layer's attention weights when given. */
+  attention: Tensor[] | undefined;
+}
+
+/** Weight init of one block: GPT-2's N(0, 0.02²), residual projections N(0, (0.02/√(2·nLayer))²). */
+interface BlockInit {
+  seed: () => number;
+  residualStd: number;
+}
+
+const MASKED = -1e9;
+
+/** `[queries, keys]`: 0 where query i (at position offset + i) may see key j ≤ offset + i, else a large negative. */
+function causalMask(queries: number, keys: number, offset: number): Tensor {
+  const mask = new Float32Array(queries * keys);
+  for (let i = 0; i < queries; i++) for (let j = offset + i + 1; j < keys; j++) mask[i * keys + j] = MASKED;
+  return tf.tensor2d(mask, [queries, keys]);
+}
+
+/** nanoGPT's `CausalSelfAttention`: one `[C, 3C]` projection to q, k, v, heads, softmax(q·kᵀ/√d)·v, output projection. */
+export class CausalSelfAttention {
+  readonly c_attn: Linear;
+  readonly c_proj: Linear;
+  private readonly nHead: number;
+  private readonly headDim: number;
+  private readonly rate: number;
+
+  constructor(private readonly layer: number, config: GPTConfig, init: BlockInit) {
+    const { nEmbd, nHead, bias } = config;
+    this.nHead = nHead;
+    this.headDim = nEmbd / nHead;
+    this.rate = config.dropout;
+    this.c_attn = new Linear(nEmbd, 3 * nEmbd, { bias, std: 0.02, seed: init.seed() });
+    this.c_proj = new Linear(nEmbd, nEmbd, { bias, std: init.residualStd, seed: init.seed() });
+  }
+
+  apply(x: Tensor, pass: PassContext): Tensor {
+    const [batch, seq, nEmbd] = x.shape as [number, number, number];
+    const { positions, offset, cache } = pass;
+    const heads = (t: Tensor) => tf.transpose(tf.reshape(t, [batch, seq, this.nHead, this.headDim]), [0, 2, 1, 3]);
+    let [q, k, v] = tf.split(this.c_attn.apply(x), 3, 2).map(heads) as [Tensor, Tensor, Tensor];
+    if (positions?.kind === 'rotary') {
+      q = positions.apply(q, { offset });
+      k = positions.apply(k, { offset });
+    }
+    if (cache) {
+      const previous = cache.layers[this.layer];
+      if (previous) {
+        k = tf.concat([previous.k, k], 2);
+        v = tf.concat([previous.v, v], 2);
+        tf.dispose([previous.k, previous.v]);
+      }
+      cache.layers[this.layer] = { k: tf.keep(k), v: tf.keep(v) };
+    }
+    const keys = k.shape[2]!;
+    let scores = tf.mul(batchedMatMul(q, k, { transposeB: true }), 1 / Math.sqrt(this.headDim));
+    scores = tf.add(scores, causalMask(seq, keys, offset));
+    if (positions?.kind === 'attention-bias') scores = tf.add(scores, positions.bias(seq, keys, { offset }));
+    let weights = tf.softmax(scores, -1);
+    if (pass.attention) pass.attention.push(tf.keep(tf.clone(weights)));
+    weights = dropout(weights, this.rate, pass.dropoutSeed());
+    const y = tf.reshape(tf.transpose(batchedMatMul(weights, v), [0, 2, 1, 3]), [batch, seq, nEmbd]);
+    return dropout(this.c_proj.apply(y), this.rate, pass.dropoutSeed());
+  }
+
+  addTo(state: StateDict, prefix: string): void {
+    this.c_attn.addTo(state, `${prefix}.c_attn`);
+    this.c_proj.addTo(state, `${prefix}.c_proj`);
+  }
+}
+
+/** nanoGPT's `MLP`: Linear C → 4C, GELU, Linear 4C → C, dropout. */
+export class MLP {
+  readonly c_fc: Linear;
+  readonly c_proj: Linear;
+  private readonly gelu: GPTConfig['gelu'];
+  private readonly rate: number;
+
+  constructor(config: GPTConfig, init: BlockInit) {
+    const { nEmbd, bias } = config;
+    this.gelu = config.gelu;
+    this.rate = config.dropout;
+    this.c_fc = new Linear(nEmbd, 4 * nEmbd, { bias, std: 0.02, seed: init.seed() });
+    this.c_proj = new Linear(4 * nEmbd, nEmbd, { bias, std: init.residualStd, seed: init.seed() });
+  }
+
+  apply(x: Tensor, pass: PassContext): Tensor {
+    return dropout(this.c_proj.apply(gelu(this.c_fc.apply(x), this.gelu)), this.rate, pass.dropoutSeed());
+  }
+
+  addTo(state: StateDict, prefix: string): void {
+    this.c_fc.addTo(state, `${prefix}.c_fc`);
+    this.c_proj.addTo(state, `${prefix}.c_proj`);
+  }
+}
+
+/** nanoGPT's pre-LayerNorm `Block`: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)). */
+export class Block {
+  readonly ln_1: LayerNorm;
+  readonly attn: CausalSelfAttention;
+  readonly ln_2: LayerNorm;
+  readonly mlp: MLP;
+
+  constructor(layer: number, config: GPTConfig, init: BlockInit) {
+    this.ln_1 = new LayerNorm(config.nEmbd, config.bias);
+    this.attn = new CausalSelfAttention(layer, config, init);
+    this.ln_2 = new LayerNorm(config.nEmbd, config.bias);
+    this.mlp = new MLP(config, init);
+  }
+
+  apply(x: Tensor, pass: PassContext): Tensor {
+    const attended = tf.add(x, this.attn.apply(this.ln_1.apply(x), pass));
+    return tf.add(attended, this.mlp.apply(this.ln_2.apply(attended), pass));
+  }
+
+  addTo(state: StateDict, prefix: string): void {
+    this.ln_1.addTo(state, `${prefix}.ln_1`);
+    this.attn.addTo(state, `${prefix}.attn`);
+    this.ln_2.addTo(state, `${prefix}.ln_2`);
+    this.mlp.addTo(state, `${prefix}.mlp`);
+  }
+}
