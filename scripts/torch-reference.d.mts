@@ -1,1 +1,1 @@
-export function runTorch<T = unknown>(scriptPath: string, request: unknown): T;
+export { runTorch } from '../packages/test-utils/src/torch-reference.mjs';

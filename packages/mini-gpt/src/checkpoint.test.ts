@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ready, tf } from '@embedlab/runtime';
+import { maxDifference, runTorch } from '@embedlab/test-utils';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runTorch } from '../../../scripts/torch-reference.mjs';
 import { checkpointFromFiles, checkpointToFiles, loadHuggingFaceGPT2, modelFromSafetensors, modelToSafetensors } from './checkpoint.js';
 import type { GPTConfig } from './config.js';
 import { TokenDataset } from './data.js';
@@ -28,13 +28,6 @@ interface Reference {
   wte_grad_norm: number;
   /** Every parameter's gradient, flattened in PyTorch's layout (nn.Linear weights [out, in]). */
   grads: Record<string, number[]>;
-}
-
-function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
 }
 
 function ours(model: MiniGPT) {

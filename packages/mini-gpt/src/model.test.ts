@@ -1,15 +1,10 @@
 import { ready, tf } from '@embedlab/runtime';
+import { maxDifference } from '@embedlab/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countParameters, type GPTConfig, PRESETS, validateConfig } from './config.js';
 import { createModel } from './model.js';
 
 const tiny: GPTConfig = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'tanh' };
-
-function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}
 
 describe('countParameters', () => {
   it("gives GPT-2 small's 124,439,808 (nanoGPT reports 123.65M without wpe)", () => {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { ready, tf, type Variable } from '@embedlab/runtime';
+import { runTorch } from '@embedlab/test-utils';
 import { describe, expect, it } from 'vitest';
-import { runTorch } from '../../../scripts/torch-reference.mjs';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { learningRateAt } from './schedule.js';
 

@@ -1,20 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { ready, tf } from '@embedlab/runtime';
 import { gradientCheck } from '@embedlab/runtime/testing';
+import { expectClose, runTorch } from '@embedlab/test-utils';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runTorch } from '../../../scripts/torch-reference.mjs';
 import type { RopeScaling } from './rope-scaling.js';
 import { permuteRopeWeights, ropeLayoutPermutation, RotaryEmbedding } from './rope.js';
 
 const REFERENCE = fileURLToPath(new URL('./fixtures/rope_reference.py', import.meta.url));
-
-function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, label = '') {
-  expect(actual.length, label).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!)));
-  expect(worst, label).toBeLessThanOrEqual(tolerance);
-}
 
 /** Rotates one vector of headDim at one position. */
 function rotateAt(rope: RotaryEmbedding, vector: number[], position: number): number[] {
@@ -43,12 +36,12 @@ describe.each(['wasm', 'cpu'] as const)('RotaryEmbedding on %s', (backend) => {
     const reference = runTorch<{ inv_freq: number[]; attention_factor: number; rotated: number[][] }>(REFERENCE, { dim: headDim, base: 10000, positions, x, scaling: scaling ?? null });
     const rope = new RotaryEmbedding({ headDim, ...(scaling ? { scaling } : {}) });
     const { inverseFrequencies, attentionFactor } = rope.frequencies(Math.max(...positions) + 1);
-    closeTo(inverseFrequencies, reference.inv_freq, 1e-6, 'inverse frequencies');
+    expectClose(inverseFrequencies, reference.inv_freq, { tolerance: 1e-6, label: 'inverse frequencies' });
     expect(attentionFactor).toBeCloseTo(reference.attention_factor, 10);
     // Dynamic NTK's schedule depends on the whole length, so rotate the positions in one call.
     const all = Array.from({ length: Math.max(...positions) + 1 }, (_, p) => Array.from({ length: headDim }, (_, i) => Math.sin(p * 0.37 + i * 1.3)));
     const rotated = tf.tidy(() => rope.apply(tf.tensor4d(all.flat(), [1, 1, all.length, headDim])).arraySync() as number[][][][]);
-    closeTo(positions.flatMap((p) => rotated[0]![0]![p]!), reference.rotated.flat(), 2e-5, 'rotated vectors');
+    expectClose(positions.flatMap((p) => rotated[0]![0]![p]!), reference.rotated.flat(), { tolerance: 2e-5, label: 'rotated vectors' });
   });
 
   it.each(['half', 'interleaved'] as const)('makes q_m . k_n depend only on m - n (%s layout)', (layout) => {
@@ -68,9 +61,9 @@ describe.each(['wasm', 'cpu'] as const)('RotaryEmbedding on %s', (backend) => {
     const rope = new RotaryEmbedding({ headDim: 8, layout: 'interleaved' });
     const x = tf.randomNormal([2, 3, 5, 8], 0, 1, 'float32', 11);
     const whole = rope.apply(x);
-    closeTo(tf.norm(whole, 'euclidean', -1).dataSync(), tf.norm(x, 'euclidean', -1).dataSync(), 1e-5, 'norms');
+    expectClose(tf.norm(whole, 'euclidean', -1).dataSync(), tf.norm(x, 'euclidean', -1).dataSync(), { tolerance: 1e-5, label: 'norms' });
     const steps = Array.from({ length: 5 }, (_, t) => rope.apply(tf.slice(x, [0, 0, t, 0], [2, 3, 1, 8]), { offset: t }));
-    closeTo(tf.concat(steps, 2).dataSync(), whole.dataSync(), 1e-6, 'incremental');
+    expectClose(tf.concat(steps, 2).dataSync(), whole.dataSync(), { tolerance: 1e-6, label: 'incremental' });
   });
 
   it("rotates [batch, seq, heads, headDim] with axes 'bshd' like the transposed input", () => {
@@ -78,7 +71,7 @@ describe.each(['wasm', 'cpu'] as const)('RotaryEmbedding on %s', (backend) => {
     const x = tf.randomNormal([2, 5, 3, 8], 0, 1, 'float32', 12);
     const direct = rope.apply(x, { axes: 'bshd', offset: 3 });
     const viaTranspose = tf.transpose(rope.apply(tf.transpose(x, [0, 2, 1, 3]), { offset: 3 }), [0, 2, 1, 3]);
-    closeTo(direct.dataSync(), viaTranspose.dataSync(), 1e-6);
+    expectClose(direct.dataSync(), viaTranspose.dataSync(), { tolerance: 1e-6 });
   });
 
   it('passes dimensions past rotaryDim through unchanged', () => {
@@ -96,7 +89,7 @@ describe.each(['wasm', 'cpu'] as const)('RotaryEmbedding on %s', (backend) => {
     expect(ropeLayoutPermutation(headDim, 'half', 'interleaved')).toEqual([0, 4, 1, 5, 2, 6, 3, 7]);
     const x = Array.from({ length: headDim }, (_, i) => i + 1);
     const rotatedThenPermuted = perm.map((p) => rotateAt(interleaved, x, 5)[p]!);
-    closeTo(rotateAt(half, perm.map((p) => x[p]!), 5), rotatedThenPermuted, 1e-6);
+    expectClose(rotateAt(half, perm.map((p) => x[p]!), 5), rotatedThenPermuted, { tolerance: 1e-6 });
     // Weights: permuting a [out, in] projection's rows permutes its outputs the same way.
     const weight = tf.reshape(tf.range(0, 2 * headDim * 3), [2 * headDim, 3]);
     const permuted = permuteRopeWeights(weight, { heads: 2, headDim, from: 'interleaved', to: 'half', outputAxis: 0 });

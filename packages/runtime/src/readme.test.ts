@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { readmeExamples, runExample } from '@embedlab/test-utils';
 import { expect, it } from 'vitest';
-import { readmeExamples, runExample } from '../../../scripts/readme-examples.mjs';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 

@@ -18,17 +18,7 @@ export function prose(bytes) {
 }
 
 /** Median of `runs` timings (ms) of `fn`, after one warm-up call. */
-export function medianMs(fn, runs = 5) {
-  fn();
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(runs / 2)];
-}
+export { medianMs } from '@embedlab/test-utils';
 
 /** Writes results as JSON when the script is run with `--json FILE`. */
 export async function report(results) {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { readmeOutputs } from '@embedlab/test-utils';
 import { expect, it } from 'vitest';
-import { readmeOutputs } from '../../../scripts/readme-examples.mjs';
 
 it('runs every README example, printing what each `console.log(...); // output` comment shows', { timeout: 60_000 }, () => {
   const examples = readmeOutputs(fileURLToPath(new URL('..', import.meta.url)));

@@ -2,6 +2,7 @@
 // with GPT-2's vocabulary, measured in one run. The naive head (tf.matMul with transposeB, which
 // the wasm backend runs in a scalar loop) is the baseline both should beat.
 import { embeddingLookup, ready, tf } from '@embedlab/runtime';
+import { medianMs } from '@embedlab/test-utils';
 import { TokenEmbedding } from '@embedlab/token-embedding';
 import { EmbeddingHead } from '../dist/index.js';
 
@@ -34,16 +35,7 @@ steps['naive (tf.matMul transposeB)'] = stepFor(
   [naiveTable],
 );
 
-const median = (fn, runs = 7) => {
-  fn();
-  const times = Array.from({ length: runs }, () => {
-    const start = performance.now();
-    fn();
-    return performance.now() - start;
-  }).sort((a, b) => a - b);
-  return times[Math.floor(runs / 2)];
-};
-const rows = Object.entries(steps).map(([name, step]) => ({ name, ms: median(step) }));
+const rows = Object.entries(steps).map(([name, step]) => ({ name, ms: medianMs(step, 7) }));
 console.log(`Output head forward + backward, vocab ${vocabSize}, dim ${dim}, ${tokens} tokens, ${info.backend}${info.simd ? ' SIMD' : ''}`);
 for (const row of rows) console.log(`  ${row.name.padEnd(30)} ${row.ms.toFixed(1).padStart(7)} ms   x${(row.ms / rows[0].ms).toFixed(2)} of tied`);
 const at = process.argv.indexOf('--json');

@@ -1,5 +1,6 @@
 import { embeddingLookup, linearTransposed, ready, tf } from '@embedlab/runtime';
 import { gradientCheck, variableGradientCheck } from '@embedlab/runtime/testing';
+import { expectClose } from '@embedlab/test-utils';
 import { TokenEmbedding } from '@embedlab/token-embedding';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddingHead, parameterSavings } from './embedding-head.js';
@@ -9,11 +10,6 @@ const E = [
   [0, 1],
   [1, 1],
 ];
-
-function closeArrays(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5) {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i]! - expected[i]!), `element ${i}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(expected[i]!)));
-}
 
 // A small next-token loss through the pair: embed, a fixed mixing layer, project, cross-entropy.
 function lossThrough(head: EmbeddingHead, ids: number[][], targets: number[]) {
@@ -44,7 +40,7 @@ describe.each(['wasm', 'cpu'] as const)('EmbeddingHead on %s', (backend) => {
     const head = new EmbeddingHead(embedding(), { tie: true, bias: true, softCap: 4 });
     head.bias!.assign(tf.tensor1d([1, 0, -1]));
     const logits = head.logits(tf.tensor2d([[20, 3]])).dataSync();
-    closeArrays(logits, [21, 3, 22].map((x) => Math.tanh(x / 4) * 4));
+    expectClose(logits, [21, 3, 22].map((x) => Math.tanh(x / 4) * 4), { tolerance: 1e-5 });
     expect(Math.max(...logits)).toBeLessThan(4);
   });
 
@@ -60,7 +56,7 @@ describe.each(['wasm', 'cpu'] as const)('EmbeddingHead on %s', (backend) => {
     const lookupPart = grads[untied.embedding.weight.name]!.dataSync();
     const projectionPart = grads[untied.outputWeight.name]!.dataSync();
     expect(Array.from(lookupPart).some((g) => g !== 0) && Array.from(projectionPart).some((g) => g !== 0)).toBe(true);
-    closeArrays(tiedGrads[tied.embedding.weight.name]!.dataSync(), Array.from(lookupPart, (g, i) => g + projectionPart[i]!));
+    expectClose(tiedGrads[tied.embedding.weight.name]!.dataSync(), Array.from(lookupPart, (g, i) => g + projectionPart[i]!), { tolerance: 1e-5 });
   });
 
   it('matches finite differences of the tied loss', () => {

@@ -1,15 +1,9 @@
+import { expectClose } from '@embedlab/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../backend.js';
 import { tf } from '../tf.js';
 import { gradientCheck } from '../testing.js';
 import { linear, linearTransposed } from './linear.js';
-
-function expectClose(actual: tf.Tensor, expected: tf.Tensor, tolerance = 1e-4) {
-  expect(actual.shape).toEqual(expected.shape);
-  const a = actual.dataSync();
-  const e = expected.dataSync();
-  for (let i = 0; i < e.length; i++) expect(Math.abs(a[i]! - e[i]!), `element ${i}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(e[i]!)));
-}
 
 describe.each(['wasm', 'cpu'] as const)('linear on %s', (backend) => {
   beforeAll(async () => {

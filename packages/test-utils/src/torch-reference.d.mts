@@ -1,0 +1,1 @@
+export function runTorch<T = unknown>(scriptPath: string, request: unknown): T;
