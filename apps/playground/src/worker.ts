@@ -1,7 +1,8 @@
 // The training worker: the model, its training and its exploration run here, off the UI thread.
-import { checkpointFromFiles, checkpointToFiles, createModel, generateText, type MiniGPT, TokenDataset, train } from '@embedlab/mini-gpt';
+// Training is the library's TrainingSession, the same one the minigpt CLI runs.
+import { checkpointFromFiles, checkpointToFiles, type MiniGPT, TrainingSession } from '@embedlab/mini-gpt';
 import { type RuntimeInfo, tf } from '@embedlab/runtime';
-import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
+import type { Tokenizer } from '@embedlab/tokenizer';
 import type { Exploration, FromWorker, ToWorker, TrainRequest } from './protocol.js';
 import { describeRuntime, startRuntime } from './wasm.js';
 
@@ -11,51 +12,37 @@ let started: Promise<RuntimeInfo> | undefined;
 let model: MiniGPT | undefined;
 let tokenizer: Tokenizer | undefined;
 let step = 0;
-let controller: AbortController | undefined;
-let paused: { promise: Promise<void>; resume: () => void } | undefined;
+let session: TrainingSession | undefined;
 
 async function sample(run: number, at: number): Promise<void> {
-  let text = '';
-  for await (const piece of generateText(model!, tokenizer!, '\n', { maxNewTokens: 60, temperature: 0.8, seed: at })) text += piece;
-  post({ type: 'sample', run, step: at, text: text.trim() });
-}
-
-/** Step speeds vary with evaluation and sampling pauses; the median is the typical step. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
+  const lines = await session!.samples({ count: 3, tokens: 60, seed: at });
+  post({ type: 'sample', run, step: at, text: lines.join('\n') });
 }
 
 async function runTraining(request: TrainRequest): Promise<void> {
   model?.dispose();
-  tokenizer = request.tokenizer === 'char' ? CharTokenizer.fromCorpus(request.corpus) : trainBpe(request.corpus, { vocabSize: 384 });
-  model = createModel({ ...request.model, vocabSize: tokenizer.vocabSize, dropout: 0, bias: true, gelu: 'tanh' }, 1337);
-  const dataset = new TokenDataset(tokenizer.encode(request.corpus, { disallowedSpecial: [] }));
-  controller = new AbortController();
+  session = TrainingSession.create({
+    corpus: request.corpus,
+    tokenizer: request.tokenizer === 'char' ? 'char' : 'bpe:384',
+    preset: 'names',
+    model: request.model,
+    training: { steps: request.steps, batchSize: request.batchSize, learningRate: request.learningRate, warmupSteps: Math.min(20, Math.floor(request.steps / 10)), evalInterval: Math.max(10, Math.floor(request.steps / 10)), evalBatches: 4 },
+  });
+  ({ model, tokenizer } = session);
   await sample(request.run, 0);
-  const evalInterval = Math.max(10, Math.floor(request.steps / 10));
-  const speeds: number[] = [];
-  const result = await train(
-    model,
-    dataset,
-    { steps: request.steps, batchSize: request.batchSize, learningRate: request.learningRate, warmupSteps: Math.min(20, request.steps / 10), evalInterval, evalBatches: 4 },
-    {
-      signal: controller.signal,
-      onStep: async (e) => {
-        step = e.step + 1;
-        speeds.push(e.tokensPerSecond);
-        post({ type: 'step', run: request.run, step: step, loss: e.loss, tokensPerSecond: e.tokensPerSecond });
-        if (paused) await paused.promise;
-      },
-      onEval: async (e) => {
-        post({ type: 'eval', run: request.run, step: e.step, trainLoss: e.trainLoss, validationLoss: e.validationLoss });
-        await sample(request.run, e.step);
-      },
+  const result = await session.run({
+    onStep: (e) => {
+      step = e.step + 1;
+      post({ type: 'step', run: request.run, step, loss: e.loss, tokensPerSecond: e.tokensPerSecond });
     },
-  );
-  result.optimizer.dispose();
+    onEval: async (e) => {
+      post({ type: 'eval', run: request.run, step: e.step, trainLoss: e.trainLoss, validationLoss: e.validationLoss });
+      await sample(request.run, e.step);
+    },
+  });
+  session.optimizer.dispose();
   const { threads } = await started!;
-  const speed = `median ${Math.round(median(speeds)).toLocaleString('en-US')} tokens/s on ${threads} thread${threads === 1 ? '' : 's'}`;
+  const speed = `median ${Math.round(result.medianTokensPerSecond).toLocaleString('en-US')} tokens/s on ${threads} thread${threads === 1 ? '' : 's'}`;
   post({ type: 'done', run: request.run, reason: `${result.message ?? `trained ${result.step} steps`}, ${speed}` });
 }
 
@@ -108,20 +95,13 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         await runTraining(message);
         break;
       case 'pause':
-        if (!paused) {
-          let resume = () => {};
-          const promise = new Promise<void>((resolve) => (resume = resolve));
-          paused = { promise, resume };
-        }
+        session?.pause();
         break;
       case 'resume':
-        paused?.resume();
-        paused = undefined;
+        session?.resume();
         break;
       case 'stop':
-        controller?.abort();
-        paused?.resume();
-        paused = undefined;
+        session?.stop();
         break;
       case 'save':
         if (!model || !tokenizer) throw new Error('there is no model to save yet: train or load one');

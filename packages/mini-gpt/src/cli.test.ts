@@ -45,18 +45,18 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     expect(inspected.stdout).toMatch(/saved by weight tying\s+1,792/);
   });
 
-  it('saves a checkpoint and exits cleanly on Ctrl-C', async () => {
-    const target = join(dir, 'interrupted');
+  it.each(['SIGINT', 'SIGTERM'] as const)('saves a checkpoint and exits cleanly on %s', async (signal) => {
+    const target = join(dir, `interrupted-${signal}`);
     const child = spawn(process.execPath, [cli, 'train', '--preset', 'names', '--steps', '100000', '--samples', '0', '--out', target, '--json']);
     let stdout = '';
     let interrupted = false;
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk;
-        // One Ctrl-C (a second one would end the process at once, as it should).
+        // One signal (a second one would end the process at once, as it should).
         if (!interrupted && stdout.includes('"event":"step","step":5,')) {
           interrupted = true;
-          child.kill('SIGINT');
+          child.kill(signal);
         }
       });
       child.on('exit', resolve);

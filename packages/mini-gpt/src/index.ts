@@ -1,7 +1,11 @@
+// The public API of @embedlab/mini-gpt (browser-safe; file-system helpers are in ./node).
 export { countParameters, PRESETS, validateConfig } from './config.js';
 export type { GPTConfig, PositionKind, Preset, PresetName } from './config.js';
-export { MiniGPT, createModel, isLinearWeight } from './model.js';
+export { MiniGPT, createModel } from './model.js';
 export type { ForwardOptions, KVCache, ParameterBreakdown } from './model.js';
+export type { Block, CausalSelfAttention, MLP } from './block.js';
+export type { ModelPositions, PassContext } from './block.js';
+export type { LayerNorm, Linear } from './layers.js';
 export { createRng } from './rng.js';
 export type { Rng } from './rng.js';
 export { TokenDataset } from './data.js';
@@ -11,13 +15,15 @@ export { learningRateAt } from './schedule.js';
 export type { ScheduleOptions } from './schedule.js';
 export { estimateLoss, train } from './train.js';
 export type { EvalEvent, StepEvent, TrainCallbacks, TrainOptions, TrainResult } from './train.js';
+export { TrainingSession, sampleLines, tokenizerFor, trainingOptions } from './session.js';
+export type { NewSessionOptions, Overrides, SampleOptions, SessionCallbacks, SessionResult, SessionStatus, SessionTrainOptions, TokenizerChoice } from './session.js';
+export { evaluate } from './evaluate.js';
+export type { Evaluation } from './evaluate.js';
 export { namesCorpus } from './corpus.js';
 export { generate, generateText } from './generate.js';
 export type { GenerateOptions } from './generate.js';
-export { drawToken, nextTokenProbabilities } from './sample.js';
+export { nextTokenProbabilities } from './sample.js';
 export type { SamplingOptions } from './sample.js';
-export { readSafetensors, writeSafetensors } from './safetensors.js';
-export type { Dtype, NamedTensor, SafetensorsContents } from './safetensors.js';
 export {
   CHECKPOINT_FORMAT,
   checkpointFromFiles,

@@ -82,7 +82,7 @@ export class MiniGPT {
     if (this.positional instanceof LearnedPositionalEmbedding) this.state.set('transformer.wpe.weight', this.positional.weight);
     const init = { seed: seedFor, residualStd: 0.02 / Math.sqrt(2 * nLayer) };
     this.blocks = Array.from({ length: nLayer }, (_, i) => new Block(i, this.config, init));
-    this.blocks.forEach((block, i) => block.addTo(this.state, `transformer.h.${i}`));
+    for (const [i, block] of this.blocks.entries()) block.addTo(this.state, `transformer.h.${i}`);
     this.ln_f = new LayerNorm(nEmbd, bias);
     this.ln_f.addTo(this.state, 'transformer.ln_f');
     this.head = new EmbeddingHead(this.embedding, { tie: this.config.tieWeights, seed: seedFor() });

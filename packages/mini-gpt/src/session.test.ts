@@ -1,0 +1,128 @@
+import { ready } from '@embedlab/runtime';
+import { CharTokenizer } from '@embedlab/tokenizer';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkpointFromFiles, type CheckpointFiles } from './checkpoint.js';
+import { PRESETS } from './config.js';
+import { namesCorpus } from './corpus.js';
+import { TokenDataset } from './data.js';
+import { createModel } from './model.js';
+import { AdamW } from './optimizer.js';
+import { TrainingSession, trainingOptions } from './session.js';
+import { train } from './train.js';
+
+const corpus = namesCorpus().slice(0, 20_000);
+const small = { blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 };
+const quick = { steps: 8, batchSize: 4, evalInterval: 4, evalBatches: 2, warmupSteps: 2 };
+
+describe('TrainingSession', { timeout: 120_000 }, () => {
+  beforeAll(async () => {
+    await ready();
+  });
+
+  it("fills what is not given from the preset's recipe, and decays over the run's own steps", () => {
+    const recipe = PRESETS.baby.training;
+    expect(trainingOptions('baby', { steps: 50, learningRate: undefined }, 3)).toEqual({
+      steps: 50,
+      batchSize: recipe.batchSize,
+      learningRate: recipe.learningRate,
+      minLearningRate: recipe.learningRate / 10,
+      warmupSteps: recipe.warmupSteps,
+      decaySteps: 50,
+      weightDecay: recipe.weightDecay,
+      evalInterval: recipe.evalInterval,
+      seed: 3,
+    });
+    const session = TrainingSession.create({ corpus, preset: 'names', model: { ...small, position: 'rope', tieWeights: undefined }, tokenizer: 'bpe:300' });
+    expect(session.model.config).toMatchObject({ ...PRESETS.names.model, ...small, position: 'rope', vocabSize: session.tokenizer.vocabSize });
+    expect(session.tokenizer.kind).toBe('byte-bpe');
+    expect(session.tokenizer.vocabSize).toBeLessThanOrEqual(300);
+    session.dispose();
+  });
+
+  it('gives the same losses as train() with the same options', async () => {
+    const session = TrainingSession.create({ corpus, model: small, training: quick, seed: 5 });
+    const viaSession: number[] = [];
+    await session.run({ onStep: (e) => void viaSession.push(e.loss) });
+
+    const tokenizer = CharTokenizer.fromCorpus(corpus);
+    const model = createModel({ ...PRESETS.names.model, ...small, vocabSize: tokenizer.vocabSize }, 5);
+    const direct: number[] = [];
+    const options = trainingOptions('names', quick, 5);
+    await train(model, new TokenDataset(tokenizer.encode(corpus)), { ...options, optimizer: new AdamW({ weightDecay: options.weightDecay! }) }, { onStep: (e) => void direct.push(e.loss) });
+    expect(viaSession).toHaveLength(quick.steps);
+    expect(viaSession).toEqual(direct);
+    session.dispose();
+    model.dispose();
+  });
+
+  it('pauses after a step until resumed, and stops a paused run, which still saves', async () => {
+    const session = TrainingSession.create({ corpus, model: small, training: { ...quick, steps: 100, evalInterval: 1000 } });
+    const saved: number[] = [];
+    let stepsWhilePaused = 0;
+    const finished = session.run({
+      onStep: (e) => {
+        if (session.status === 'paused') stepsWhilePaused++;
+        if (e.step === 2) session.pause();
+      },
+      onCheckpoint: (_files, step) => void saved.push(step),
+    });
+    await expect.poll(() => session.step, { timeout: 30_000 }).toBe(3);
+    expect(session.status).toBe('paused');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(session.step).toBe(3);
+    session.resume();
+    await expect.poll(() => session.step, { timeout: 30_000 }).toBeGreaterThan(4);
+    session.pause();
+    await expect.poll(() => session.status, { timeout: 30_000 }).toBe('paused');
+    const pausedAt = session.step;
+    session.stop();
+    const result = await finished;
+    expect(stepsWhilePaused).toBe(0);
+    expect(result.stoppedBy).toBe('aborted');
+    expect(result.step).toBe(pausedAt);
+    expect(saved).toEqual([pausedAt]);
+    expect(session.status).toBe('finished');
+    await expect(session.run()).rejects.toThrow('a session runs once');
+    session.dispose();
+  });
+
+  it('saves after each evaluation, and a checkpoint resumes to the same losses as an unbroken run', async () => {
+    const unbroken = TrainingSession.create({ corpus, model: small, training: quick });
+    const all: number[] = [];
+    const saves = new Map<number, CheckpointFiles>();
+    await unbroken.run({ onStep: (e) => void all.push(e.loss), onCheckpoint: (files, step) => void saves.set(step, files) });
+    expect([...saves.keys()]).toEqual([4, 8]);
+
+    const resumed = TrainingSession.resume(checkpointFromFiles(saves.get(4)!), corpus);
+    expect(resumed.step).toBe(4);
+    expect(resumed.options).toEqual(unbroken.options);
+    const rest: number[] = [];
+    await resumed.run({ onStep: (e) => void rest.push(e.loss) });
+    expect(rest).toEqual(all.slice(4));
+    unbroken.dispose();
+    resumed.dispose();
+  });
+
+  it('refuses to resume a checkpoint without optimizer state, or on text its tokenizer cannot encode', () => {
+    const session = TrainingSession.create({ corpus, model: small, training: quick });
+    const { 'optimizer.safetensors': _, ...weightsOnly } = session.checkpointFiles();
+    expect(() => TrainingSession.resume(checkpointFromFiles(weightsOnly), corpus)).toThrow('no optimizer state to resume from');
+    expect(() => TrainingSession.resume(checkpointFromFiles(session.checkpointFiles()), 'ZZZ')).toThrow("the data does not fit the checkpoint's tokenizer");
+    session.dispose();
+  });
+
+  it('samples one line per seed, and none when the tokenizer has no newline', async () => {
+    const session = TrainingSession.create({ corpus, model: small, training: quick });
+    const lines = await session.samples({ count: 3, tokens: 12, seed: 1 });
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(line).not.toContain('\n');
+      expect([...line].every((c) => corpus.includes(c))).toBe(true);
+    }
+    expect(await session.samples({ count: 3, tokens: 12, seed: 1 })).toEqual(lines);
+    const oneLine = TrainingSession.create({ corpus: 'abcdefghij'.repeat(40), model: small, training: quick });
+    expect(await oneLine.samples({ count: 2, tokens: 5, seed: 1 })).toEqual([]);
+    session.dispose();
+    oneLine.dispose();
+  });
+});

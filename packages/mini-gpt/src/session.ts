@@ -1,0 +1,252 @@
+import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
+import { type Checkpoint, type CheckpointFiles, checkpointToFiles } from './checkpoint.js';
+import { type GPTConfig, PRESETS, type PresetName } from './config.js';
+import { TokenDataset } from './data.js';
+import { generateText } from './generate.js';
+import { createModel, type MiniGPT } from './model.js';
+import { AdamW } from './optimizer.js';
+import { type EvalEvent, type StepEvent, type TrainOptions, type TrainResult, train } from './train.js';
+
+/** The options a session trains with: everything but the optimizer and where to start. */
+export type SessionTrainOptions = Omit<TrainOptions, 'optimizer' | 'startStep'>;
+
+/** Fields to replace; an undefined field keeps the default. */
+export type Overrides<T> = { [K in keyof T]?: T[K] | undefined };
+
+/** `'char'`, `'bpe:SIZE'` (a BPE trained on the corpus), or a tokenizer already built. */
+export type TokenizerChoice = 'char' | `bpe:${number}` | Tokenizer;
+
+export interface NewSessionOptions {
+  /** The training text. */
+  corpus: string;
+  /** Default `'char'`. */
+  tokenizer?: TokenizerChoice;
+  /** The shape and training recipe to start from. Default `'names'`. */
+  preset?: PresetName;
+  /** Fields of the model config that replace the preset's (the vocabulary comes from the tokenizer). */
+  model?: Overrides<Omit<GPTConfig, 'vocabSize'>>;
+  /** Training options that replace the preset's. */
+  training?: Overrides<SessionTrainOptions>;
+  /** Seeds initialisation, batches and dropout. Default 1337. */
+  seed?: number;
+}
+
+export interface SampleOptions {
+  count: number;
+  /** Tokens per sample at most. */
+  tokens: number;
+  /** The first sample's seed; sample i uses seed + i. */
+  seed: number;
+  temperature?: number;
+}
+
+export interface SessionCallbacks {
+  onStep?: (event: StepEvent) => void | Promise<void>;
+  onEval?: (event: EvalEvent) => void | Promise<void>;
+  /**
+   * Called after each evaluation and when the run ends (done or stopped) with the checkpoint's
+   * files: the place to write them (a directory in Node, a download or memory in a browser).
+   */
+  onCheckpoint?: (files: CheckpointFiles, step: number) => void | Promise<void>;
+}
+
+export interface SessionResult extends TrainResult {
+  /** The median speed of the run's steps: evaluations and pauses do not skew it. */
+  medianTokensPerSecond: number;
+}
+
+export type SessionStatus = 'ready' | 'running' | 'paused' | 'stopping' | 'finished';
+
+/** A tokenizer from a choice, trained on `corpus` when it is `bpe:SIZE`. */
+export function tokenizerFor(choice: TokenizerChoice, corpus: string): Tokenizer {
+  if (typeof choice !== 'string') return choice;
+  if (choice === 'char') return CharTokenizer.fromCorpus(corpus);
+  const match = /^bpe:(\d+)$/.exec(choice);
+  if (!match) throw new Error(`tokenizer must be 'char' or 'bpe:SIZE', got ${JSON.stringify(choice)}`);
+  return trainBpe(corpus, { vocabSize: Number(match[1]) });
+}
+
+/** The preset's recipe with `overrides` on top; the decay ends with the run unless told otherwise. */
+export function trainingOptions(preset: PresetName, overrides: Overrides<SessionTrainOptions>, seed: number): SessionTrainOptions {
+  const recipe = PRESETS[preset].training;
+  const given = definedOnly(overrides);
+  const learningRate = given.learningRate ?? recipe.learningRate;
+  const steps = given.steps ?? recipe.steps;
+  return {
+    steps,
+    batchSize: recipe.batchSize,
+    learningRate,
+    minLearningRate: learningRate / 10,
+    warmupSteps: recipe.warmupSteps,
+    decaySteps: steps,
+    weightDecay: recipe.weightDecay,
+    evalInterval: recipe.evalInterval,
+    seed,
+    ...given,
+  };
+}
+
+/** `object` without its undefined fields, so that they do not replace defaults when spread. */
+function definedOnly<T extends object>(object: Overrides<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * One training run of a model on a corpus, the same in the CLI and in a browser worker: it
+ * builds the model and tokenizer (or continues a checkpoint), trains with pause, resume and stop,
+ * samples for display, and hands out checkpoint files to be written where the caller keeps them.
+ */
+export class TrainingSession {
+  readonly model: MiniGPT;
+  readonly tokenizer: Tokenizer;
+  readonly dataset: TokenDataset;
+  readonly options: SessionTrainOptions;
+  readonly optimizer: AdamW;
+  /** Steps completed so far (the next step to take). */
+  step: number;
+  private controller = new AbortController();
+  private pausedUntil: { promise: Promise<void>; resume: () => void } | undefined;
+  private running = false;
+  private finished = false;
+
+  private constructor(parts: { model: MiniGPT; tokenizer: Tokenizer; tokens: number[]; options: SessionTrainOptions; optimizer: AdamW; step: number }) {
+    this.model = parts.model;
+    this.tokenizer = parts.tokenizer;
+    this.dataset = new TokenDataset(parts.tokens);
+    this.options = parts.options;
+    this.optimizer = parts.optimizer;
+    this.step = parts.step;
+  }
+
+  /** A fresh model on `corpus`, shaped by a preset and overrides. */
+  static create(setup: NewSessionOptions): TrainingSession {
+    const { corpus, preset = 'names', seed = 1337 } = setup;
+    const tokenizer = tokenizerFor(setup.tokenizer ?? 'char', corpus);
+    const options = trainingOptions(preset, setup.training ?? {}, seed);
+    const tokens = tokenizer.encode(corpus, { disallowedSpecial: [] });
+    const model = createModel({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize }, seed);
+    const { beta1, beta2, weightDecay } = options;
+    const optimizer = new AdamW(definedOnly({ beta1, beta2, weightDecay }));
+    return new TrainingSession({ model, tokenizer, tokens, options, optimizer, step: 0 });
+  }
+
+  /**
+   * Continues a checkpoint saved with its optimizer state on `corpus` (the text it was trained
+   * on), with the options it was saved with; `steps` extends or shortens the run.
+   */
+  static resume(checkpoint: Checkpoint, corpus: string, { steps }: { steps?: number } = {}): TrainingSession {
+    if (!checkpoint.optimizer || !checkpoint.training) throw new Error('the checkpoint has no optimizer state to resume from (optimizer.safetensors)');
+    let tokens: number[];
+    try {
+      tokens = checkpoint.tokenizer.encode(corpus, { disallowedSpecial: [] });
+    } catch (error) {
+      throw new Error(`the data does not fit the checkpoint's tokenizer: ${(error as Error).message}`);
+    }
+    const options = { ...(checkpoint.training.options as SessionTrainOptions), ...(steps ? { steps } : {}) };
+    return new TrainingSession({ model: checkpoint.model, tokenizer: checkpoint.tokenizer, tokens, options, optimizer: checkpoint.optimizer, step: checkpoint.step });
+  }
+
+  get status(): SessionStatus {
+    if (this.finished) return 'finished';
+    if (!this.running) return 'ready';
+    if (this.controller.signal.aborted) return 'stopping';
+    return this.pausedUntil ? 'paused' : 'running';
+  }
+
+  /** Holds the run after the current step until `resume()`. */
+  pause(): void {
+    if (this.pausedUntil || this.finished) return;
+    let resume = () => {};
+    const promise = new Promise<void>((resolve) => (resume = resolve));
+    this.pausedUntil = { promise, resume };
+  }
+
+  resume(): void {
+    this.pausedUntil?.resume();
+    this.pausedUntil = undefined;
+  }
+
+  /** Ends the run after the current step (a paused run ends at once); the run still saves. */
+  stop(): void {
+    this.controller.abort();
+    this.resume();
+  }
+
+  /** Trains from `step` to `options.steps`, saving through `onCheckpoint` after evaluations and at the end. */
+  async run(callbacks: SessionCallbacks = {}): Promise<SessionResult> {
+    if (this.running || this.finished) throw new Error('TrainingSession.run: a session runs once');
+    this.running = true;
+    const speeds: number[] = [];
+    const save = (step: number) => callbacks.onCheckpoint?.(this.checkpointFiles(step), step);
+    try {
+      const result = await train(
+        this.model,
+        this.dataset,
+        { ...this.options, startStep: this.step, optimizer: this.optimizer },
+        {
+          signal: this.controller.signal,
+          onStep: async (event) => {
+            this.step = event.step + 1;
+            speeds.push(event.tokensPerSecond);
+            await callbacks.onStep?.(event);
+            if (this.pausedUntil) await this.pausedUntil.promise;
+          },
+          onEval: async (event) => {
+            await callbacks.onEval?.(event);
+            await save(event.step);
+          },
+        },
+      );
+      this.step = result.step;
+      await save(result.step);
+      return { ...result, medianTokensPerSecond: median(speeds) };
+    } finally {
+      this.running = false;
+      this.finished = true;
+    }
+  }
+
+  /** The checkpoint directory's files: weights, tokenizer, optimizer state and the run's options. */
+  checkpointFiles(step = this.step): CheckpointFiles {
+    return checkpointToFiles(this.model, this.tokenizer, { optimizer: this.optimizer, training: { step, options: this.options } });
+  }
+
+  /** Display samples: lines continuing a newline, each ending at the next newline. */
+  samples(options: SampleOptions): Promise<string[]> {
+    return sampleLines(this.model, this.tokenizer, options);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.optimizer.dispose();
+  }
+}
+
+function encodable(tokenizer: Tokenizer, text: string): number[] | undefined {
+  try {
+    return tokenizer.encode(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples lines as the names corpus holds them: each continues a newline and stops at the next.
+ * Empty when the tokenizer has no single newline token to start from.
+ */
+export async function sampleLines(model: MiniGPT, tokenizer: Tokenizer, { count, tokens, seed, temperature = 0.8 }: SampleOptions): Promise<string[]> {
+  const newline = encodable(tokenizer, '\n');
+  if (newline?.length !== 1) return [];
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    let text = '';
+    for await (const piece of generateText(model, tokenizer, '\n', { maxNewTokens: tokens, seed: seed + i, temperature, stop: newline })) text += piece;
+    lines.push(text.replace(/\n$/, ''));
+  }
+  return lines;
+}
