@@ -2,13 +2,12 @@
 // tfjs-backend-wasm sends every batched or transposed product to a scalar loop; attention's
 // products ([batch·heads, seq, seq] by [batch·heads, seq, headDim]) are all of that kind.
 //
-// Memory is laid out by the caller from `heapStart()`: the operands, the output, then scratch.
-// Each matrix is row-major; a transposed operand is first copied upright into scratch so the
-// inner loop always walks contiguous rows of B and C four floats at a time.
-
-export function heapStart(): usize {
-  return __heap_base;
-}
+// The module has no memory of its own: it is instantiated on the wasm backend's memory (imported
+// as env.memory), so the operands and the output are tfjs's own tensors on its heap, and the caller
+// passes their addresses. Scratch space comes from the backend's allocator too. Each matrix is
+// row-major; a transposed operand is first copied upright into scratch so the inner loop always
+// walks contiguous rows of B and C four floats at a time. The module must carry no data segment
+// (it would overwrite the backend's memory when instantiated): scripts/build-kernels.mjs checks.
 
 function transposeInto(source: usize, rows: i32, cols: i32, target: usize): void {
   for (let r = 0; r < rows; r++) {
@@ -80,14 +79,13 @@ function scalarBlock(a: usize, b: usize, c: usize, rowStart: i32, rowEnd: i32, c
 
 /**
  * For each of `batch` pairs: C = op(A) · op(B) with op(A) `[m, k]` and op(B) `[k, n]`, where op
- * transposes when asked (A stored `[k, m]`, B stored `[n, k]`). `scratch` holds m·k + k·n floats.
+ * transposes when asked (A stored `[k, m]`, B stored `[n, k]`). A transposed A is copied upright
+ * to `uprightA` (m·k floats), a transposed B to `uprightB` (k·n floats); unused otherwise.
  */
-export function batchedMatMul(a: usize, b: usize, c: usize, scratch: usize, batch: i32, m: i32, k: i32, n: i32, transposeA: bool, transposeB: bool): void {
+export function batchedMatMul(a: usize, b: usize, c: usize, uprightA: usize, uprightB: usize, batch: i32, m: i32, k: i32, n: i32, transposeA: bool, transposeB: bool): void {
   const aSize = (<usize>m * k) << 2;
   const bSize = (<usize>k * n) << 2;
   const cSize = (<usize>m * n) << 2;
-  const uprightA = scratch;
-  const uprightB = scratch + aSize;
   for (let index = 0; index < batch; index++) {
     const aIn = a + <usize>index * aSize;
     const bIn = b + <usize>index * bSize;

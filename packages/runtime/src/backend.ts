@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import './generated/register-gradients.js';
+import './register-kernels.js';
 
 export type BackendName = 'wasm' | 'cpu';
 

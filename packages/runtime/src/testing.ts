@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './generated/register-gradients.js';
+import './register-kernels.js';
 
 export interface GradientCheckOptions {
   /** Central-difference step. Default 1e-2 (float32 needs a large step). */

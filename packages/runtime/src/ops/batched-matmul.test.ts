@@ -42,10 +42,10 @@ describe.each(['wasm', 'cpu'] as const)('batchedMatMul on %s', (backend) => {
     expect(gradientCheck(loss, [a, b]).maxError).toBeLessThan(1e-2);
   });
 
-  it('leaks no tensors, forward or backward', () => {
+  it('leaks no tensors, forward or backward', async () => {
     const a = tf.randomNormal([2, 3, 8, 4]);
     const b = tf.randomNormal([2, 3, 8, 4]);
-    assertNoTensorLeaks(() => {
+    await assertNoTensorLeaks(() => {
       const { value, grads } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => tf.sum(batchedMatMul(x, y, { transposeB: true })) as tf.Scalar)([a, b]);
       tf.dispose([value, ...grads]);
     });

@@ -6,6 +6,10 @@ import { sumRows } from './sum-rows.js';
 // a transposed or batched one takes a scalar loop about 20x slower, and tfjs's own matMul
 // gradient multiplies by transposed operands. Here every product, forward and backward, is
 // 2-D and no-transpose, fed by explicit transposes.
+//
+// These are composites of tfjs ops, so they need no kernel of their own; they keep a custom
+// gradient only because tfjs's matMul gradient (transposed products) would be the slow kind.
+// They run inside a scope named after the op, which is what `tf.profile` shows for them.
 
 /** Flattens `x` to `[rows, in]`, applies the 2-D product, and restores the leading dimensions. */
 function overRows(op: string, x: tf.Tensor, weight: tf.Tensor2D, layout: string, inFeatures: number, outFeatures: number, bias: tf.Tensor1D | undefined, product: (x2d: tf.Tensor2D) => tf.Tensor2D): tf.Tensor {
@@ -17,7 +21,7 @@ function overRows(op: string, x: tf.Tensor, weight: tf.Tensor2D, layout: string,
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
     throw new Error(`${op}: bias must have shape [${outFeatures}], got [${bias.shape}]`);
   }
-  return tf.tidy(() => {
+  return tf.tidy(op, () => {
     const y2d = product((x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures])) as tf.Tensor2D);
     return x.rank === 2 ? y2d : tf.reshape(y2d, [...x.shape.slice(0, -1), outFeatures]);
   });

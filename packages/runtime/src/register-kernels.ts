@@ -1,0 +1,18 @@
+// Registers the runtime's kernels (per backend) and their gradients with tfjs-core, once, as a
+// side effect of importing this module: tf.ts, backend.ts and testing.ts import it, so every entry
+// point of the package has them. An op front end (src/ops/) only names its kernel; this is where
+// the name meets the code.
+import { type GradConfig, type KernelConfig, registerGradient, registerKernel } from '@tensorflow/tfjs-core';
+import { batchedMatMulGradConfig } from './gradients/BatchedMatMul_grad.js';
+import { embeddingLookupGradConfig } from './gradients/EmbeddingLookup_grad.js';
+import { stopGradientGradConfig } from './gradients/StopGradient_grad.js';
+import { batchedMatMulCpuConfig } from './kernels/cpu/BatchedMatMul.js';
+import { embeddingLookupConfigs } from './kernels/EmbeddingLookup.js';
+import { stopGradientConfigs } from './kernels/StopGradient.js';
+import { batchedMatMulWasmConfig } from './kernels/wasm/BatchedMatMul.js';
+
+const kernels: KernelConfig[] = [batchedMatMulWasmConfig, batchedMatMulCpuConfig, ...embeddingLookupConfigs, ...stopGradientConfigs];
+const gradients: GradConfig[] = [batchedMatMulGradConfig, embeddingLookupGradConfig, stopGradientGradConfig];
+
+for (const config of kernels) registerKernel(config);
+for (const config of gradients) registerGradient(config);
