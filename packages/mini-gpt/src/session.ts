@@ -182,7 +182,12 @@ export class TrainingSession {
     if (this.running || this.finished) throw new Error('TrainingSession.run: a session runs once');
     this.running = true;
     const speeds: number[] = [];
-    const save = (step: number) => callbacks.onCheckpoint?.(this.checkpointFiles(step), step);
+    let savedAt: number | undefined;
+    const save = async (step: number) => {
+      if (step === savedAt) return;
+      savedAt = step;
+      await callbacks.onCheckpoint?.(this.checkpointFiles(step), step);
+    };
     try {
       const result = await train(
         this.model,
