@@ -1,5 +1,4 @@
-import { type Tensor, type Tensor2D, tf, type Variable } from '@embedlab/runtime';
-import { initialTable, type TableInit } from '@embedlab/token-embedding';
+import { initialTable, type TableInit, type Tensor, type Tensor2D, tf, type Variable } from '@embedlab/runtime';
 import { type AdditivePositionalEncoding, checkPositiveInteger, checkSpan } from './types.js';
 
 export interface LearnedPositionalConfig {

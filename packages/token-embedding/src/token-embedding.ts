@@ -1,6 +1,18 @@
-import { embeddingLookup, stopGradient, type Tensor, type Tensor1D, type Tensor2D, tf, type Variable } from '@embedlab/runtime';
-import { checkedIds, type TokenIds } from './ids.js';
-import { GPT2_INIT, initialTable, type TableInit, tableFromValues } from './init.js';
+import {
+  checkedIds,
+  embeddingLookup,
+  GPT2_INIT,
+  initialTable,
+  stopGradient,
+  type TableInit,
+  type Tensor,
+  type Tensor1D,
+  type Tensor2D,
+  type TokenIds,
+  tableFromValues,
+  tf,
+  type Variable,
+} from '@embedlab/runtime';
 
 export interface TokenEmbeddingConfig {
   vocabSize: number;

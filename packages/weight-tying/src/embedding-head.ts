@@ -1,5 +1,5 @@
-import { linearTransposed, type Tensor, type Tensor1D, type Tensor2D, tf, type Variable } from '@embedlab/runtime';
-import { GPT2_INIT, initialTable, type TableInit, type TokenEmbedding, type TokenIds } from '@embedlab/token-embedding';
+import { GPT2_INIT, initialTable, linearTransposed, type TableInit, type Tensor, type Tensor1D, type Tensor2D, type TokenIds, tf, type Variable } from '@embedlab/runtime';
+import type { TokenEmbedding } from '@embedlab/token-embedding';
 
 export interface EmbeddingHeadConfig {
   /** Share the embedding's matrix as the output projection (GPT-2, nanoGPT). */

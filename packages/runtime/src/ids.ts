@@ -1,4 +1,4 @@
-import { type Tensor, tf } from '@embedlab/runtime';
+import { type Tensor, tf } from './tf.js';
 
 export type TokenIds = Tensor | ArrayLike<number> | ArrayLike<ArrayLike<number>>;
 

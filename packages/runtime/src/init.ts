@@ -1,4 +1,4 @@
-import { type Tensor, tf } from '@embedlab/runtime';
+import { type Tensor, tf } from './tf.js';
 
 /** How a `[rows, dim]` table starts. */
 export type TableInit =
