@@ -1,6 +1,6 @@
 import { type Tensor, type Tensor2D, tf } from '@embedlab/runtime';
 import { type RopeScaling, scaledFrequencies, validateScaling } from './rope-scaling.js';
-import { checkPositiveInteger, checkSpan, type PositionalEncoding } from './types.js';
+import { checkCacheLength, checkPositiveInteger, checkSpan, type PositionalEncoding } from './types.js';
 
 /**
  * How a head's dimensions pair up for rotation:
@@ -18,6 +18,11 @@ export interface RotaryConfig {
   /** Default `'half'`. */
   layout?: RopeLayout;
   scaling?: RopeScaling;
+  /**
+   * Positions whose cos/sin are kept in a cache, default 4096 (set it to the longest sequence you
+   * train or sample with, if longer). Positions past it are computed for each call and not kept.
+   */
+  cacheLength?: number;
 }
 
 export interface RotaryApplyOptions {
@@ -40,6 +45,7 @@ export class RotaryEmbedding implements PositionalEncoding {
   readonly base: number;
   readonly layout: RopeLayout;
   readonly scaling: RopeScaling | undefined;
+  readonly cacheLength: number;
   private cache: { cos: Tensor2D; sin: Tensor2D; length: number } | undefined;
 
   constructor(config: RotaryConfig) {
@@ -54,6 +60,12 @@ export class RotaryEmbedding implements PositionalEncoding {
     if (this.layout !== 'half' && this.layout !== 'interleaved') throw new Error(`RotaryEmbedding: layout must be 'half' or 'interleaved', got ${JSON.stringify(this.layout)}`);
     if (config.scaling !== undefined) validateScaling(config.scaling);
     this.scaling = config.scaling;
+    this.cacheLength = checkCacheLength('RotaryEmbedding', config.cacheLength);
+  }
+
+  /** Positions whose cos/sin are currently cached (at most `cacheLength`). */
+  get cachedLength(): number {
+    return this.cache?.length ?? 0;
   }
 
   /** The inverse frequencies θ_i and the cos/sin multiplier in force for `length` positions. */
@@ -77,20 +89,29 @@ export class RotaryEmbedding implements PositionalEncoding {
     return { cos: tf.tensor2d(cos, [end - start, half]), sin: tf.tensor2d(sin, [end - start, half]) };
   }
 
-  /** cos/sin for positions offset .. offset+seqLen-1. Cached unless the schedule depends on length. */
+  /**
+   * cos/sin for positions offset .. offset+seqLen-1, from a cache that grows by doubling up to
+   * `cacheLength` positions; positions past it are computed for this call only, and so is every
+   * span whose schedule depends on its length (dynamic NTK past its original length).
+   */
   cosSin(seqLen: number, offset = 0): { cos: Tensor2D; sin: Tensor2D } {
     checkSpan('RotaryEmbedding', seqLen, offset);
     const end = offset + seqLen;
     const lengthDependent = this.scaling?.type === 'dynamic' && end > this.scaling.originalMaxPositions;
     if (lengthDependent) return this.computeCosSin(offset, end, end);
-    if (this.cache === undefined || this.cache.length < end) {
-      const length = Math.max(end, 2 * (this.cache?.length ?? 0), 64);
-      const fresh = this.computeCosSin(0, length, length);
+    const cached = Math.min(end, this.cacheLength);
+    if (this.cachedLength < cached) {
+      const length = Math.min(Math.max(cached, 2 * this.cachedLength, 64), this.cacheLength);
+      // The cache holds the schedule of sequences no longer than `cached` (dynamic NTK's plain
+      // RoPE up to its original length), not that of its own, possibly longer, length.
+      const fresh = this.computeCosSin(0, length, cached);
       this.dispose();
       this.cache = { cos: tf.keep(fresh.cos), sin: tf.keep(fresh.sin), length };
     }
+    if (end > this.cacheLength) return this.computeCosSin(offset, end, end);
     const half = this.rotaryDim / 2;
-    return { cos: tf.slice(this.cache.cos, [offset, 0], [seqLen, half]), sin: tf.slice(this.cache.sin, [offset, 0], [seqLen, half]) };
+    const { cos, sin } = this.cache!;
+    return { cos: tf.slice(cos, [offset, 0], [seqLen, half]), sin: tf.slice(sin, [offset, 0], [seqLen, half]) };
   }
 
   /**

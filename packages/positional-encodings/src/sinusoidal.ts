@@ -1,5 +1,5 @@
 import { type Tensor, type Tensor2D, tf } from '@embedlab/runtime';
-import { type AdditivePositionalEncoding, checkPositiveInteger, checkSpan } from './types.js';
+import { type AdditivePositionalEncoding, checkCacheLength, checkPositiveInteger, checkSpan } from './types.js';
 
 export interface SinusoidalConfig {
   dim: number;
@@ -13,12 +13,18 @@ export interface SinusoidalConfig {
    * concatenated ends on a zero column (as tensor2tensor pads).
    */
   layout?: 'interleaved' | 'concatenated';
+  /**
+   * Positions kept in a cache, default 4096 (set it to the longest sequence you train or sample
+   * with, if longer). Rows past it are computed for each call and not kept, so a far offset costs
+   * only the rows asked for.
+   */
+  cacheLength?: number;
 }
 
 /**
  * The fixed encoding of "Attention Is All You Need" §3.5: no parameters, any length, any offset.
- * Values are computed in float64 once per needed length (the cache grows by doubling), then
- * sliced.
+ * Values are computed in float64. A cache of the first rows grows by doubling as positions are
+ * asked for, up to `cacheLength` rows; a span reaching past it is computed for that call only.
  */
 export class SinusoidalPositionalEncoding implements AdditivePositionalEncoding {
   readonly kind = 'additive';
@@ -26,6 +32,7 @@ export class SinusoidalPositionalEncoding implements AdditivePositionalEncoding 
   readonly dim: number;
   readonly base: number;
   readonly layout: 'interleaved' | 'concatenated';
+  readonly cacheLength: number;
   private cache: Tensor2D | undefined;
 
   constructor(config: SinusoidalConfig) {
@@ -35,6 +42,12 @@ export class SinusoidalPositionalEncoding implements AdditivePositionalEncoding 
     this.layout = config.layout ?? 'interleaved';
     if (this.layout !== 'interleaved' && this.layout !== 'concatenated') throw new Error(`SinusoidalPositionalEncoding: layout must be 'interleaved' or 'concatenated', got ${JSON.stringify(this.layout)}`);
     if (this.layout === 'concatenated' && this.dim < 4) throw new RangeError(`SinusoidalPositionalEncoding: the concatenated layout needs dim >= 4 (its exponent divides by dim/2 - 1), got ${this.dim}`);
+    this.cacheLength = checkCacheLength('SinusoidalPositionalEncoding', config.cacheLength);
+  }
+
+  /** Rows currently cached (at most `cacheLength`). */
+  get cachedLength(): number {
+    return this.cache?.shape[0] ?? 0;
   }
 
   /** The encoding of position `p` in column `c`, in float64. */
@@ -50,21 +63,37 @@ export class SinusoidalPositionalEncoding implements AdditivePositionalEncoding 
     return column < half ? Math.sin(angle) : Math.cos(angle);
   }
 
-  private rows(length: number): Tensor2D {
-    if (this.cache === undefined || this.cache.shape[0] < length) {
-      const rows = Math.max(length, 2 * (this.cache?.shape[0] ?? 0), 64);
-      const values = new Float32Array(rows * this.dim);
-      for (let p = 0; p < rows; p++) for (let c = 0; c < this.dim; c++) values[p * this.dim + c] = this.value(p, c);
-      this.cache?.dispose();
-      this.cache = tf.keep(tf.tensor2d(values, [rows, this.dim]));
+  /** `[end - start, dim]` rows for positions `start .. end - 1`, each value as `value(p, c)` gives it. */
+  private compute(start: number, end: number): Tensor2D {
+    const { dim, base } = this;
+    const half = Math.floor(dim / 2);
+    // Per column, the divisor (interleaved) or multiplier (concatenated) of p that value() uses.
+    const interleaved = this.layout === 'interleaved';
+    const scale = Float64Array.from({ length: dim }, (_, c) => (interleaved ? base ** ((2 * Math.floor(c / 2)) / dim) : Math.exp((-(c % half) * Math.log(base)) / (half - 1))));
+    const values = new Float32Array((end - start) * dim);
+    for (let p = start; p < end; p++) {
+      const row = (p - start) * dim;
+      for (let c = 0; c < dim; c++) {
+        if (interleaved) values[row + c] = c % 2 === 0 ? Math.sin(p / scale[c]!) : Math.cos(p / scale[c]!);
+        else if (c < 2 * half) values[row + c] = c < half ? Math.sin(p * scale[c]!) : Math.cos(p * scale[c]!);
+      }
     }
-    return this.cache;
+    return tf.tensor2d(values, [end - start, dim]);
   }
 
   /** `[seqLen, dim]` for positions `offset .. offset + seqLen - 1`. */
   apply(seqLen: number, { offset = 0 }: { offset?: number } = {}): Tensor {
     checkSpan('SinusoidalPositionalEncoding', seqLen, offset);
-    return tf.slice(this.rows(offset + seqLen), [offset, 0], [seqLen, this.dim]);
+    const end = offset + seqLen;
+    const cached = Math.min(end, this.cacheLength);
+    if (this.cachedLength < cached) {
+      const rows = Math.min(Math.max(cached, 2 * this.cachedLength, 64), this.cacheLength);
+      const fresh = tf.keep(this.compute(0, rows));
+      this.cache?.dispose();
+      this.cache = fresh;
+    }
+    if (end > this.cacheLength) return this.compute(offset, end);
+    return tf.slice(this.cache!, [offset, 0], [seqLen, this.dim]);
   }
 
   table(length: number): Tensor2D {
