@@ -1,10 +1,11 @@
-// The wasm backend's binaries, emitted by Vite as assets of this app (never fetched from a CDN).
-import plain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import simd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import threadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { ready, type RuntimeInfo } from '@embedlab/runtime';
+// The wasm backend's binaries, exported by the runtime and emitted by Vite as assets of this app
+// (never fetched from a CDN).
+import { ready, type RuntimeInfo, type WasmFileName } from '@embedlab/runtime';
+import plain from '@embedlab/runtime/wasm/tfjs-backend-wasm.wasm?url';
+import simd from '@embedlab/runtime/wasm/tfjs-backend-wasm-simd.wasm?url';
+import threadedSimd from '@embedlab/runtime/wasm/tfjs-backend-wasm-threaded-simd.wasm?url';
 
-export const wasmPaths = {
+export const wasmPaths: Record<WasmFileName, string> = {
   'tfjs-backend-wasm.wasm': new URL(plain, location.href).href,
   'tfjs-backend-wasm-simd.wasm': new URL(simd, location.href).href,
   'tfjs-backend-wasm-threaded-simd.wasm': new URL(threadedSimd, location.href).href,

@@ -6,6 +6,15 @@ import './register-kernels.js';
 
 export type BackendName = 'wasm' | 'cpu';
 
+/**
+ * The wasm backend's binaries. The package exports each as `@embedlab/runtime/wasm/<name>`, so an
+ * app can serve them itself (with Vite: `import simd from
+ * '@embedlab/runtime/wasm/tfjs-backend-wasm-simd.wasm?url'`) and pass `ready({ wasmPaths })` a map
+ * from these names to the URLs.
+ */
+export const wasmFileNames = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const;
+export type WasmFileName = (typeof wasmFileNames)[number];
+
 export interface ReadyOptions {
   /** Backend to run on. Default `'wasm'`; `'cpu'` is the pure-JS reference backend. */
   backend?: BackendName;
@@ -18,9 +27,10 @@ export interface ReadyOptions {
   threads?: number;
   /**
    * Where the `.wasm` binaries are served from: a directory prefix ending in `/`, or a map from
-   * file name (`tfjs-backend-wasm-simd.wasm`, ...) to URL. Node finds them itself.
+   * file name (`wasmFileNames`: `tfjs-backend-wasm-simd.wasm`, ...) to URL. Node finds them itself.
+   * The files are exported as `@embedlab/runtime/wasm/<name>`.
    */
-  wasmPaths?: string | Record<string, string>;
+  wasmPaths?: string | Partial<Record<WasmFileName, string>>;
 }
 
 export interface RuntimeInfo {

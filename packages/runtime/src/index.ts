@@ -1,7 +1,7 @@
 export { tf } from './tf.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Rank, Variable, DataType, NamedTensorMap } from './tf.js';
-export { ready } from './backend.js';
-export type { BackendName, ReadyOptions, RuntimeInfo } from './backend.js';
+export { ready, wasmFileNames } from './backend.js';
+export type { BackendName, ReadyOptions, RuntimeInfo, WasmFileName } from './backend.js';
 export { embeddingLookup } from './ops/embedding.js';
 export { linear, linearTransposed } from './ops/linear.js';
 export { batchedMatMul } from './ops/batched-matmul.js';
