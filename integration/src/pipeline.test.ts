@@ -7,6 +7,7 @@ import { checkpointFromFiles, checkpointToFiles, createModel, generateText, name
 import { loadCheckpoint } from '@embedlab/mini-gpt/node';
 import { SinusoidalPositionalEncoding } from '@embedlab/positional-encodings';
 import { ready, tf } from '@embedlab/runtime';
+import { expectClose } from '@embedlab/test-utils';
 import { TokenEmbedding } from '@embedlab/token-embedding';
 import { CharTokenizer, trainBpe } from '@embedlab/tokenizer';
 import { EmbeddingHead } from '@embedlab/weight-tying';
@@ -36,6 +37,18 @@ describe('the packages composed', () => {
     const byHand = head.logits(x);
     expect(byHand.shape).toEqual([1, text.length, tokenizer.vocabSize]);
     expect(tokenizer.decode(ids[0]!)).toBe(text);
+    // Inside mini-gpt that first layer feeds the block and the final LayerNorm. With the block's
+    // output projections zeroed it adds nothing to the residual stream, so the model's logits must
+    // be the hand-made head applied to ln_f(token vectors + positions), LayerNorm written out here.
+    const state = model.stateDict();
+    for (const [name, variable] of state) if (/\.(attn|mlp)\.c_proj\.(weight|bias)$/.test(name)) variable.assign(tf.zerosLike(variable));
+    const mean = tf.mean(x, -1, true);
+    const variance = tf.mean(tf.square(tf.sub(x, mean)), -1, true);
+    const normalised = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5)));
+    const lnF = tf.add(tf.mul(normalised, state.get('transformer.ln_f.weight')!), state.get('transformer.ln_f.bias')!);
+    expectClose(model.forward(ids), head.logits(lnF), { tolerance: 1e-5, absolute: true });
+    // And the logits are not all alike, so the comparison above is not between two constants.
+    expect(Math.max(...model.forward(ids).dataSync()) - Math.min(...model.forward(ids).dataSync())).toBeGreaterThan(1e-2);
   });
 
   it('trains mini-gpt on a BPE trained by the tokenizer package, and reloads it with the same logits', async () => {

@@ -52,10 +52,20 @@ describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
     ['tied, exact GELU (nanoGPT)', { vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'exact' }],
     ['untied, no bias, tanh GELU', { vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 16, dropout: 0, bias: false, position: 'learned', tieWeights: false, gelu: 'tanh' }],
   ];
+  // The other position kinds, each written independently in the PyTorch reference (see its docstring).
+  const positions: [string, GPTConfig][] = [
+    ['sinusoidal positions', { ...configs[0]![1], position: 'sinusoidal' }],
+    ['RoPE, untied', { ...configs[1]![1], position: 'rope' }],
+    ['RoPE on 4 of 8 dimensions, base 500', { ...configs[0]![1], position: 'rope', rope: { base: 500, rotaryDim: 4 } }],
+    ['ALiBi, 4 heads', { ...configs[1]![1], position: 'alibi' }],
+    ['ALiBi, 6 heads (not a power of two)', { ...configs[0]![1], nEmbd: 24, nHead: 6, position: 'alibi' }],
+    ['no positions', { ...configs[0]![1], position: 'none' }],
+  ];
 
-  it.each(configs)('loads a model made by PyTorch with the same logits, loss and the gradient of every parameter (%s)', (label, config) => {
-    const path = join(dir, `torch-${label.length}.safetensors`);
-    const reference = runTorch<Reference>(REFERENCE, { config, seed: 3, ids, targets, save: path });
+  /** PyTorch builds and saves the model (nanoGPT's init, weights N(0, initStd²)); ours loads the file and must agree. */
+  function expectTorchParity(label: string, config: GPTConfig, initStd?: number): void {
+    const path = join(dir, `torch-${label.replace(/\W+/g, '-')}.safetensors`);
+    const reference = runTorch<Reference>(REFERENCE, { config, seed: 3, ids, targets, save: path, ...(initStd ? { init_std: initStd } : {}) });
     const { model } = modelFromSafetensors(new Uint8Array(readFileSync(path)));
     const mine = ours(model);
     expect(maxDifference(mine.logits, reference.logits)).toBeLessThan(1e-4);
@@ -68,11 +78,16 @@ describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
       expect(maxDifference(mine.gradients.get(name)!, reference.grads[name]!) / scale, name).toBeLessThan(1e-4);
     }
     model.dispose();
-  });
+  }
+
+  it.each(configs)('loads a model made by PyTorch with the same logits, loss and the gradient of every parameter (%s)', (label, config) => expectTorchParity(label, config));
+  // Weights N(0, 0.5²) rather than 0.02² make attention sharp, so that a position bug moves the
+  // logits well past float32 rounding (with 0.02, RoPE on the wrong dimension pairs moves them by 1e-4).
+  it.each(positions)('loads a model made by PyTorch with the same logits, loss and the gradient of every parameter (%s, weights N(0, 0.5²))', (label, config) => expectTorchParity(label, config, 0.5));
 
   it.each(configs)('saves a model that PyTorch loads with the same logits (%s)', (label, config) => {
     const model = createModel(config, 99);
-    const path = join(dir, `ours-${label.length}.safetensors`);
+    const path = join(dir, `ours-${label.replace(/\W+/g, '-')}.safetensors`);
     writeFileSync(path, modelToSafetensors(model));
     const reference = runTorch<Reference>(REFERENCE, { config, seed: 0, ids, targets, load: path });
     const mine = ours(model);
