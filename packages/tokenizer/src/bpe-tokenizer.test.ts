@@ -58,6 +58,14 @@ describe('special tokens', () => {
     expect(gpt2.encode('<|endoftext|>', { disallowedSpecial: [] })).toEqual(jsTiktoken.encode('<|endoftext|>', [], []));
   });
 
+  it('make canEncode false unless allowed; the separator is "\\n"', () => {
+    expect(gpt2.canEncode('hi <|endoftext|>')).toBe(false);
+    expect(gpt2.canEncode('hi <|endoftext|>', { allowedSpecial: 'all' })).toBe(true);
+    expect(gpt2.canEncode('any text at all \u{E000} 😀')).toBe(true);
+    expect(gpt2.separator).toBe('\n');
+    expect(gpt2.encode(gpt2.separator)).toEqual([198]);
+  });
+
   it('decode back to their text; unknown names are an error', () => {
     expect(gpt2.decode([5303, 50256])).toBe('hi<|endoftext|>');
     expect(() => gpt2.encode('x', { allowedSpecial: ['<|im_start|>'] })).toThrow(/unknown special token "<\|im_start\|>"/);

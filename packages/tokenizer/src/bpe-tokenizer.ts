@@ -1,4 +1,6 @@
+import { type MergeRanks, mergeByScanning, mergeWithHeap } from './bpe-merge.js';
 import { bytesToPrintable, printableToBytes } from './byte-unicode.js';
+import { compilePattern, nextPiece } from './pattern.js';
 import { SpecialTokenSplitter } from './special-tokens.js';
 import type { EncodeOptions, SerializedBpeTokenizer, Tokenizer } from './types.js';
 
@@ -11,9 +13,17 @@ export const GPT2_SPECIAL_TOKENS: Readonly<Record<string, number>> = Object.free
 export interface BpeTokenizerInit {
   /** Each token's bytes, indexed by id. Holes are allowed (ids with no token). */
   tokens: ReadonlyArray<Uint8Array | undefined>;
-  /** Special token strings and their ids (outside the ids of `tokens`). */
+  /**
+   * Special token strings (non-empty) and their ids, outside the ids of `tokens` and below
+   * `tokens.length + (number of special tokens) + MAX_UNUSED_IDS`.
+   */
   specialTokens?: Readonly<Record<string, number>>;
-  /** Pre-tokenisation regular expression source, compiled with flags `gu`. Default GPT-2's. */
+  /**
+   * Pre-tokenisation regular expression source (Unicode mode). Default GPT-2's. Its matches must
+   * cover every character, one after another, and never be empty; it is vetted when the
+   * tokenizer is built (see `pattern.ts`), and encoding throws, naming the index, if a text has a
+   * character it does not match, rather than dropping it.
+   */
   pattern?: string;
   /**
    * Multi-byte token ids in merge priority order, for vocabularies whose ids are not in merge
@@ -22,7 +32,18 @@ export interface BpeTokenizerInit {
   mergePriority?: readonly number[];
 }
 
+/**
+ * How many ids above the ordinary tokens may be left unused before the special tokens: real
+ * encodings reserve a few (cl100k_base's `<|endofprompt|>` is 100276, 20 above its last token),
+ * and the bound keeps `vocabSize`, which models allocate rows for, proportional to the file.
+ */
+export const MAX_UNUSED_IDS = 1024;
+
 const CACHE_LIMIT = 65_536;
+/** Longer pieces are not cached (they rarely repeat, and would hold memory). */
+const CACHE_PIECE_LIMIT = 256;
+/** Pieces of at least this many bytes are merged with the heap (O(n log n)), shorter ones by scanning. */
+const HEAP_THRESHOLD = 32;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
@@ -62,6 +83,7 @@ export class BpeTokenizer implements Tokenizer {
   private readonly idByKey = new Map<string, number>();
   /** Merge rank of each multi-byte token (its id unless a merge priority was given). */
   private readonly rankByKey: Map<string, number>;
+  private readonly mergeRanks: MergeRanks;
   private readonly mergePriority: readonly number[] | undefined;
   private readonly specialById = new Map<number, string>();
   private readonly splitter: SpecialTokenSplitter;
@@ -69,12 +91,8 @@ export class BpeTokenizer implements Tokenizer {
 
   constructor(init: BpeTokenizerInit) {
     const { tokens, specialTokens = {}, pattern = GPT2_PATTERN, mergePriority } = init;
+    this.regex = compilePattern(pattern, 'BPE tokenizer');
     this.pattern = pattern;
-    try {
-      this.regex = new RegExp(pattern, 'gu');
-    } catch (error) {
-      throw new Error(`BPE tokenizer: the pre-tokenisation pattern is not a valid regular expression: ${(error as Error).message}`);
-    }
     this.bytesById = [...tokens];
     tokens.forEach((bytes, id) => {
       if (bytes === undefined) return;
@@ -92,15 +110,30 @@ export class BpeTokenizer implements Tokenizer {
     } else {
       this.rankByKey = new Map();
       mergePriority.forEach((id, rank) => {
-        const bytes = tokens[id];
-        if (bytes === undefined) throw new Error(`BPE tokenizer: merge priority ${rank} names id ${id}, which has no token`);
+        const bytes = Number.isInteger(id) ? tokens[id] : undefined;
+        if (bytes === undefined) throw new Error(`BPE tokenizer: merge priority ${rank} names id ${JSON.stringify(id)}, which has no token`);
         this.rankByKey.set(bytesToByteString(bytes), rank);
       });
     }
     this.mergePriority = mergePriority;
+    let maxTokenLength = 0;
+    let rankLimit = 0;
+    for (const [key, rank] of this.rankByKey) {
+      maxTokenLength = Math.max(maxTokenLength, key.length);
+      rankLimit = Math.max(rankLimit, rank + 1);
+    }
+    this.mergeRanks = { ranks: this.rankByKey, maxTokenLength, rankLimit };
     let vocabSize = tokens.length;
-    for (const [name, id] of Object.entries(specialTokens)) {
-      if (!Number.isInteger(id) || id < 0) throw new Error(`BPE tokenizer: special token ${JSON.stringify(name)} has id ${id}, not a non-negative integer`);
+    const specialEntries = Object.entries(specialTokens);
+    const idLimit = tokens.length + specialEntries.length + MAX_UNUSED_IDS;
+    for (const [name, id] of specialEntries) {
+      if (name === '') throw new Error(`BPE tokenizer: a special token is the empty string (id ${JSON.stringify(id)}); it would match everywhere`);
+      if (!Number.isInteger(id) || id < 0) throw new Error(`BPE tokenizer: special token ${JSON.stringify(name)} has id ${JSON.stringify(id)}, not a non-negative integer`);
+      if (id >= idLimit) {
+        throw new RangeError(
+          `BPE tokenizer: special token ${JSON.stringify(name)} has id ${id}; with ${tokens.length} token ids and ${specialEntries.length} special tokens, ids must be below ${idLimit} (at most ${MAX_UNUSED_IDS} unused ids)`,
+        );
+      }
       if (tokens[id] !== undefined || this.specialById.has(id)) throw new Error(`BPE tokenizer: special token ${JSON.stringify(name)} has id ${id}, which is already taken`);
       this.specialById.set(id, name);
       vocabSize = Math.max(vocabSize, id + 1);
@@ -110,26 +143,65 @@ export class BpeTokenizer implements Tokenizer {
     this.splitter = new SpecialTokenSplitter(this.specialTokens);
   }
 
+  /** Restores a tokenizer saved with `toJSON()`, checking every field (it may come from an untrusted file). */
   static fromJSON(json: SerializedBpeTokenizer): BpeTokenizer {
-    if (json.type !== 'byte-bpe' || !Array.isArray(json.tokens) || typeof json.pattern !== 'string') throw new Error('BPE tokenizer: not a serialized byte-level BPE tokenizer');
+    const where = 'BPE tokenizer JSON';
+    if (typeof json !== 'object' || json === null || json.type !== 'byte-bpe') throw new Error(`${where}: not a serialized byte-level BPE tokenizer (type must be "byte-bpe")`);
+    if (!Array.isArray(json.tokens)) throw new Error(`${where}: field "tokens" must be an array of base64 strings or null, got ${JSON.stringify(json.tokens)?.slice(0, 60)}`);
+    compilePattern(json.pattern, `${where}: field "pattern"`);
     const tokens = json.tokens.map((b64, id) => {
       if (b64 === null) return undefined;
       try {
+        if (typeof b64 !== 'string') throw new Error();
         return byteStringToBytes(atob(b64));
       } catch {
-        throw new Error(`BPE tokenizer: token ${id} is not valid base64: ${JSON.stringify(b64)}`);
+        throw new Error(`${where}: field "tokens", entry ${id} is not a base64 string or null: ${JSON.stringify(b64)?.slice(0, 60)}`);
       }
     });
-    return new BpeTokenizer({ tokens, specialTokens: json.specialTokens ?? {}, pattern: json.pattern, ...(json.mergePriority ? { mergePriority: json.mergePriority } : {}) });
+    const specialTokens = json.specialTokens ?? {};
+    if (typeof specialTokens !== 'object' || specialTokens === null || Array.isArray(specialTokens)) throw new Error(`${where}: field "specialTokens" must be an object of name -> id, got ${JSON.stringify(specialTokens)?.slice(0, 60)}`);
+    const mergePriority = json.mergePriority;
+    if (mergePriority !== undefined && !Array.isArray(mergePriority)) throw new Error(`${where}: field "mergePriority" must be an array of ids, got ${JSON.stringify(mergePriority)?.slice(0, 60)}`);
+    try {
+      return new BpeTokenizer({ tokens, specialTokens, pattern: json.pattern, ...(mergePriority ? { mergePriority } : {}) });
+    } catch (error) {
+      throw new Error(`${where}: ${(error as Error).message.replace(/^BPE tokenizer: /, '')}`);
+    }
   }
 
   encode(text: string, options?: EncodeOptions): number[] {
     const out: number[] = [];
     for (const segment of this.splitter.split(text, options)) {
       if (segment.special) out.push(segment.id);
-      else this.encodeOrdinary(segment.text, out);
+      else this.encodeOrdinary(segment.text, segment.start, out);
     }
     return out;
+  }
+
+  /**
+   * Whether `encode(text, options)` would succeed: false when the text holds a special token
+   * that `options` does not allow, or a character the pre-tokenisation pattern does not match
+   * (never the case with GPT-2's pattern). Any text is otherwise encodable, byte by byte.
+   */
+  canEncode(text: string, options?: EncodeOptions): boolean {
+    const segments = this.splitter.splitIfAllowed(text, options);
+    if (segments === undefined) return false;
+    const regex = this.regex;
+    for (const segment of segments) {
+      if (segment.special) continue;
+      for (let at = 0; at < segment.text.length; ) {
+        regex.lastIndex = at;
+        const length = regex.exec(segment.text)?.[0].length ?? 0;
+        if (length === 0) return false;
+        at += length;
+      }
+    }
+    return true;
+  }
+
+  /** Text to put between documents and to start a sample from: `'\n'`, which byte-level BPE always encodes. */
+  get separator(): string {
+    return '\n';
   }
 
   /** Yields the ids of each pre-tokenised piece as soon as it is encoded. */
@@ -140,18 +212,24 @@ export class BpeTokenizer implements Tokenizer {
         continue;
       }
       const regex = new RegExp(this.regex);
-      for (let match = regex.exec(segment.text); match !== null; match = regex.exec(segment.text)) {
+      for (let at = 0; at < segment.text.length; ) {
+        const piece = nextPiece(regex, segment.text, at, segment.start);
+        at += piece.length;
         const ids: number[] = [];
-        this.encodePiece(match[0], ids);
+        this.encodePiece(piece, ids);
         yield ids;
       }
     }
   }
 
-  private encodeOrdinary(text: string, out: number[]): void {
+  /** Encodes `text` piece by piece; `offset` is its index in the whole text (for errors). */
+  private encodeOrdinary(text: string, offset: number, out: number[]): void {
     const regex = this.regex;
-    regex.lastIndex = 0;
-    for (let match = regex.exec(text); match !== null; match = regex.exec(text)) this.encodePiece(match[0], out);
+    for (let at = 0; at < text.length; ) {
+      const piece = nextPiece(regex, text, at, offset);
+      this.encodePiece(piece, out);
+      at += piece.length;
+    }
   }
 
   private encodePiece(piece: string, out: number[]): void {
@@ -164,35 +242,17 @@ export class BpeTokenizer implements Tokenizer {
     const key = toByteString(piece);
     const direct = this.idByKey.get(key);
     const result = direct ?? this.mergeBytes(key);
-    if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
-    this.cache.set(piece, result);
+    if (piece.length <= CACHE_PIECE_LIMIT) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
+      this.cache.set(piece, result);
+    }
     if (typeof result === 'number') out.push(result);
     else for (const id of result) out.push(id);
   }
 
-  /** tiktoken's merge loop: repeatedly join the adjacent pair whose concatenation ranks lowest. */
+  /** tiktoken's merges (see `bpe-merge.ts`): by scanning for short pieces, with a heap for long ones. */
   private mergeBytes(key: string): number[] {
-    const ranks = this.rankByKey;
-    const starts: number[] = [];
-    for (let i = 0; i <= key.length; i++) starts.push(i);
-    const pairRank = (i: number) => (i + 2 < starts.length ? (ranks.get(key.slice(starts[i], starts[i + 2])) ?? Infinity) : Infinity);
-    const pairRanks: number[] = [];
-    for (let i = 0; i < starts.length - 1; i++) pairRanks.push(pairRank(i));
-    while (starts.length > 2) {
-      let best = Infinity;
-      let at = -1;
-      for (let i = 0; i < pairRanks.length - 1; i++) {
-        if (pairRanks[i]! < best) {
-          best = pairRanks[i]!;
-          at = i;
-        }
-      }
-      if (at < 0) break;
-      starts.splice(at + 1, 1);
-      pairRanks.splice(at + 1, 1);
-      pairRanks[at] = pairRank(at);
-      if (at > 0) pairRanks[at - 1] = pairRank(at - 1);
-    }
+    const starts = key.length < HEAP_THRESHOLD ? mergeByScanning(key, this.mergeRanks) : mergeWithHeap(key, this.mergeRanks);
     const ids: number[] = [];
     for (let i = 0; i < starts.length - 1; i++) ids.push(this.idByKey.get(key.slice(starts[i], starts[i + 1]))!);
     return ids;

@@ -46,6 +46,32 @@ describe('CharTokenizer', () => {
     expect(() => CharTokenizer.fromCorpus('ab', { specialTokens: ['<s>'] }).encode('a<s>')).toThrow(/special token "<s>" at index 1/);
   });
 
+  it('says which text it can encode, and offers a separator that always encodes (a corpus without "\\n" has none)', () => {
+    // Names joined by spaces: the "\n" that prompts and document separators default to is not in it.
+    const spaced = CharTokenizer.fromCorpus('emma olivia ava', { specialTokens: ['<BOS>'] });
+    expect(() => spaced.encode('\n')).toThrow(/character "\\n" \(U\+000A\) at position 0 is not in the vocabulary/);
+    expect(spaced.canEncode('\n')).toBe(false);
+    expect(spaced.canEncode('ava emma')).toBe(true);
+    expect(spaced.canEncode('<BOS>ava')).toBe(false);
+    expect(spaced.canEncode('<BOS>ava', { allowedSpecial: 'all' })).toBe(true);
+    expect(() => spaced.canEncode('a', { allowedSpecial: ['<EOS>'] })).toThrow(/unknown special token "<EOS>"/);
+    expect(spaced.separator).toBe(' ');
+    expect(CharTokenizer.fromCorpus('emma\nava\n').separator).toBe('\n');
+    expect(CharTokenizer.fromCorpus('emmaava').separator).toBe('a');
+    // A single-character special token is refused as text, so it is never the separator.
+    expect(CharTokenizer.fromCorpus('ab', { specialTokens: ['a'] }).separator).toBe('b');
+    expect(CharTokenizer.fromCorpus('abc', { unknown: 'unk' }).canEncode('\n')).toBe(true);
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', minLength: 1 }), (corpus) => {
+        const tokenizer = CharTokenizer.fromCorpus(corpus);
+        expect(tokenizer.canEncode(tokenizer.separator)).toBe(true);
+        expect(tokenizer.encode(tokenizer.separator)).toHaveLength(1);
+        const restored = tokenizerFromJSON(JSON.stringify(tokenizer));
+        expect(restored.separator).toBe(tokenizer.separator);
+      }),
+    );
+  });
+
   it('round-trips toJSON / tokenizerFromJSON exactly', () => {
     const tokenizer = CharTokenizer.fromCorpus('hello world', { specialTokens: ['<BOS>'], unknown: 'unk' });
     const restored = tokenizerFromJSON(JSON.parse(JSON.stringify(tokenizer)));

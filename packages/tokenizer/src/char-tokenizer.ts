@@ -38,21 +38,30 @@ export class CharTokenizer implements Tokenizer {
     this.ids = new Map(chars.map((c, i) => [c, i]));
     if (this.ids.size !== chars.length) throw new Error('char tokenizer: the character list has duplicates');
     for (const [i, c] of chars.entries()) {
-      if ([...c].length !== 1) throw new Error(`char tokenizer: entry ${i} (${JSON.stringify(c)}) is not a single character`);
+      if (typeof c !== 'string' || [...c].length !== 1) throw new Error(`char tokenizer: chars entry ${i} (${JSON.stringify(c)}) is not a single character`);
     }
     const specials = new Map<string, number>();
-    for (const token of specialTokens) {
-      if (token.length === 0) throw new Error('char tokenizer: a special token cannot be empty');
+    for (const [i, token] of specialTokens.entries()) {
+      if (typeof token !== 'string' || token.length === 0) throw new Error(`char tokenizer: specialTokens entry ${i} (${JSON.stringify(token)}) is not a non-empty string`);
       if (specials.has(token)) throw new Error(`char tokenizer: special token ${JSON.stringify(token)} is listed twice`);
       specials.set(token, chars.length + specials.size);
     }
-    if (unknownToken !== null && !specials.has(unknownToken)) throw new Error(`char tokenizer: the unknown token ${JSON.stringify(unknownToken)} is not among the special tokens`);
+    if (unknownToken !== null && (typeof unknownToken !== 'string' || !specials.has(unknownToken))) throw new Error(`char tokenizer: the unknown token ${JSON.stringify(unknownToken)} is not among the special tokens`);
     this.specialTokens = specials;
     this.specialNames = [...specials.keys()];
     this.unknownId = unknownToken === null ? undefined : specials.get(unknownToken);
     this.vocabSize = chars.length + specials.size;
     this.splitter = new SpecialTokenSplitter(specials);
+    // A single-character special token name would be refused as text, so it is never chosen.
+    this.separator = ['\n', ' ', ...chars].find((c) => this.ids.has(c) && !specials.has(c)) ?? chars[0]!;
   }
+
+  /**
+   * Text to put between documents and to start a sample from, chosen so that it always encodes:
+   * `'\n'` if the vocabulary has it (nanoGPT's Shakespeare, a names list), else `' '` if it has
+   * that, else the vocabulary's first character. Never a special token or `<unk>`.
+   */
+  readonly separator: string;
 
   /** Builds the vocabulary from the distinct characters of `corpus`, sorted by code point. */
   static fromCorpus(corpus: string, options: CharTokenizerOptions = {}): CharTokenizer {
@@ -65,8 +74,14 @@ export class CharTokenizer implements Tokenizer {
   }
 
   static fromJSON(json: SerializedCharTokenizer): CharTokenizer {
-    if (json.type !== 'char' || !Array.isArray(json.chars) || !Array.isArray(json.specialTokens)) throw new Error('char tokenizer: not a serialized char tokenizer');
-    return new CharTokenizer(json.chars, json.specialTokens, json.unknownToken ?? null);
+    if (typeof json !== 'object' || json === null || json.type !== 'char') throw new Error('char tokenizer JSON: not a serialized char tokenizer (type must be "char")');
+    if (!Array.isArray(json.chars) || json.chars.length === 0) throw new Error(`char tokenizer JSON: field "chars" must be a non-empty array of characters, got ${JSON.stringify(json.chars)?.slice(0, 60)}`);
+    if (!Array.isArray(json.specialTokens)) throw new Error(`char tokenizer JSON: field "specialTokens" must be an array of strings, got ${JSON.stringify(json.specialTokens)?.slice(0, 60)}`);
+    try {
+      return new CharTokenizer(json.chars, json.specialTokens, json.unknownToken ?? null);
+    } catch (error) {
+      throw new Error((error as Error).message.replace(/^char tokenizer: /, 'char tokenizer JSON: '));
+    }
   }
 
   encode(text: string, options?: EncodeOptions): number[] {
@@ -86,6 +101,22 @@ export class CharTokenizer implements Tokenizer {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether `encode(text, options)` would succeed: every character is in the vocabulary (or
+   * there is an `<unk>` token), and no special token appears that `options` does not allow.
+   * `canEncode(tokenizer.separator)` is always true.
+   */
+  canEncode(text: string, options?: EncodeOptions): boolean {
+    const segments = this.splitter.splitIfAllowed(text, options);
+    if (segments === undefined) return false;
+    if (this.unknownId !== undefined) return true;
+    for (const segment of segments) {
+      if (segment.special) continue;
+      for (const char of segment.text) if (!this.ids.has(char)) return false;
+    }
+    return true;
   }
 
   decode(ids: Iterable<number>): string {

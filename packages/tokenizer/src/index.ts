@@ -1,7 +1,7 @@
 export type { EncodeOptions, SerializedBpeTokenizer, SerializedCharTokenizer, SerializedTokenizer, Tokenizer } from './types.js';
 export { CharTokenizer } from './char-tokenizer.js';
 export type { CharTokenizerOptions } from './char-tokenizer.js';
-export { BpeTokenizer, GPT2_PATTERN, GPT2_SPECIAL_TOKENS } from './bpe-tokenizer.js';
+export { BpeTokenizer, GPT2_PATTERN, GPT2_SPECIAL_TOKENS, MAX_UNUSED_IDS } from './bpe-tokenizer.js';
 export type { BpeTokenizerInit } from './bpe-tokenizer.js';
 export { fromGpt2Files, fromHuggingFace, fromTiktoken } from './loaders.js';
 export type { TiktokenOptions } from './loaders.js';

@@ -1,4 +1,4 @@
-import { BpeTokenizer, GPT2_PATTERN } from './bpe-tokenizer.js';
+import { BpeTokenizer, GPT2_PATTERN, MAX_UNUSED_IDS } from './bpe-tokenizer.js';
 import { printableToBytes } from './byte-unicode.js';
 
 export interface TiktokenOptions {
@@ -8,20 +8,34 @@ export interface TiktokenOptions {
   pattern?: string;
 }
 
-/** Parses a tiktoken `.tiktoken` rank file: one `<base64 token bytes> <rank>` per line. */
+/**
+ * Parses a tiktoken `.tiktoken` rank file: one `<base64 token bytes> <rank>` per line. Ranks are
+ * distinct and below (number of lines) + `MAX_UNUSED_IDS` (OpenAI's files use exactly 0 to
+ * count - 1), so a file never makes the vocabulary much larger than itself.
+ */
 export function fromTiktoken(rankFile: string, options: TiktokenOptions = {}): BpeTokenizer {
-  const tokens: Uint8Array[] = [];
+  if (typeof rankFile !== 'string') throw new Error(`tiktoken rank file: expected the file's text, got ${typeof rankFile}`);
   const lines = rankFile.split('\n');
+  let count = 0;
+  for (const line of lines) if (line.trim() !== '') count++;
+  if (count === 0) throw new Error('tiktoken rank file: no ranks found (is the file empty?)');
+  const limit = count + MAX_UNUSED_IDS;
+  const tokens: Uint8Array[] = [];
   lines.forEach((line, index) => {
     if (line.trim() === '') return;
     const match = /^([A-Za-z0-9+/]+={0,2}) (\d+)$/.exec(line.trim());
     if (!match) throw new Error(`tiktoken rank file, line ${index + 1}: expected "<base64 token> <rank>", got ${JSON.stringify(line.slice(0, 60))}`);
     const rank = Number(match[2]);
+    if (rank >= limit) throw new RangeError(`tiktoken rank file, line ${index + 1}: rank ${match[2]!.slice(0, 20)} is out of range: the file has ${count} ranks, so they must be below ${limit} (at most ${MAX_UNUSED_IDS} unused)`);
     if (tokens[rank] !== undefined) throw new Error(`tiktoken rank file, line ${index + 1}: rank ${rank} appears twice`);
-    const binary = atob(match[1]!);
+    let binary: string;
+    try {
+      binary = atob(match[1]!);
+    } catch {
+      throw new Error(`tiktoken rank file, line ${index + 1}: ${JSON.stringify(match[1]!.slice(0, 60))} is not valid base64`);
+    }
     tokens[rank] = Uint8Array.from(binary, (c) => c.charCodeAt(0));
   });
-  if (tokens.length === 0) throw new Error('tiktoken rank file: no ranks found (is the file empty?)');
   return new BpeTokenizer({ tokens, specialTokens: options.specialTokens ?? {}, pattern: options.pattern ?? GPT2_PATTERN });
 }
 
@@ -32,18 +46,33 @@ export function fromTiktoken(rankFile: string, options: TiktokenOptions = {}): B
  */
 function fromVocabAndMerges(source: string, vocab: Record<string, number>, merges: readonly (readonly [string, string])[], extraSpecial: Record<string, number> = {}): BpeTokenizer {
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) throw new Error(`${source}: the vocabulary must be an object of token -> id`);
+  // Every id is below the number of distinct tokens + MAX_UNUSED_IDS, so the file bounds the vocabulary's size.
+  const names = new Set([...Object.keys(vocab), ...Object.keys(extraSpecial)]);
+  const limit = names.size + MAX_UNUSED_IDS;
+  const checkId = (what: string, id: unknown) => {
+    if (!Number.isInteger(id) || (id as number) < 0) throw new Error(`${source}: ${what} has id ${JSON.stringify(id)}, not a non-negative integer`);
+    if ((id as number) >= limit) throw new RangeError(`${source}: ${what} has id ${id}, out of range: the file has ${names.size} distinct tokens, so ids must be below ${limit} (at most ${MAX_UNUSED_IDS} unused)`);
+  };
   const tokens: Uint8Array[] = [];
   const specialTokens: Record<string, number> = { ...extraSpecial };
+  const nameById = new Map<number, string>();
+  for (const [token, id] of Object.entries(extraSpecial)) {
+    checkId(`added token ${JSON.stringify(token)}`, id);
+    nameById.set(id, token);
+  }
   const merged = new Set(merges.map(([a, b]) => a + b));
   for (const [token, id] of Object.entries(vocab)) {
-    if (!Number.isInteger(id) || id < 0) throw new Error(`${source}: token ${JSON.stringify(token)} has id ${id}, not a non-negative integer`);
-    if (token in specialTokens) continue;
+    checkId(`token ${JSON.stringify(token)}`, id);
+    if (Object.hasOwn(specialTokens, token)) continue;
+    const other = nameById.get(id);
+    if (other !== undefined) throw new Error(`${source}: tokens ${JSON.stringify(other)} and ${JSON.stringify(token)} both have id ${id}`);
+    nameById.set(id, token);
     const bytes = printableToBytes(token);
     if (bytes === undefined || (bytes.length > 1 && !merged.has(token))) specialTokens[token] = id;
     else tokens[id] = bytes;
   }
   const mergePriority = merges.map(([a, b], index) => {
-    const id = vocab[a + b];
+    const id = Object.hasOwn(vocab, a + b) ? vocab[a + b] : undefined;
     if (id === undefined) throw new Error(`${source}: merge ${index + 1} ("${a} ${b}") produces ${JSON.stringify(a + b)}, which is not in the vocabulary`);
     return id;
   });
@@ -82,7 +111,8 @@ interface HuggingFaceTokenizerJson {
 
 /** Loads a Hugging Face `tokenizer.json` with a BPE model and a ByteLevel pre-tokenizer (GPT-2's). */
 export function fromHuggingFace(tokenizerJson: string | object): BpeTokenizer {
-  const json = (typeof tokenizerJson === 'string' ? parseJson('tokenizer.json', tokenizerJson) : tokenizerJson) as HuggingFaceTokenizerJson;
+  const json = (typeof tokenizerJson === 'string' ? parseJson('tokenizer.json', tokenizerJson) : tokenizerJson) as HuggingFaceTokenizerJson | null;
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`tokenizer.json: expected an object, got ${JSON.stringify(json)?.slice(0, 60)}`);
   const model = json.model;
   if (model?.type !== 'BPE') throw new Error(`tokenizer.json: model.type must be "BPE", got ${JSON.stringify(model?.type)}`);
   const pre = json.pre_tokenizer;
@@ -92,9 +122,16 @@ export function fromHuggingFace(tokenizerJson: string | object): BpeTokenizer {
   if (!model.vocab || !Array.isArray(model.merges)) throw new Error('tokenizer.json: model.vocab and model.merges are required');
   const merges = model.merges.map((merge, index) => {
     const pair = typeof merge === 'string' ? merge.split(' ') : merge;
-    if (pair.length !== 2) throw new Error(`tokenizer.json: merge ${index + 1} is not a pair: ${JSON.stringify(merge)}`);
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw new Error(`tokenizer.json: model.merges[${index}] is not a pair of tokens: ${JSON.stringify(merge)?.slice(0, 60)}`);
     return pair as [string, string];
   });
-  const added = Object.fromEntries((json.added_tokens ?? []).map((t) => [t.content, t.id]));
+  const addedTokens = json.added_tokens ?? [];
+  if (!Array.isArray(addedTokens)) throw new Error(`tokenizer.json: added_tokens must be an array, got ${JSON.stringify(addedTokens)?.slice(0, 60)}`);
+  const added: Record<string, number> = {};
+  addedTokens.forEach((token, index) => {
+    const content = (token as { content?: unknown } | null)?.content;
+    if (typeof content !== 'string' || content === '') throw new Error(`tokenizer.json: added_tokens[${index}].content must be a non-empty string, got ${JSON.stringify(content)}`);
+    added[content] = (token as { id: number }).id;
+  });
   return fromVocabAndMerges('tokenizer.json', model.vocab, merges, added);
 }

@@ -18,7 +18,7 @@ describe('trainBpe', () => {
 
   it('breaks ties by the smaller left id, then the smaller right id', () => {
     // "ab" and "cd" both occur twice: "ab" (0x61, 0x62) wins over "cd" (0x63, 0x64).
-    const tokenizer = trainBpe('abcd abcd', { vocabSize: 257, pattern: '\\S+' });
+    const tokenizer = trainBpe('abcd abcd', { vocabSize: 257, pattern: '\\S+|\\s+' });
     expect(tokenizer.decode([256])).toBe('ab');
   });
 
@@ -33,7 +33,7 @@ describe('trainBpe', () => {
   });
 
   it('stops early when no pair is frequent enough', () => {
-    const tokenizer = trainBpe('abcdef', { vocabSize: 1000, pattern: '\\S+' });
+    const tokenizer = trainBpe('abcdef', { vocabSize: 1000, pattern: '\\S+|\\s+' });
     expect(tokenizer.vocabSize).toBe(256);
   });
 

@@ -1,4 +1,5 @@
 import { BpeTokenizer, GPT2_PATTERN } from './bpe-tokenizer.js';
+import { compilePattern, splitPieces } from './pattern.js';
 
 export interface TrainProgress {
   /** Merges learned so far. */
@@ -14,7 +15,7 @@ export interface TrainBpeOptions {
   vocabSize: number;
   /** Special tokens, given the ids after the learned tokens. */
   specialTokens?: string[];
-  /** Pre-tokenisation pattern; merges never cross its pieces. Default GPT-2's. */
+  /** Pre-tokenisation pattern; merges never cross its pieces. Default GPT-2's. Vetted as `BpeTokenizer` vets it. */
   pattern?: string;
   /** Stop early when the most frequent pair occurs fewer times than this. Default 2. */
   minFrequency?: number;
@@ -93,11 +94,10 @@ export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOpt
   if (new Set(specialTokens).size !== specialTokens.length) throw new Error('trainBpe: special tokens must be distinct');
 
   // Distinct pieces and their frequencies.
-  const regex = new RegExp(pattern, 'gu');
+  const regex = compilePattern(pattern, 'trainBpe');
   const pieceCounts = new Map<string, number>();
   for (const text of typeof corpus === 'string' ? [corpus] : corpus) {
-    regex.lastIndex = 0;
-    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) pieceCounts.set(m[0], (pieceCounts.get(m[0]) ?? 0) + 1);
+    splitPieces(regex, text, (piece) => pieceCounts.set(piece, (pieceCounts.get(piece) ?? 0) + 1));
   }
   const encoder = new TextEncoder();
   const words: number[][] = [];

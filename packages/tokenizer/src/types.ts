@@ -29,6 +29,17 @@ export interface Tokenizer {
   /** The id of a printable token name (as `idToToken` returns), or undefined. */
   tokenToId(token: string): number | undefined;
   countTokens(text: string, options?: EncodeOptions): number;
+  /**
+   * Whether `encode(text, options)` would succeed (a char tokenizer refuses characters outside
+   * its vocabulary). Optional for other implementations; this package's tokenizers have it.
+   */
+  canEncode?(text: string, options?: EncodeOptions): boolean;
+  /**
+   * Text to put between documents and to start a sample from, which this tokenizer always
+   * encodes: `'\n'` unless a char vocabulary lacks it (then `' '`, else its first character).
+   * Optional for other implementations; this package's tokenizers have it.
+   */
+  readonly separator?: string;
   toJSON(): SerializedTokenizer;
 }
 
