@@ -131,7 +131,8 @@ describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
     const foreign = writeSafetensors(new Map([['encoder.layer.0.weight', { shape: [2], data: new Float32Array(2) }]]));
     expect(() => modelFromSafetensors(foreign)).toThrow(/no embedlab-mini-gpt\/1 config in its metadata/);
     const bigTokenizer = CharTokenizer.fromCorpus('abcdefgh');
-    expect(() => checkpointFromFiles({ ...files, 'tokenizer.json': JSON.stringify(bigTokenizer.toJSON()) })).toThrow('tokenizer.json: the tokenizer has 8 tokens but the model only 3');
+    expect(() => checkpointFromFiles({ ...files, 'tokenizer.json': JSON.stringify(bigTokenizer.toJSON()) })).toThrow('tokenizer.json does not belong to model.safetensors');
+    expect(() => checkpointFromFiles({ 'model.safetensors': modelToSafetensors(model), 'tokenizer.json': JSON.stringify(bigTokenizer.toJSON()) })).toThrow('tokenizer.json: the tokenizer has 8 tokens but the model only 3');
     expect(() => checkpointToFiles(model, bigTokenizer)).toThrow(/8 tokens but the model only 3/);
     expect(() => loadCheckpoint(join(dir, 'nowhere'))).toThrow(/not a checkpoint directory: model.safetensors is missing/);
   });

@@ -1,18 +1,24 @@
 import { tf, type Variable } from '@embedlab/runtime';
 import { type Tokenizer, tokenizerFromJSON } from '@embedlab/tokenizer';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { type GPTConfig, validateConfig } from './config.js';
-import { isLinearWeight, MiniGPT } from './model.js';
-import { AdamW } from './optimizer.js';
+import { isLinearWeight, MiniGPT, parameterShapes, parameterTensorCount } from './model.js';
+import { AdamW, type AdamWOptions } from './optimizer.js';
 import { type NamedTensor, readSafetensors, writeSafetensors } from './safetensors.js';
 import type { TrainOptions } from './train.js';
 
 /** Written into the safetensors metadata of every file this package saves. */
 export const CHECKPOINT_FORMAT = 'embedlab-mini-gpt/1';
 
-/** What a resumed run needs besides the weights: where it was and how it was set up. */
+/** Where a run's text came from, so that resuming it reads the same text. */
+export type DataSource = { kind: 'builtin'; name: string } | { kind: 'file'; path: string };
+
+/** What a resumed run needs besides the weights: where it was, how it was set up, what it read. */
 export interface TrainingState {
   step: number;
   options: Omit<TrainOptions, 'optimizer' | 'startStep'>;
+  data?: DataSource;
 }
 
 /** The files of a checkpoint directory, as bytes (the same in Node and in a browser). */
@@ -46,37 +52,82 @@ function toTorchLayout(name: string, variable: Variable): NamedTensor {
 }
 
 /** The model's weights in nanoGPT's state_dict names and layouts, its config in the metadata. */
-export function modelToSafetensors(model: MiniGPT, step = 0): Uint8Array {
+export function modelToSafetensors(model: MiniGPT, step = 0, metadata: Record<string, string> = {}): Uint8Array {
   const tensors = new Map<string, NamedTensor>();
   for (const [name, variable] of model.stateDict()) tensors.set(name, toTorchLayout(name, variable));
-  return writeSafetensors(tensors, { format: CHECKPOINT_FORMAT, config: JSON.stringify(model.config), step: String(step) });
+  return writeSafetensors(tensors, { ...metadata, format: CHECKPOINT_FORMAT, config: JSON.stringify(model.config), step: String(step) });
 }
 
 // Buffers PyTorch GPTs keep in their state_dict that are not parameters (causal masks).
 const IGNORED = /\.attn\.(bias|masked_bias)$/;
 
-/** Fills a fresh model from tensors named `name(i)` for each of its parameters; `layout` says where Linear weights are `[out, in]`. */
-function assignWeights(model: MiniGPT, tensors: Map<string, NamedTensor>, source: string, nameOf: (name: string) => string, linearIsOutIn: boolean): void {
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
+
+/**
+ * Checks a file's tensors against what `config` needs — count first (by formula, so a config
+ * claiming a million layers is refused without listing them), then every name, shape and dtype —
+ * before any model is allocated. Returns the file's tensor for each parameter name.
+ */
+function matchTensors(config: GPTConfig, tensors: Map<string, NamedTensor>, source: string, nameOf: (name: string) => string, linearIsOutIn: boolean): Map<string, NamedTensor> {
+  const ignored = [...tensors.keys()].filter((name) => IGNORED.test(name)).length;
+  const tiedHead = config.tieWeights && tensors.has(nameOf('lm_head.weight')) ? 1 : 0;
+  const expectedCount = parameterTensorCount(config);
+  const present = tensors.size - ignored - tiedHead;
+  if (present !== expectedCount) {
+    throw new Error(`${source}: the config (${config.nLayer} layers, vocabulary ${config.vocabSize}, ${config.nEmbd} dims) needs ${expectedCount} tensors but the file has ${present}; the config does not describe these weights`);
+  }
+  const matched = new Map<string, NamedTensor>();
   const missing: string[] = [];
-  for (const [name, variable] of model.stateDict()) {
+  for (const [name, shape] of parameterShapes(config)) {
     let tensor = tensors.get(nameOf(name));
     // A tied model saved through safetensors' de-duplication may keep the shared matrix under lm_head.
-    if (!tensor && name === 'transformer.wte.weight' && model.config.tieWeights) tensor = tensors.get(nameOf('lm_head.weight'));
+    if (!tensor && name === 'transformer.wte.weight' && config.tieWeights) tensor = tensors.get(nameOf('lm_head.weight'));
     if (!tensor) {
       missing.push(nameOf(name));
       continue;
     }
-    const transposed = isLinearWeight(name) && linearIsOutIn;
-    const expected = transposed ? [variable.shape[1], variable.shape[0]] : variable.shape;
+    const expected = isLinearWeight(name) && linearIsOutIn ? [shape[1]!, shape[0]!] : shape;
     if (tensor.shape.join() !== expected.join()) throw new Error(`${source}: ${nameOf(name)} has shape [${tensor.shape}], but this model needs [${expected}]`);
-    const data = transposed ? transpose(tensor.data, tensor.shape[0]!, tensor.shape[1]!) : tensor.data;
-    tf.tidy(() => variable.assign(tf.tensor(data, variable.shape)));
+    if (tensor.dtype && !FLOAT_DTYPES.has(tensor.dtype)) throw new Error(`${source}: ${nameOf(name)} is ${tensor.dtype}; weights must be floating point (F32, F16, BF16 or F64)`);
+    matched.set(name, tensor);
   }
   if (missing.length > 0) throw new Error(`${source}: missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
-  const known = new Set([...model.stateDict().keys()].map(nameOf));
-  if (model.config.tieWeights) known.add(nameOf('lm_head.weight'));
-  const unexpected = [...tensors.keys()].filter((name) => !known.has(name) && !IGNORED.test(name));
-  if (unexpected.length > 0) throw new Error(`${source}: unexpected tensor(s) ${unexpected.slice(0, 5).join(', ')} (not a GPT of this config?)`);
+  return matched;
+}
+
+/** A model of `config` holding the matched tensors (Linear weights transposed when the file has them `[out, in]`). */
+function buildModel(config: GPTConfig, matched: Map<string, NamedTensor>, linearIsOutIn: boolean): MiniGPT {
+  const model = new MiniGPT(config);
+  for (const [name, variable] of model.stateDict()) {
+    const tensor = matched.get(name)!;
+    const data = isLinearWeight(name) && linearIsOutIn ? transpose(tensor.data, tensor.shape[0]!, tensor.shape[1]!) : tensor.data;
+    tf.tidy(() => variable.assign(tf.tensor(data, variable.shape)));
+  }
+  return model;
+}
+
+function parseJsonField<T>(source: string, field: string, text: string | undefined, check: (value: unknown) => value is T, expected: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? 'undefined');
+  } catch {
+    throw new Error(`${source}: metadata ${field} is not JSON: ${JSON.stringify(text?.slice(0, 60))}`);
+  }
+  if (!check(value)) throw new Error(`${source}: metadata ${field} must be ${expected}, got ${JSON.stringify(value)?.slice(0, 80)}`);
+  return value;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function stepField(source: string, field: string, text: string | undefined): number {
+  const step = Number(text ?? 0);
+  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`${source}: metadata ${field} must be a non-negative integer, got ${JSON.stringify(text)}`);
+  return step;
+}
+
+/** SHA-256 of a file's contents, in hex: ties the files of one save together. */
+export function fingerprint(contents: Uint8Array | string): string {
+  return bytesToHex(sha256(typeof contents === 'string' ? new TextEncoder().encode(contents) : contents));
 }
 
 /**
@@ -91,61 +142,94 @@ export function modelFromSafetensors(bytes: Uint8Array, options: { config?: GPTC
     if (metadata.format !== CHECKPOINT_FORMAT || !metadata.config) {
       throw new Error(`${source}: no ${CHECKPOINT_FORMAT} config in its metadata; pass the model config (the number of heads cannot be inferred from the shapes)`);
     }
-    try {
-      config = JSON.parse(metadata.config) as GPTConfig;
-    } catch {
-      throw new Error(`${source}: its config metadata is not JSON`);
-    }
+    config = parseJsonField(source, 'config', metadata.config, isRecord, 'a JSON object') as unknown as GPTConfig;
   }
-  const model = new MiniGPT(validateConfig(config));
   try {
-    assignWeights(model, tensors, source, (name) => name, true);
+    validateConfig(config);
   } catch (error) {
-    model.dispose();
-    throw error;
+    throw new Error(`${source}: ${(error as Error).message}`);
   }
-  return { model, step: Number(metadata.step ?? 0) };
+  const step = stepField(source, 'step', metadata.step);
+  const matched = matchTensors(config, tensors, source, (name) => name, true);
+  const known = new Set([...parameterShapes(config).keys(), ...(config.tieWeights ? ['lm_head.weight'] : [])]);
+  const unexpected = [...tensors.keys()].filter((name) => !known.has(name) && !IGNORED.test(name));
+  if (unexpected.length > 0) throw new Error(`${source}: unexpected tensor(s) ${unexpected.slice(0, 5).join(', ')} (not a GPT of this config?)`);
+  return { model: buildModel(config, matched, true), step };
 }
 
 /** AdamW's moments (`<param>.exp_avg`, `<param>.exp_avg_sq`, in the model's layout) and the run's state. */
-export function optimizerToSafetensors(optimizer: AdamW, model: MiniGPT, training: TrainingState): Uint8Array {
+export function optimizerToSafetensors(optimizer: AdamW, model: MiniGPT, training: TrainingState, metadata: Record<string, string> = {}): Uint8Array {
   const names = new Map([...model.stateDict()].map(([name, variable]) => [variable, name] as [Variable, string]));
   const tensors = new Map<string, NamedTensor>();
   for (const [name, tensor] of optimizer.state(names)) tensors.set(name, { shape: [...tensor.shape], data: tensor.dataSync() as Float32Array });
   const { beta1, beta2, epsilon, weightDecay } = optimizer;
   return writeSafetensors(tensors, {
+    ...metadata,
     format: CHECKPOINT_FORMAT,
     step: String(training.step),
     optimizerStep: String(optimizer.step),
     adamw: JSON.stringify({ beta1, beta2, epsilon, weightDecay }),
     training: JSON.stringify(training.options),
+    ...(training.data ? { data: JSON.stringify(training.data) } : {}),
   });
 }
+
+const isDataSource = (value: unknown): value is DataSource =>
+  isRecord(value) && ((value.kind === 'builtin' && typeof value.name === 'string') || (value.kind === 'file' && typeof value.path === 'string'));
 
 /** Restores the optimizer of `optimizerToSafetensors` for `model`, with the run's state. */
 export function optimizerFromSafetensors(bytes: Uint8Array, model: MiniGPT, source = 'optimizer.safetensors'): { optimizer: AdamW; training: TrainingState } {
   const { tensors, metadata } = readSafetensors(bytes, source);
   if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${source}: not an ${CHECKPOINT_FORMAT} optimizer state`);
-  const optimizer = new AdamW(JSON.parse(metadata.adamw ?? '{}'));
+  const hyperparameters = parseJsonField(source, 'adamw', metadata.adamw ?? '{}', isRecord, 'a JSON object { beta1, beta2, epsilon, weightDecay }');
+  const options = parseJsonField(source, 'training', metadata.training ?? '{}', isRecord, 'a JSON object of training options') as unknown as TrainingState['options'];
+  const data = metadata.data === undefined ? undefined : parseJsonField(source, 'data', metadata.data, isDataSource, "{ kind: 'builtin', name } or { kind: 'file', path }");
+  const step = stepField(source, 'step', metadata.step);
+  const optimizerStep = stepField(source, 'optimizerStep', metadata.optimizerStep);
   const names = new Map([...model.stateDict()].map(([name, variable]) => [variable, name] as [Variable, string]));
+  const expected = new Set([...names.values()].flatMap((name) => [`${name}.exp_avg`, `${name}.exp_avg_sq`]));
+  const unexpected = [...tensors.keys()].filter((name) => !expected.has(name));
+  if (unexpected.length > 0) throw new Error(`${source}: unexpected tensor(s) ${unexpected.slice(0, 5).join(', ')} (the optimizer state of another model?)`);
+  let optimizer: AdamW;
+  try {
+    optimizer = new AdamW(hyperparameters as AdamWOptions);
+  } catch (error) {
+    throw new Error(`${source}: metadata adamw: ${(error as Error).message}`);
+  }
+  // Shapes are checked against the model before any tensor is made.
+  for (const [variable, name] of names) {
+    for (const label of ['exp_avg', 'exp_avg_sq']) {
+      const tensor = tensors.get(`${name}.${label}`);
+      if (tensor && tensor.shape.join() !== variable.shape.join()) {
+        optimizer.dispose();
+        throw new Error(`${source}: ${name}.${label} has shape [${tensor.shape}], but the parameter is [${variable.shape}]`);
+      }
+    }
+  }
   const loaded = new Map([...tensors].map(([name, t]) => [name, tf.tensor(t.data, t.shape)] as [string, tf.Tensor]));
   try {
-    optimizer.loadState(Number(metadata.optimizerStep), loaded, names);
+    optimizer.loadState(optimizerStep, loaded, names);
   } catch (error) {
     optimizer.dispose();
     throw new Error(`${source}: ${(error as Error).message}`);
   } finally {
     tf.dispose([...loaded.values()]);
   }
-  return { optimizer, training: { step: Number(metadata.step), options: JSON.parse(metadata.training ?? '{}') } };
+  return { optimizer, training: { step, options, ...(data ? { data } : {}) } };
 }
 
-/** The bytes of a checkpoint directory. */
+/**
+ * The bytes of a checkpoint directory. The files name each other: the model's metadata holds the
+ * tokenizer's SHA-256 and the optimizer's holds the model's, so files of different saves or runs
+ * are never loaded together.
+ */
 export function checkpointToFiles(model: MiniGPT, tokenizer: Tokenizer, state: { step?: number; optimizer?: AdamW; training?: TrainingState } = {}): CheckpointFiles {
   checkTokenizer(model, tokenizer, 'tokenizer');
   const step = state.training?.step ?? state.step ?? 0;
-  const files: CheckpointFiles = { 'model.safetensors': modelToSafetensors(model, step), 'tokenizer.json': JSON.stringify(tokenizer.toJSON()) };
-  if (state.optimizer && state.training) files['optimizer.safetensors'] = optimizerToSafetensors(state.optimizer, model, state.training);
+  const tokenizerJson = JSON.stringify(tokenizer.toJSON());
+  const modelBytes = modelToSafetensors(model, step, { tokenizer: fingerprint(tokenizerJson) });
+  const files: CheckpointFiles = { 'model.safetensors': modelBytes, 'tokenizer.json': tokenizerJson };
+  if (state.optimizer && state.training) files['optimizer.safetensors'] = optimizerToSafetensors(state.optimizer, model, state.training, { model: fingerprint(modelBytes) });
   return files;
 }
 
@@ -158,12 +242,24 @@ function checkTokenizer(model: MiniGPT, tokenizer: Tokenizer, source: string): v
 
 /** Restores a checkpoint from its files, checking that the parts belong together. */
 export function checkpointFromFiles(files: CheckpointFiles): Checkpoint {
-  const { model, step } = modelFromSafetensors(files['model.safetensors']);
+  const modelBytes = files['model.safetensors'];
+  const { metadata } = readSafetensors(modelBytes, 'model.safetensors');
+  if (metadata.tokenizer !== undefined && metadata.tokenizer !== fingerprint(files['tokenizer.json'])) {
+    throw new Error('tokenizer.json does not belong to model.safetensors: the model was saved with another tokenizer (its SHA-256 differs)');
+  }
+  const optimizerBytes = files['optimizer.safetensors'];
+  if (optimizerBytes) {
+    const saved = readSafetensors(optimizerBytes, 'optimizer.safetensors').metadata.model;
+    if (saved !== undefined && saved !== fingerprint(modelBytes)) {
+      throw new Error('optimizer.safetensors does not belong to model.safetensors: it was saved with other weights (another run, or another save of this one)');
+    }
+  }
+  const { model, step } = modelFromSafetensors(modelBytes);
   try {
     const tokenizer = tokenizerFromJSON(files['tokenizer.json']);
     checkTokenizer(model, tokenizer, 'tokenizer.json');
-    if (!files['optimizer.safetensors']) return { model, tokenizer, step };
-    const { optimizer, training } = optimizerFromSafetensors(files['optimizer.safetensors'], model);
+    if (!optimizerBytes) return { model, tokenizer, step };
+    const { optimizer, training } = optimizerFromSafetensors(optimizerBytes, model);
     if (training.step !== step) {
       optimizer.dispose();
       throw new Error(`optimizer.safetensors is from step ${training.step} but model.safetensors from step ${step}; they are from different saves`);
@@ -190,35 +286,46 @@ export interface HuggingFaceGPT2Config {
 /**
  * Loads a Hugging Face GPT-2 checkpoint (`model.safetensors` + `config.json` of `gpt2` and its
  * kin): names `wte`, `wpe`, `h.{i}.attn.c_attn`, ... (optionally under `transformer.`), whose
- * `Conv1D` weights are `[in, out]`, already this package's layout.
+ * `Conv1D` weights are `[in, out]`, already this package's layout. The config is checked against
+ * the file's tensors before anything is allocated.
  */
 export function loadHuggingFaceGPT2(safetensors: Uint8Array, configJson: string | HuggingFaceGPT2Config): MiniGPT {
-  const hf = (typeof configJson === 'string' ? JSON.parse(configJson) : configJson) as HuggingFaceGPT2Config;
+  let hf: unknown = configJson;
+  if (typeof configJson === 'string') {
+    try {
+      hf = JSON.parse(configJson);
+    } catch {
+      throw new Error('config.json: not JSON');
+    }
+  }
+  if (!isRecord(hf)) throw new Error(`config.json: must be a JSON object, got ${JSON.stringify(hf)?.slice(0, 40)}`);
   for (const field of ['vocab_size', 'n_positions', 'n_embd', 'n_layer', 'n_head'] as const) {
-    if (!Number.isInteger(hf[field])) throw new Error(`config.json: ${field} must be an integer, got ${JSON.stringify(hf[field])}`);
+    if (!Number.isSafeInteger(hf[field]) || (hf[field] as number) < 1) throw new Error(`config.json: ${field} must be a positive integer, got ${JSON.stringify(hf[field])}`);
   }
   const activation = hf.activation_function ?? 'gelu_new';
   if (activation !== 'gelu_new' && activation !== 'gelu') throw new Error(`config.json: activation_function ${JSON.stringify(activation)} is not supported (gelu_new or gelu)`);
+  const tie = hf.tie_word_embeddings ?? true;
+  if (typeof tie !== 'boolean') throw new Error(`config.json: tie_word_embeddings must be true or false, got ${JSON.stringify(tie)}`);
   const config: GPTConfig = {
-    vocabSize: hf.vocab_size,
-    blockSize: hf.n_positions,
-    nLayer: hf.n_layer,
-    nHead: hf.n_head,
-    nEmbd: hf.n_embd,
+    vocabSize: hf.vocab_size as number,
+    blockSize: hf.n_positions as number,
+    nLayer: hf.n_layer as number,
+    nHead: hf.n_head as number,
+    nEmbd: hf.n_embd as number,
     dropout: 0,
     bias: true,
     position: 'learned',
-    tieWeights: hf.tie_word_embeddings ?? true,
+    tieWeights: tie,
     gelu: activation === 'gelu_new' ? 'tanh' : 'exact',
   };
+  try {
+    validateConfig(config);
+  } catch (error) {
+    throw new Error(`config.json: ${(error as Error).message}`);
+  }
   const { tensors } = readSafetensors(safetensors, 'model.safetensors');
   const prefix = tensors.has('transformer.wte.weight') ? 'transformer.' : '';
-  const model = new MiniGPT(config);
-  try {
-    assignWeights(model, tensors, 'model.safetensors (Hugging Face GPT-2)', (name) => (name === 'lm_head.weight' ? name : prefix + name.replace(/^transformer\./, '')), false);
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-  return model;
+  const nameOf = (name: string) => (name === 'lm_head.weight' ? name : prefix + name.replace(/^transformer\./, ''));
+  const matched = matchTensors(config, tensors, 'model.safetensors (Hugging Face GPT-2)', nameOf, false);
+  return buildModel(config, matched, false);
 }

@@ -25,7 +25,11 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     const resumed = run('train', '--out', out, '--resume', '--steps', '50', '--json', '--samples', '0');
     expect(resumed.status, resumed.stderr).toBe(0);
     const events = resumed.stdout.trim().split('\n').map((line) => JSON.parse(line));
-    expect(events[0]).toMatchObject({ event: 'resume', step: 40 });
+    expect(events.slice(0, 3)).toEqual([
+      { event: 'info', message: 'applying --steps 50 (was 40)' },
+      { event: 'info', message: 'the learning-rate decay now ends at step 50 (was 40)' },
+      { event: 'resume', step: 40, out },
+    ]);
     expect(events.filter((e) => e.event === 'step').map((e) => e.step)).toEqual([40, 41, 42, 43, 44, 45, 46, 47, 48, 49]);
     expect(events.at(-1)).toMatchObject({ event: 'done', step: 50 });
 
@@ -107,5 +111,54 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
       expect(result.status, args.join(' ')).not.toBe(0);
       expect(result.stderr.trim(), args.join(' ')).toMatch(message);
     }
+  });
+
+  it('never saves a diverging run: the last finite checkpoint stays, and the message says which step it holds', () => {
+    const target = join(dir, 'diverging');
+    const result = run('train', '--steps', '60', '--lr', '1000', '--eval-interval', '1', '--samples', '0', '--out', target);
+    expect(result.status).toBe(1);
+    const said = /^minigpt: the loss became non-finite at step (\d+); (.*)$/.exec(result.stderr.trim());
+    expect(said, result.stderr).not.toBeNull();
+    // Seeded, this run's weights overflow around step 20: evaluations before that were finite and saved.
+    const kept = /holds step (\d+), the last with finite weights/.exec(said![2]!);
+    expect(kept, said![2]).not.toBeNull();
+    expect(Number(kept![1])).toBeLessThan(Number(said![1]));
+    expect(run('inspect', '--checkpoint', target).stdout).toMatch(new RegExp(`step ${kept![1]}\\b`));
+    const data = join(dir, 'few-names.txt');
+    writeFileSync(data, 'anna\nbob\ncarla\ndavid\n'.repeat(20));
+    const evaluated = run('eval', '--checkpoint', target, '--data', data);
+    expect(evaluated.stdout, evaluated.stderr).toMatch(/^loss \d+\.\d{4} /);
+  });
+
+  it('checks --out before training, and never lets two trainings write it', async () => {
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const intoFile = run('train', '--steps', '5', '--out', file);
+    expect(intoFile.stderr.trim()).toBe(`minigpt: --out ${file} is a file, not a directory`);
+    expect(intoFile.stdout).toBe('');
+    expect(run('train', '--steps', '5', '--out', out).stderr.trim()).toBe(`minigpt: ${out} already holds a checkpoint; continue it with --resume, or replace it with --force`);
+
+    const shared = join(dir, 'shared');
+    const first = spawn(process.execPath, [cli, 'train', '--steps', '100000', '--samples', '0', '--json', '--out', shared]);
+    await new Promise<void>((resolve) => first.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('"event":"step"') && resolve()));
+    const second = run('train', '--steps', '5', '--force', '--out', shared);
+    first.kill('SIGINT');
+    await new Promise((resolve) => first.on('exit', resolve));
+    expect(second.stderr.trim()).toMatch(new RegExp(`^minigpt: ${shared} is in use by another training \\(pid ${first.pid} on `));
+  });
+
+  it('resumes on the text it was trained on, refuses flags the checkpoint fixes, and says which it applies', () => {
+    const target = join(dir, 'own-data');
+    const text = join(dir, 'letters.txt');
+    writeFileSync(text, 'abc abd abe\nbcd bce\n'.repeat(50));
+    expect(run('train', '--data', text, '--steps', '4', '--eval-interval', '2', '--samples', '0', '--out', target).status).toBe(0);
+    const refused = run('train', '--resume', '--position', 'rope', '--tokenizer', 'bpe:300', '--out', target);
+    expect(refused.stderr.trim()).toBe(`minigpt: --tokenizer, --position cannot change when resuming: the checkpoint in ${target} fixes the model, tokenizer and seed`);
+    // No --data: the checkpoint's own text, not the built-in names (whose letters this tokenizer lacks).
+    const resumed = run('train', '--resume', '--steps', '6', '--lr', '0.001', '--samples', '0', '--json', '--out', target);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const messages = resumed.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.event === 'info').map((e) => e.message);
+    expect(messages).toEqual(['applying --steps 6 (was 4)', 'the learning-rate decay now ends at step 6 (was 4)', 'applying --lr 0.001 (was 0.003)']);
+    expect(run('inspect', '--checkpoint', target).stdout).toMatch(/step 6/);
   });
 });

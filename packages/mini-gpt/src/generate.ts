@@ -17,6 +17,11 @@ export interface GenerateOptions extends SamplingOptions {
    * last `blockSize` tokens, as nanoGPT does.
    */
   allowExtrapolation?: boolean;
+  /**
+   * Draw only ids below this (default: every row of the model). A vocabulary padded past the
+   * tokenizer's, as nanoGPT pads GPT-2's to 50,304, has rows no token maps to.
+   */
+  vocabularySize?: number;
 }
 
 const nextTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -27,7 +32,10 @@ const nextTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
  * the cache is rebuilt from the cropped context, so both paths see the same tokens.
  */
 export async function* generate(model: MiniGPT, promptIds: number[], options: GenerateOptions): AsyncGenerator<number, void, undefined> {
-  const { maxNewTokens, seed = 1337, stop = [], cache: useCache = true, allowExtrapolation = false } = options;
+  const { maxNewTokens, seed = 1337, stop = [], cache: useCache = true, allowExtrapolation = false, vocabularySize = model.config.vocabSize } = options;
+  if (!Number.isInteger(vocabularySize) || vocabularySize < 1 || vocabularySize > model.config.vocabSize) {
+    throw new RangeError(`generate: vocabularySize must be an integer in [1, ${model.config.vocabSize}], got ${vocabularySize}`);
+  }
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new RangeError(`generate: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
   if (promptIds.length === 0) throw new Error('generate: the prompt is empty; start it with at least one token (e.g. a newline or a BOS token)');
   const bad = promptIds.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= model.config.vocabSize);
@@ -51,7 +59,7 @@ export async function* generate(model: MiniGPT, promptIds: number[], options: Ge
       } else {
         logits = lastLogits(model.forward([tokens.slice(-maxContext)], { logits: 'last' }));
       }
-      const next = drawToken(nextTokenProbabilities(logits, options), rng);
+      const next = drawToken(nextTokenProbabilities(logits.subarray(0, vocabularySize), options), rng);
       tokens.push(next);
       pending = [next];
       yield next;
@@ -66,7 +74,7 @@ export async function* generate(model: MiniGPT, promptIds: number[], options: Ge
 /** `generate`, decoded to text as it goes (characters split across tokens are held back). */
 export async function* generateText(model: MiniGPT, tokenizer: Tokenizer, prompt: string, options: GenerateOptions): AsyncGenerator<string, void, undefined> {
   const decoder = new StreamingDecoder(tokenizer);
-  for await (const id of generate(model, tokenizer.encode(prompt, { allowedSpecial: 'all' }), options)) {
+  for await (const id of generate(model, tokenizer.encode(prompt, { allowedSpecial: 'all' }), { vocabularySize: tokenizer.vocabSize, ...options })) {
     const text = decoder.push(id);
     if (text) yield text;
   }

@@ -37,6 +37,39 @@ export function isLinearWeight(name: string): boolean {
   return /\.(c_attn|c_proj|c_fc)\.weight$/.test(name);
 }
 
+/**
+ * The name and shape of every parameter a config gives, in `stateDict()` order and our layout
+ * (Linear weights `[in, out]`), computed without allocating a tensor: what a checkpoint is
+ * checked against before a model is built.
+ */
+export function parameterShapes(config: GPTConfig): Map<string, number[]> {
+  const { vocabSize, blockSize, nLayer, nEmbd: C, bias, position, tieWeights } = validateConfig(config);
+  const shapes = new Map<string, number[]>([['transformer.wte.weight', [vocabSize, C]]]);
+  if (position === 'learned') shapes.set('transformer.wpe.weight', [blockSize, C]);
+  const add = (prefix: string, weight: number[], biasShape: number[]) => {
+    shapes.set(`${prefix}.weight`, weight);
+    if (bias) shapes.set(`${prefix}.bias`, biasShape);
+  };
+  for (let i = 0; i < nLayer; i++) {
+    const p = `transformer.h.${i}`;
+    add(`${p}.ln_1`, [C], [C]);
+    add(`${p}.attn.c_attn`, [C, 3 * C], [3 * C]);
+    add(`${p}.attn.c_proj`, [C, C], [C]);
+    add(`${p}.ln_2`, [C], [C]);
+    add(`${p}.mlp.c_fc`, [C, 4 * C], [4 * C]);
+    add(`${p}.mlp.c_proj`, [4 * C, C], [C]);
+  }
+  add('transformer.ln_f', [C], [C]);
+  if (!tieWeights) shapes.set('lm_head.weight', [vocabSize, C]);
+  return shapes;
+}
+
+/** How many tensors `parameterShapes(config)` lists, by formula: checked before listing them. */
+export function parameterTensorCount(config: GPTConfig): number {
+  const perLinearOrNorm = config.bias ? 2 : 1;
+  return 1 + (config.position === 'learned' ? 1 : 0) + config.nLayer * 6 * perLinearOrNorm + perLinearOrNorm + (config.tieWeights ? 0 : 1);
+}
+
 function createPositions(config: GPTConfig, headDim: number, seed: number): ModelPositions | undefined {
   switch (config.position) {
     case 'learned':
@@ -144,6 +177,9 @@ export class MiniGPT {
       const { vocabSize } = this.config;
       const flatTargets = targets instanceof tf.Tensor ? tf.reshape(targets, [-1]) : tf.tensor1d(targets.flat(), 'int32');
       if (flatTargets.size !== logits.size / vocabSize) throw new Error(`MiniGPT.loss: targets must match ids' shape, got ${flatTargets.size} targets for ${logits.size / vocabSize} positions`);
+      // oneHot turns an id outside the vocabulary into a zero row, a silently wrong loss.
+      const [lowest, highest] = tf.stack([tf.min(flatTargets), tf.max(flatTargets)]).dataSync();
+      if (lowest! < 0 || highest! >= vocabSize) throw new RangeError(`MiniGPT.loss: targets must be ids in [0, ${vocabSize}), got ${lowest! < 0 ? lowest : highest}`);
       return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(flatTargets, 'int32'), vocabSize), tf.reshape(logits, [-1, vocabSize])) as tf.Scalar;
     });
   }

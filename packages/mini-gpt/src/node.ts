@@ -1,69 +1,52 @@
 // Node-only helpers (file system), exported as `@embedlab/mini-gpt/node` so the main entry stays browser-safe.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+export { type CheckpointLock, hasCheckpoint, loadCheckpoint, lockCheckpointDirectory, prepareCheckpointDirectory, readCheckpointFiles, saveCheckpoint } from './checkpoint-directory.js';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fromGpt2Files, fromHuggingFace, fromTiktoken, GPT2_SPECIAL_TOKENS, type Tokenizer } from '@embedlab/tokenizer';
-import { type Checkpoint, type CheckpointFiles, checkpointFromFiles, loadHuggingFaceGPT2 } from './checkpoint.js';
+import { loadHuggingFaceGPT2 } from './checkpoint.js';
 import type { MiniGPT } from './model.js';
 import { type TokenizerChoice, type TrainingSession, tokenizerFor } from './session.js';
 
-/** Writes `path` atomically: a temporary file in the same directory, then a rename. */
-export function writeFileAtomic(path: string, contents: Uint8Array | string): void {
-  const temporary = `${path}.tmp-${process.pid}-${Date.now()}`;
+/** The largest corpus read into memory: past it, a text file is refused rather than exhausting memory. */
+export const MAX_CORPUS_BYTES = 64 * 1024 * 1024;
+
+/** Reads at most `limit` bytes of a file as a stream (so a device like /dev/zero, or a huge file, is refused early). */
+function readLimited(path: string, limit: number, alreadyRead: number): Buffer {
+  const fd = openSync(path, 'r');
   try {
-    writeFileSync(temporary, contents);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
+    const chunks: Buffer[] = [];
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let total = alreadyRead;
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null);
+      if (read === 0) return Buffer.concat(chunks);
+      total += read;
+      if (total > limit) throw new Error(`${path}: the corpus is larger than ${Math.round(limit / 2 ** 20)} MiB, the most read into memory; use a smaller text`);
+      chunks.push(Buffer.from(buffer.subarray(0, read)));
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
 /**
- * Saves a checkpoint directory: `model.safetensors`, `tokenizer.json` and, when present,
- * `optimizer.safetensors`, each written atomically (the optimizer last: a crash in between
- * leaves files whose steps differ, which loading refuses, never a torn file).
+ * A text file, or the `.txt` files of a directory joined by newlines (sorted by name), read as
+ * streams up to `maxBytes` in all (default `MAX_CORPUS_BYTES`).
  */
-export function saveCheckpoint(dir: string, files: CheckpointFiles): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileAtomic(join(dir, 'model.safetensors'), files['model.safetensors']);
-  writeFileAtomic(join(dir, 'tokenizer.json'), files['tokenizer.json']);
-  if (files['optimizer.safetensors']) writeFileAtomic(join(dir, 'optimizer.safetensors'), files['optimizer.safetensors']);
-  else rmSync(join(dir, 'optimizer.safetensors'), { force: true });
-}
-
-/** Reads a checkpoint directory's files (the optimizer state only if asked for and present). */
-export function readCheckpointFiles(dir: string, { optimizer = false }: { optimizer?: boolean } = {}): CheckpointFiles {
-  for (const name of ['model.safetensors', 'tokenizer.json']) {
-    if (!existsSync(join(dir, name))) throw new Error(`${dir} is not a checkpoint directory: ${name} is missing`);
-  }
-  const files: CheckpointFiles = {
-    'model.safetensors': new Uint8Array(readFileSync(join(dir, 'model.safetensors'))),
-    'tokenizer.json': readFileSync(join(dir, 'tokenizer.json'), 'utf8'),
-  };
-  const optimizerPath = join(dir, 'optimizer.safetensors');
-  if (optimizer && existsSync(optimizerPath)) files['optimizer.safetensors'] = new Uint8Array(readFileSync(optimizerPath));
-  return files;
-}
-
-/** Loads a checkpoint directory saved by `saveCheckpoint` (or the CLI, or the playground). */
-export function loadCheckpoint(dir: string, options: { optimizer?: boolean } = {}): Checkpoint {
-  const files = readCheckpointFiles(dir, options);
-  try {
-    return checkpointFromFiles(files);
-  } catch (error) {
-    throw new Error(`${dir}: ${(error as Error).message}`);
-  }
-}
-
-/** A text file, or the `.txt` files of a directory joined by newlines (sorted by name). */
-export function readCorpus(path: string): string {
+export function readCorpus(path: string, { maxBytes = MAX_CORPUS_BYTES }: { maxBytes?: number } = {}): string {
   try {
     if (statSync(path).isDirectory()) {
       const files = readdirSync(path).filter((f) => f.endsWith('.txt')).sort();
       if (files.length === 0) throw new Error(`${path} has no .txt files`);
-      return files.map((f) => readFileSync(join(path, f), 'utf8')).join('\n');
+      let read = 0;
+      const parts = files.map((f) => {
+        const bytes = readLimited(join(path, f), maxBytes, read);
+        read += bytes.length;
+        return bytes.toString('utf8');
+      });
+      return parts.join('\n');
     }
-    return readFileSync(path, 'utf8');
+    return readLimited(path, maxBytes, 0).toString('utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined) throw error;

@@ -12,6 +12,8 @@ export interface NamedTensor {
   shape: number[];
   /** Values as float32 (F16, BF16 and F64 are converted on read). */
   data: Float32Array;
+  /** The dtype stored in the file (read only; files are written as F32). */
+  dtype?: Dtype;
 }
 
 export interface SafetensorsContents {
@@ -84,34 +86,76 @@ function toFloat32(dtype: Dtype, bytes: Uint8Array): Float32Array {
   return out;
 }
 
-/** Parses a safetensors file, refusing anything inconsistent with a specific reason. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+interface Entry {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** One header entry, checked field by field against the data section's length. */
+function checkEntry(source: string, name: string, entry: unknown, dataLength: number): Entry {
+  if (!isObject(entry)) throw new Error(`${source}: tensor ${name} must be an object { dtype, shape, data_offsets }, got ${JSON.stringify(entry)}`);
+  const { dtype, shape, data_offsets: offsets } = entry;
+  if (typeof dtype !== 'string' || !(dtype in BYTES)) throw new Error(`${source}: tensor ${name} has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(BYTES).join(', ')})`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${source}: tensor ${name} has an invalid shape ${JSON.stringify(shape)}`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
+    throw new Error(`${source}: tensor ${name} has invalid data_offsets ${JSON.stringify(offsets)} (two non-negative integers, begin <= end)`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end > dataLength) throw new Error(`${source}: tensor ${name} ends at byte ${end} of a data section of ${dataLength} bytes (truncated file?)`);
+  // Sizes are compared by division so that a huge shape cannot overflow the product.
+  const bytesPer = BYTES[dtype as Dtype];
+  let elements = (shape as number[]).includes(0) ? 0 : 1;
+  for (const d of shape as number[]) {
+    if (elements * bytesPer > end - begin) break;
+    elements *= d;
+  }
+  if (elements * bytesPer !== end - begin) throw new Error(`${source}: tensor ${name} is [${shape}] ${dtype} but its data spans ${end - begin} bytes`);
+  return { name, dtype: dtype as Dtype, shape: shape as number[], begin, end };
+}
+
+/**
+ * Parses a safetensors file, refusing anything inconsistent with a specific reason: a header
+ * that is not a JSON object, entries without a dtype, shape or offsets, sizes that disagree with
+ * the offsets, and — as the format requires — tensors that overlap or leave holes in the data.
+ */
 export function readSafetensors(bytes: Uint8Array, source = 'safetensors file'): SafetensorsContents {
   if (bytes.byteLength < 8) throw new Error(`${source}: not a safetensors file (${bytes.byteLength} bytes is too short for a header)`);
   const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
   if (headerLength > MAX_HEADER || 8 + headerLength > bytes.byteLength) {
     throw new Error(`${source}: not a safetensors file, or truncated (its header claims ${headerLength} bytes, the file has ${bytes.byteLength})`);
   }
-  let header: Record<string, { dtype: Dtype; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
   } catch {
     throw new Error(`${source}: not a safetensors file (its header is not JSON)`);
   }
+  if (!isObject(header)) throw new Error(`${source}: not a safetensors file (its header must be a JSON object, got ${JSON.stringify(header)?.slice(0, 40)})`);
   const dataStart = 8 + headerLength;
   const dataLength = bytes.byteLength - dataStart;
-  const tensors = new Map<string, NamedTensor>();
-  const metadata = (header.__metadata__ as Record<string, string> | undefined) ?? {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const { dtype, shape, data_offsets: offsets } = entry as { dtype: Dtype; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw new Error(`${source}: tensor ${name} has unsupported dtype ${JSON.stringify(dtype)}`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`${source}: tensor ${name} has an invalid shape ${JSON.stringify(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2) throw new Error(`${source}: tensor ${name} has invalid data_offsets`);
-    const [begin, end] = offsets;
-    const expected = shape.reduce((a, b) => a * b, 1) * BYTES[dtype];
-    if (end - begin !== expected) throw new Error(`${source}: tensor ${name} is [${shape}] ${dtype} (${expected} bytes) but its data spans ${end - begin} bytes`);
-    if (begin < 0 || end > dataLength) throw new Error(`${source}: tensor ${name} ends at byte ${end} of a data section of ${dataLength} bytes (truncated file?)`);
-    tensors.set(name, { shape, data: toFloat32(dtype, bytes.slice(dataStart + begin, dataStart + end)) });
+  const rawMetadata = '__metadata__' in header ? header.__metadata__ : {};
+  if (!isObject(rawMetadata) || !Object.values(rawMetadata).every((v) => typeof v === 'string')) {
+    throw new Error(`${source}: __metadata__ must be an object of strings, got ${JSON.stringify(rawMetadata)?.slice(0, 80)}`);
   }
-  return { tensors, metadata };
+  const entries = Object.entries(header)
+    .filter(([name]) => name !== '__metadata__')
+    .map(([name, entry]) => checkEntry(source, name, entry, dataLength));
+  const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  for (const entry of byOffset) {
+    if (entry.begin < covered) throw new Error(`${source}: tensor ${entry.name} (bytes ${entry.begin}..${entry.end}) overlaps the tensor before it (up to byte ${covered})`);
+    if (entry.begin > covered) throw new Error(`${source}: the data section has a hole at bytes ${covered}..${entry.begin} before tensor ${entry.name}`);
+    covered = entry.end;
+  }
+  if (covered !== dataLength) throw new Error(`${source}: the data section has ${dataLength - covered} bytes after the last tensor that no tensor owns`);
+  const tensors = new Map<string, NamedTensor>();
+  for (const { name, dtype, shape, begin, end } of entries) tensors.set(name, { shape, dtype, data: toFloat32(dtype, bytes.subarray(dataStart + begin, dataStart + end)) });
+  return { tensors, metadata: rawMetadata as Record<string, string> };
 }

@@ -1,5 +1,6 @@
 import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
-import { type Checkpoint, type CheckpointFiles, checkpointToFiles } from './checkpoint.js';
+import { tf } from '@embedlab/runtime';
+import { type Checkpoint, type CheckpointFiles, checkpointToFiles, type DataSource } from './checkpoint.js';
 import { type GPTConfig, PRESETS, type PresetName } from './config.js';
 import { TokenDataset } from './data.js';
 import { generateText } from './generate.js';
@@ -29,6 +30,8 @@ export interface NewSessionOptions {
   training?: Overrides<SessionTrainOptions>;
   /** Seeds initialisation, batches and dropout. Default 1337. */
   seed?: number;
+  /** Where `corpus` came from: saved with the checkpoint so that resuming reads it again. */
+  data?: DataSource;
 }
 
 export interface SampleOptions {
@@ -53,6 +56,8 @@ export interface SessionCallbacks {
 export interface SessionResult extends TrainResult {
   /** The median speed of the run's steps: evaluations and pauses do not skew it. */
   medianTokensPerSecond: number;
+  /** The step of the last checkpoint this run handed to `onCheckpoint` (none: undefined). */
+  savedStep?: number;
 }
 
 export type SessionStatus = 'ready' | 'running' | 'paused' | 'stopping' | 'finished';
@@ -107,6 +112,8 @@ export class TrainingSession {
   readonly dataset: TokenDataset;
   readonly options: SessionTrainOptions;
   readonly optimizer: AdamW;
+  /** Where the corpus came from, if the caller said. */
+  readonly data: DataSource | undefined;
   /** Steps completed so far (the next step to take). */
   step: number;
   private controller = new AbortController();
@@ -114,13 +121,14 @@ export class TrainingSession {
   private running = false;
   private finished = false;
 
-  private constructor(parts: { model: MiniGPT; tokenizer: Tokenizer; tokens: number[]; options: SessionTrainOptions; optimizer: AdamW; step: number }) {
+  private constructor(parts: { model: MiniGPT; tokenizer: Tokenizer; tokens: number[]; options: SessionTrainOptions; optimizer: AdamW; step: number; data: DataSource | undefined }) {
     this.model = parts.model;
     this.tokenizer = parts.tokenizer;
     this.dataset = new TokenDataset(parts.tokens);
     this.options = parts.options;
     this.optimizer = parts.optimizer;
     this.step = parts.step;
+    this.data = parts.data;
   }
 
   /** A fresh model on `corpus`, shaped by a preset and overrides. */
@@ -132,14 +140,15 @@ export class TrainingSession {
     const model = createModel({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize }, seed);
     const { beta1, beta2, weightDecay } = options;
     const optimizer = new AdamW(definedOnly({ beta1, beta2, weightDecay }));
-    return new TrainingSession({ model, tokenizer, tokens, options, optimizer, step: 0 });
+    return new TrainingSession({ model, tokenizer, tokens, options, optimizer, step: 0, data: setup.data });
   }
 
   /**
    * Continues a checkpoint saved with its optimizer state on `corpus` (the text it was trained
-   * on), with the options it was saved with; `steps` extends or shortens the run.
+   * on: `checkpoint.training.data` says where it came from), with the options it was saved with,
+   * and `overrides` on top (their defaults are not applied: only what is given changes).
    */
-  static resume(checkpoint: Checkpoint, corpus: string, { steps }: { steps?: number } = {}): TrainingSession {
+  static resume(checkpoint: Checkpoint, corpus: string, overrides: Overrides<SessionTrainOptions> = {}, data: DataSource | undefined = checkpoint.training?.data): TrainingSession {
     if (!checkpoint.optimizer || !checkpoint.training) throw new Error('the checkpoint has no optimizer state to resume from (optimizer.safetensors)');
     let tokens: number[];
     try {
@@ -147,8 +156,8 @@ export class TrainingSession {
     } catch (error) {
       throw new Error(`the data does not fit the checkpoint's tokenizer: ${(error as Error).message}`);
     }
-    const options = { ...(checkpoint.training.options as SessionTrainOptions), ...(steps ? { steps } : {}) };
-    return new TrainingSession({ model: checkpoint.model, tokenizer: checkpoint.tokenizer, tokens, options, optimizer: checkpoint.optimizer, step: checkpoint.step });
+    const options = { ...(checkpoint.training.options as SessionTrainOptions), ...definedOnly(overrides) };
+    return new TrainingSession({ model: checkpoint.model, tokenizer: checkpoint.tokenizer, tokens, options, optimizer: checkpoint.optimizer, step: checkpoint.step, data });
   }
 
   get status(): SessionStatus {
@@ -183,8 +192,10 @@ export class TrainingSession {
     this.running = true;
     const speeds: number[] = [];
     let savedAt: number | undefined;
+    // Only weights that are all finite, after an evaluation that is finite, are ever saved: a
+    // diverging run keeps its last good checkpoint.
     const save = async (step: number) => {
-      if (step === savedAt) return;
+      if (step === savedAt || !this.finiteWeights()) return;
       savedAt = step;
       await callbacks.onCheckpoint?.(this.checkpointFiles(step), step);
     };
@@ -203,22 +214,27 @@ export class TrainingSession {
           },
           onEval: async (event) => {
             await callbacks.onEval?.(event);
-            await save(event.step);
+            if (Number.isFinite(event.trainLoss) && Number.isFinite(event.validationLoss)) await save(event.step);
           },
         },
       );
       this.step = result.step;
-      await save(result.step);
-      return { ...result, medianTokensPerSecond: median(speeds) };
+      if (result.stoppedBy !== 'non-finite-loss') await save(result.step);
+      return { ...result, medianTokensPerSecond: median(speeds), ...(savedAt === undefined ? {} : { savedStep: savedAt }) };
     } finally {
       this.running = false;
       this.finished = true;
     }
   }
 
-  /** The checkpoint directory's files: weights, tokenizer, optimizer state and the run's options. */
+  /** The checkpoint directory's files: weights, tokenizer, optimizer state, the run's options and data source. */
   checkpointFiles(step = this.step): CheckpointFiles {
-    return checkpointToFiles(this.model, this.tokenizer, { optimizer: this.optimizer, training: { step, options: this.options } });
+    return checkpointToFiles(this.model, this.tokenizer, { optimizer: this.optimizer, training: { step, options: this.options, ...(this.data ? { data: this.data } : {}) } });
+  }
+
+  /** Whether every weight is a finite number. */
+  finiteWeights(): boolean {
+    return tf.tidy(() => this.model.trainableVariables.every((variable) => tf.all(tf.isFinite(variable)).dataSync()[0] === 1));
   }
 
   /** Display samples: lines continuing a newline, each ending at the next newline. */

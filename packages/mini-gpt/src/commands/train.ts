@@ -1,9 +1,12 @@
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DataSource } from '../checkpoint.js';
 import { type PositionKind, PRESETS, type PresetName } from '../config.js';
 import { namesCorpus } from '../corpus.js';
-import { loadCheckpoint, readCorpus, saveCheckpoint, stopOnSignals, tokenizerFromSpec } from '../node.js';
-import { TrainingSession } from '../session.js';
+import { loadCheckpoint, prepareCheckpointDirectory, readCorpus, saveCheckpoint, stopOnSignals, tokenizerFromSpec } from '../node.js';
+import { type Overrides, type SessionTrainOptions, TrainingSession } from '../session.js';
 import type { EvalEvent, StepEvent } from '../train.js';
 import { integer, number } from './arguments.js';
 
@@ -14,6 +17,7 @@ interface TrainFlags {
   steps?: number;
   out: string;
   resume?: boolean;
+  force?: boolean;
   batchSize?: number;
   lr?: number;
   seed: number;
@@ -24,19 +28,92 @@ interface TrainFlags {
   json?: boolean;
 }
 
-async function trainAction(flags: TrainFlags): Promise<void> {
+// What a resumed run cannot change (the checkpoint fixes it) and what it applies, by flag.
+const FIXED_BY_CHECKPOINT = { tokenizer: '--tokenizer', preset: '--preset', position: '--position', untied: '--untied', seed: '--seed' } as const;
+
+function corpusOf(data: DataSource): string {
+  if (data.kind === 'builtin') {
+    if (data.name !== 'names') throw new Error(`the checkpoint was trained on a built-in corpus ${JSON.stringify(data.name)} this version does not have; give --data`);
+    return namesCorpus();
+  }
+  if (!existsSync(data.path)) throw new Error(`the checkpoint was trained on ${data.path}, which is gone; give --data FILE|DIR`);
+  return readCorpus(data.path);
+}
+
+function describe(data: DataSource): string {
+  return data.kind === 'builtin' ? `the built-in ${data.name} corpus` : data.path;
+}
+
+/** A resumed session: the checkpoint's data and options, with each flag given on the command line rejected or applied, and said. */
+function resumeSession(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean, say: (line: string) => void): TrainingSession {
+  const fixed = Object.entries(FIXED_BY_CHECKPOINT).filter(([flag]) => given(flag as keyof TrainFlags));
+  if (fixed.length > 0) throw new Error(`${fixed.map(([, name]) => name).join(', ')} cannot change when resuming: the checkpoint in ${flags.out} fixes the model, tokenizer and seed`);
+  const checkpoint = loadCheckpoint(flags.out, { optimizer: true });
+  const recorded = checkpoint.training?.data;
+  let data = recorded;
+  let corpus: string;
+  if (flags.data !== undefined) {
+    data = { kind: 'file', path: resolve(flags.data) };
+    corpus = readCorpus(flags.data);
+    if (!recorded || describe(recorded) !== describe(data)) say(`training on ${flags.data}${recorded ? ` (the checkpoint was trained on ${describe(recorded)})` : ''}`);
+  } else {
+    if (!recorded) throw new Error(`the checkpoint in ${flags.out} does not say what text it was trained on; give --data FILE|DIR`);
+    corpus = corpusOf(recorded);
+  }
+  const saved = checkpoint.training?.options;
+  const overrides: Overrides<SessionTrainOptions> = {};
+  const apply = (flag: string, field: keyof SessionTrainOptions, value: number) => {
+    say(`applying ${flag} ${value} (was ${saved?.[field] ?? 'unset'})`);
+    (overrides as Record<string, number>)[field] = value;
+  };
+  if (given('steps') && flags.steps !== undefined && flags.steps !== saved?.steps) {
+    apply('--steps', 'steps', flags.steps);
+    say(`the learning-rate decay now ends at step ${flags.steps} (was ${saved?.decaySteps ?? saved?.steps})`);
+    overrides.decaySteps = flags.steps;
+  }
+  if (given('lr') && flags.lr !== undefined) {
+    apply('--lr', 'learningRate', flags.lr);
+    overrides.minLearningRate = flags.lr / 10;
+  }
+  if (given('batchSize') && flags.batchSize !== undefined) apply('--batch-size', 'batchSize', flags.batchSize);
+  if (given('evalInterval') && flags.evalInterval !== undefined) apply('--eval-interval', 'evalInterval', flags.evalInterval);
+  return TrainingSession.resume(checkpoint, corpus, overrides, data);
+}
+
+async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
   const json = Boolean(flags.json);
   const say = (event: Record<string, unknown>, line: string) => (json ? console.log(JSON.stringify(event)) : console.log(line));
-  const corpus = flags.data ? readCorpus(flags.data) : flags.preset === 'names' ? namesCorpus() : undefined;
-  if (corpus === undefined) throw new Error(`--data FILE|DIR is required for the ${flags.preset} preset (only names has a built-in corpus)`);
+  const info = (line: string) => say({ event: 'info', message: line }, line);
+  const given = (flag: keyof TrainFlags) => command.getOptionValueSource(flag) === 'cli';
+  if (!flags.resume && !flags.data && flags.preset !== 'names') throw new Error(`--data FILE|DIR is required for the ${flags.preset} preset (only names has a built-in corpus)`);
+  const fresh = flags.resume ? undefined : { data: (flags.data ? { kind: 'file', path: resolve(flags.data) } : { kind: 'builtin', name: 'names' }) as DataSource, corpus: flags.data ? readCorpus(flags.data) : namesCorpus() };
+  // Checked and locked before any training, so a bad --out never costs a run.
+  const lock = prepareCheckpointDirectory(flags.out, { resume: Boolean(flags.resume), force: Boolean(flags.force) });
+  try {
+    await trainInto(flags, fresh, given, say, info);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainInto(
+  flags: TrainFlags,
+  fresh: { data: DataSource; corpus: string } | undefined,
+  given: (flag: keyof TrainFlags) => boolean,
+  say: (event: Record<string, unknown>, line: string) => void,
+  info: (line: string) => void,
+): Promise<void> {
+  const json = Boolean(flags.json);
   let session: TrainingSession;
-  if (flags.resume) {
-    session = TrainingSession.resume(loadCheckpoint(flags.out, { optimizer: true }), corpus, flags.steps ? { steps: flags.steps } : {});
+  if (!fresh) {
+    session = resumeSession(flags, given, info);
     say({ event: 'resume', step: session.step, out: flags.out }, `resuming ${flags.out} at step ${session.step}`);
   } else {
-    if (flags.tokenizer.startsWith('bpe:')) say({ event: 'info', message: `training a ${flags.tokenizer.slice(4)}-token BPE on the corpus` }, `training a ${flags.tokenizer.slice(4)}-token BPE on the corpus`);
+    const { data, corpus } = fresh;
+    if (flags.tokenizer.startsWith('bpe:')) info(`training a ${flags.tokenizer.slice(4)}-token BPE on the corpus`);
     session = TrainingSession.create({
       corpus,
+      data,
       tokenizer: tokenizerFromSpec(flags.tokenizer, corpus),
       preset: flags.preset,
       model: { position: flags.position, ...(flags.untied ? { tieWeights: false } : {}) },
@@ -77,7 +154,8 @@ async function trainAction(flags: TrainFlags): Promise<void> {
   stopListening();
   bar?.stop();
   if (result.stoppedBy === 'non-finite-loss') {
-    throw new Error(`${result.message}; the checkpoint in ${flags.out} holds the weights from before it`);
+    const kept = result.savedStep !== undefined ? `the checkpoint in ${flags.out} holds step ${result.savedStep}, the last with finite weights and evaluation` : flags.resume ? `the checkpoint in ${flags.out} is unchanged` : `no checkpoint was saved (no evaluation had finite numbers yet)`;
+    throw new Error(`the loss became non-finite at step ${result.step}; ${kept}. Try a lower --lr`);
   }
   if (result.stoppedBy === 'aborted') {
     say({ event: 'interrupted', step: result.step, out: flags.out }, `interrupted at step ${result.step}; checkpoint saved to ${flags.out} (continue with --resume)`);
@@ -95,7 +173,8 @@ export const trainCommand = new Command('train')
   .addOption(new Option('--preset <name>', 'model and training shape').choices(Object.keys(PRESETS)).default('names'))
   .option('--steps <n>', 'total optimizer steps', integer('--steps'))
   .requiredOption('--out <dir>', 'checkpoint directory')
-  .option('--resume', 'continue the run saved in --out')
+  .option('--resume', 'continue the run saved in --out (on the text it was trained on, unless --data says otherwise)')
+  .option('--force', 'replace a checkpoint already in --out')
   .option('--batch-size <n>', 'sequences per step', integer('--batch-size'))
   .option('--lr <rate>', 'peak learning rate', number('--lr', (n) => n > 0, 'a positive number'))
   .option('--seed <n>', 'seed for initialisation, batches and dropout', integer('--seed', 0), 1337)
