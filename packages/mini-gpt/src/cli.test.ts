@@ -147,6 +147,18 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     expect(second.stderr.trim()).toMatch(new RegExp(`^minigpt: ${shared} is in use by another training \\(pid ${first.pid} on `));
   });
 
+  it('trains and samples a corpus without a newline (the default prompt is the tokenizer\'s separator)', () => {
+    const target = join(dir, 'one-line');
+    const text = join(dir, 'one-line.txt');
+    writeFileSync(text, 'the cat sat on the mat and the dog sat on the log '.repeat(30));
+    const trained = run('train', '--data', text, '--steps', '2', '--samples', '2', '--out', target);
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(trained.stdout).toMatch(/samples before training: "[a-z ]*" "[a-z ]*"/);
+    const sampled = run('sample', '--checkpoint', target, '--tokens', '10');
+    expect(sampled.status, sampled.stderr).toBe(0);
+    expect(sampled.stdout).toMatch(/^ [a-z ]+\n$/);
+  });
+
   it('resumes on the text it was trained on, refuses flags the checkpoint fixes, and says which it applies', () => {
     const target = join(dir, 'own-data');
     const text = join(dir, 'letters.txt');

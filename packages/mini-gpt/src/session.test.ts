@@ -119,7 +119,7 @@ describe('TrainingSession', { timeout: 120_000 }, () => {
     session.dispose();
   });
 
-  it('samples one line per seed, and none when the tokenizer has no newline', async () => {
+  it("samples one line per seed, starting from the tokenizer's separator even without a newline in the corpus", async () => {
     const session = TrainingSession.create({ corpus, model: small, training: quick });
     const lines = await session.samples({ count: 3, tokens: 12, seed: 1 });
     expect(lines).toHaveLength(3);
@@ -128,8 +128,10 @@ describe('TrainingSession', { timeout: 120_000 }, () => {
       expect([...line].every((c) => corpus.includes(c))).toBe(true);
     }
     expect(await session.samples({ count: 3, tokens: 12, seed: 1 })).toEqual(lines);
-    const oneLine = TrainingSession.create({ corpus: 'abcdefghij'.repeat(40), model: small, training: quick });
-    expect(await oneLine.samples({ count: 2, tokens: 5, seed: 1 })).toEqual([]);
+    const oneLine = TrainingSession.create({ corpus: 'abc defghij '.repeat(40), model: small, training: quick });
+    const words = await oneLine.samples({ count: 2, tokens: 5, seed: 1 });
+    expect(words).toHaveLength(2);
+    for (const word of words) expect(word).toMatch(/^[a-j]*$/);
     session.dispose();
     oneLine.dispose();
   });

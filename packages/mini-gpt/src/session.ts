@@ -237,7 +237,7 @@ export class TrainingSession {
     return tf.tidy(() => this.model.trainableVariables.every((variable) => tf.all(tf.isFinite(variable)).dataSync()[0] === 1));
   }
 
-  /** Display samples: lines continuing a newline, each ending at the next newline. */
+  /** Display samples: lines continuing the tokenizer's separator, each ending at the next. */
   samples(options: SampleOptions): Promise<string[]> {
     return sampleLines(this.model, this.tokenizer, options);
   }
@@ -248,26 +248,18 @@ export class TrainingSession {
   }
 }
 
-function encodable(tokenizer: Tokenizer, text: string): number[] | undefined {
-  try {
-    return tokenizer.encode(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
- * Samples lines as the names corpus holds them: each continues a newline and stops at the next.
- * Empty when the tokenizer has no single newline token to start from.
+ * Samples lines as a corpus of lines holds them: each continues the tokenizer's separator (a
+ * newline, unless a char vocabulary lacks it) and stops at the next one.
  */
 export async function sampleLines(model: MiniGPT, tokenizer: Tokenizer, { count, tokens, seed, temperature = 0.8 }: SampleOptions): Promise<string[]> {
-  const newline = encodable(tokenizer, '\n');
-  if (newline?.length !== 1) return [];
+  const separator = tokenizer.separator ?? '\n';
+  const stop = tokenizer.encode(separator);
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     let text = '';
-    for await (const piece of generateText(model, tokenizer, '\n', { maxNewTokens: tokens, seed: seed + i, temperature, stop: newline })) text += piece;
-    lines.push(text.replace(/\n$/, ''));
+    for await (const piece of generateText(model, tokenizer, separator, { maxNewTokens: tokens, seed: seed + i, temperature, stop: stop.length === 1 ? stop : [] })) text += piece;
+    lines.push(text.endsWith(separator) ? text.slice(0, -separator.length) : text);
   }
   return lines;
 }

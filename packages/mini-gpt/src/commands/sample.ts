@@ -3,7 +3,7 @@ import { generateText } from '../generate.js';
 import { integer, loadModel, type ModelSource, number } from './arguments.js';
 
 interface SampleFlags extends ModelSource {
-  prompt: string;
+  prompt?: string;
   tokens: number;
   temperature: number;
   topK?: number;
@@ -16,7 +16,9 @@ interface SampleFlags extends ModelSource {
 
 async function sample(flags: SampleFlags): Promise<void> {
   const { model, tokenizer } = loadModel(flags);
-  process.stdout.write(flags.prompt);
+  // Without --prompt, start where a document starts: the tokenizer's separator (a newline, unless the vocabulary lacks one).
+  const prompt = flags.prompt ?? tokenizer.separator ?? '\n';
+  process.stdout.write(prompt);
   const options = {
     maxNewTokens: flags.tokens,
     temperature: flags.temperature,
@@ -27,7 +29,7 @@ async function sample(flags: SampleFlags): Promise<void> {
     ...(flags.topP ? { topP: flags.topP } : {}),
     ...(flags.minP ? { minP: flags.minP } : {}),
   };
-  for await (const piece of generateText(model, tokenizer, flags.prompt, options)) process.stdout.write(piece);
+  for await (const piece of generateText(model, tokenizer, prompt, options)) process.stdout.write(piece);
   process.stdout.write('\n');
 }
 
@@ -35,7 +37,7 @@ export const sampleCommand = new Command('sample')
   .description('generate text from a checkpoint (or a Hugging Face GPT-2 directory)')
   .option('--checkpoint <dir>', 'checkpoint directory')
   .option('--hf <dir>', 'Hugging Face GPT-2 directory: model.safetensors, config.json, tokenizer.json (or vocab.json + merges.txt)')
-  .option('--prompt <text>', 'text to continue', '\n')
+  .option('--prompt <text>', "text to continue (default: the tokenizer's separator, a newline)")
   .option('--tokens <n>', 'tokens to generate', integer('--tokens'), 200)
   .option('--temperature <t>', 'sampling temperature (0 = greedy)', number('--temperature', (n) => n >= 0, 'a number >= 0'), 0.8)
   .option('--top-k <k>', 'keep the k most likely tokens', integer('--top-k'))
