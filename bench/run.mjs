@@ -38,6 +38,7 @@ rows.push([`sample ${s.tokens} tokens: KV cache`, `${s.cachedTokensPerSecond.toF
 rows.push([`sample ${s.tokens} tokens: no cache`, `${s.recomputedTokensPerSecond.toFixed(0)} tokens/s`, '']);
 const e = results['tokenizer encode'];
 for (const row of e.rows) rows.push([`GPT-2 encode: ${row.name}`, `${row.mbPerSecond.toFixed(1)} MB/s`, `x${(row.mbPerSecond / e.rows[1].mbPerSecond).toFixed(2)} of gpt-tokenizer`]);
+for (const a of e.adversarial ?? []) rows.push([`GPT-2 encode ${a.name}: @embedlab/tokenizer`, `${a.oursMs.toFixed(0)} ms`, a.gptTokenizerMs === null ? `gpt-tokenizer > ${a.limitSeconds} s (stopped)` : `gpt-tokenizer ${(a.gptTokenizerMs / 1000).toFixed(1)} s (x${(a.gptTokenizerMs / a.oursMs).toFixed(0)})`]);
 const t = results['tokenizer train'];
 rows.push([`BPE training ${t.megabytes.toFixed(1)} MB -> ${t.vocabSize}`, `${t.seconds.toFixed(1)} s`, `${t.bytesPerToken.toFixed(2)} bytes/token`]);
 const h = results['tied head'];

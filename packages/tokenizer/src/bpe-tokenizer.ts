@@ -1,4 +1,4 @@
-import { type MergeRanks, mergeByScanning, mergeWithHeap } from './bpe-merge.js';
+import { type MergeRanks, mergeByScanning, mergeLinked } from './bpe-merge.js';
 import { bytesToPrintable, printableToBytes } from './byte-unicode.js';
 import { compilePattern, nextPiece } from './pattern.js';
 import { SpecialTokenSplitter } from './special-tokens.js';
@@ -42,8 +42,8 @@ export const MAX_UNUSED_IDS = 1024;
 const CACHE_LIMIT = 65_536;
 /** Longer pieces are not cached (they rarely repeat, and would hold memory). */
 const CACHE_PIECE_LIMIT = 256;
-/** Pieces of at least this many bytes are merged with the heap (O(n log n)), shorter ones by scanning. */
-const HEAP_THRESHOLD = 32;
+/** Pieces of at least this many bytes are merged as a linked list (O(n log n)), shorter ones by scanning. */
+const LINKED_THRESHOLD = 32;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
@@ -250,9 +250,9 @@ export class BpeTokenizer implements Tokenizer {
     else for (const id of result) out.push(id);
   }
 
-  /** tiktoken's merges (see `bpe-merge.ts`): by scanning for short pieces, with a heap for long ones. */
+  /** tiktoken's merges (see `bpe-merge.ts`): by scanning for short pieces, as a linked list for long ones. */
   private mergeBytes(key: string): number[] {
-    const starts = key.length < HEAP_THRESHOLD ? mergeByScanning(key, this.mergeRanks) : mergeWithHeap(key, this.mergeRanks);
+    const starts = key.length < LINKED_THRESHOLD ? mergeByScanning(key, this.mergeRanks) : mergeLinked(key, this.mergeRanks);
     const ids: number[] = [];
     for (let i = 0; i < starts.length - 1; i++) ids.push(this.idByKey.get(key.slice(starts[i], starts[i + 1]))!);
     return ids;
