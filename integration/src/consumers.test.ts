@@ -166,6 +166,8 @@ describe('installed from tarballs into fresh projects', () => {
     // (2.85 nats): only a model that learned something from context gets below both.
     expect(result.loss).toBeLessThan(unigramEntropy(namesCorpus()) - 0.1);
     expect(result.text.length).toBeGreaterThan(0);
+    // Ten tokens of a character tokenizer are ten characters.
+    expect([...result.text]).toHaveLength(10);
     expect(run(dir, 'npx', ['--no-install', 'minigpt', 'inspect', '--checkpoint', 'model'])).toMatch(/total\s+102,912/);
     expect(copiesOf(dir, '@tensorflow/tfjs-core')).toBe(1);
   });

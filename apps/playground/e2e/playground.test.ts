@@ -1,10 +1,11 @@
-// End to end in a real Chromium (Debian's, driven by playwright-core): build the app, serve it
-// with `vite preview` (COOP/COEP on), and use every panel as a person would.
+// End to end in a real Chromium (CHROMIUM_PATH, else Debian's; driven by playwright-core): build
+// the app, serve it with `vite preview` (COOP/COEP on), and use every panel as a person would.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromiumLaunchOptions } from '@embedlab/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -57,11 +58,8 @@ describe('playground in Chromium', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    // playwright launches with a fresh, temporary user-data dir of its own.
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    // playwright launches headless with a fresh, temporary user-data dir of its own.
+    browser = await chromium.launch(chromiumLaunchOptions());
     page = await openPage('');
   }, 300_000);
 

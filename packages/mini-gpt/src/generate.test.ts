@@ -52,6 +52,10 @@ describe('generate', { timeout: 60_000 }, () => {
     let text = '';
     for await (const piece of generateText(model, tokenizer, 'abc', { maxNewTokens: 5, seed: 1 })) text += piece;
     expect([...text]).toHaveLength(5);
+    // The very tokens generate() draws for the encoded prompt, decoded in one go.
+    const ids = await collect(generate(model, tokenizer.encode('abc'), { maxNewTokens: 5, seed: 1, vocabularySize: tokenizer.vocabSize }));
+    expect(text).toBe(tokenizer.decode(ids));
+    expect([...text].every((char) => 'abcdefghijklm'.includes(char))).toBe(true);
   });
 
   it('refuses bad prompts and options', async () => {

@@ -1,4 +1,5 @@
 import { ready, tf } from '@embedlab/runtime';
+import { maxDifference } from '@embedlab/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALiBi } from './alibi.js';
 import { LearnedPositionalEmbedding } from './learned.js';
@@ -35,12 +36,6 @@ function ropeHalf(x: number[], position: number): number[] {
   return out;
 }
 
-function expectNear(actual: ArrayLike<number>, expected: number[], tolerance: number): void {
-  expect(actual.length).toBe(expected.length);
-  const worst = Math.max(...Array.from(actual, (value, i) => Math.abs(value - expected[i]!)));
-  expect(worst).toBeLessThan(tolerance);
-}
-
 const BAD_OFFSETS: [unknown, string][] = [
   [-1, 'offset must be a non-negative integer, got -1'],
   [1.5, 'offset must be a non-negative integer, got 1.5'],
@@ -62,16 +57,16 @@ describe.each(['wasm', 'cpu'] as const)('far offsets on %s', (backend) => {
     expect(pe.cachedLength).toBe(64);
     const far = pe.apply(4, { offset: FAR });
     expect(far.shape).toEqual([4, 16]);
-    expectNear(far.dataSync(), paperRows(FAR, 4, 16), 1e-6);
+    expect(maxDifference(far.dataSync(), paperRows(FAR, 4, 16))).toBeLessThan(1e-6);
     far.dispose();
     expect(pe.cachedLength).toBe(4096); // grown to its cap, not to 1e7 rows
     const bytes = tf.memory().numBytes;
     const further = pe.apply(3, { offset: 2 * FAR });
     expect(tf.memory().numBytes - bytes).toBe(3 * 16 * 4); // the result, and nothing else kept
-    expectNear(further.dataSync(), paperRows(2 * FAR, 3, 16), 1e-6);
+    expect(maxDifference(further.dataSync(), paperRows(2 * FAR, 3, 16))).toBeLessThan(1e-6);
     expect(pe.cachedLength).toBe(4096);
     // A span across the cap is computed whole; the cache stays at its cap.
-    expectNear(pe.apply(3, { offset: 4094 }).dataSync(), paperRows(4094, 3, 16), 1e-6);
+    expect(maxDifference(pe.apply(3, { offset: 4094 }).dataSync(), paperRows(4094, 3, 16))).toBeLessThan(1e-6);
     expect(pe.cachedLength).toBe(4096);
     pe.dispose();
     expect(pe.cachedLength).toBe(0);
@@ -79,12 +74,12 @@ describe.each(['wasm', 'cpu'] as const)('far offsets on %s', (backend) => {
 
   it('sinusoidal: takes a cacheLength, 0 for no cache', () => {
     const none = new SinusoidalPositionalEncoding({ dim: 4, layout: 'concatenated', cacheLength: 0 });
-    expectNear(none.apply(2, { offset: 7 }).dataSync(), [Math.sin(7), Math.sin(7e-4), Math.cos(7), Math.cos(7e-4), Math.sin(8), Math.sin(8e-4), Math.cos(8), Math.cos(8e-4)], 1e-6);
+    expect(maxDifference(none.apply(2, { offset: 7 }).dataSync(), [Math.sin(7), Math.sin(7e-4), Math.cos(7), Math.cos(7e-4), Math.sin(8), Math.sin(8e-4), Math.cos(8), Math.cos(8e-4)])).toBeLessThan(1e-6);
     expect(none.cachedLength).toBe(0);
     const small = new SinusoidalPositionalEncoding({ dim: 8, cacheLength: 10 });
     small.apply(3).dispose();
     expect(small.cachedLength).toBe(10);
-    expectNear(small.apply(6, { offset: 8 }).dataSync(), paperRows(8, 6, 8), 1e-6);
+    expect(maxDifference(small.apply(6, { offset: 8 }).dataSync(), paperRows(8, 6, 8))).toBeLessThan(1e-6);
     expect(small.cachedLength).toBe(10);
     expect(() => new SinusoidalPositionalEncoding({ dim: 8, cacheLength: -1 })).toThrow('SinusoidalPositionalEncoding: cacheLength must be a non-negative integer, got -1');
     expect(() => new SinusoidalPositionalEncoding({ dim: 8, cacheLength: Number.POSITIVE_INFINITY })).toThrow('cacheLength must be a non-negative integer, got Infinity');
@@ -94,7 +89,7 @@ describe.each(['wasm', 'cpu'] as const)('far offsets on %s', (backend) => {
     const rope = new RotaryEmbedding({ headDim: 8 });
     const x = [0.3, -1.2, 0.7, 2, -0.4, 1.1, 0.05, -0.9];
     const near = rope.apply(tf.tensor4d(x, [1, 1, 1, 8]), { offset: 5 });
-    expectNear(near.dataSync(), ropeHalf(x, 5), 1e-5);
+    expect(maxDifference(near.dataSync(), ropeHalf(x, 5))).toBeLessThan(1e-5);
     expect(rope.cachedLength).toBe(64);
     tf.dispose(Object.values(rope.cosSin(1, FAR)));
     expect(rope.cachedLength).toBe(4096); // grown to its cap, not to 1e7 positions
@@ -102,17 +97,17 @@ describe.each(['wasm', 'cpu'] as const)('far offsets on %s', (backend) => {
     const { cos, sin } = rope.cosSin(3, FAR);
     expect(tf.memory().numBytes - bytes).toBe(2 * 3 * 4 * 4); // the two [3, 4] tables asked for
     const angles = (p: number) => Array.from({ length: 4 }, (_, i) => p * 10000 ** ((-2 * i) / 8));
-    expectNear(cos.dataSync(), [FAR, FAR + 1, FAR + 2].flatMap((p) => angles(p).map(Math.cos)), 1e-6);
-    expectNear(sin.dataSync(), [FAR, FAR + 1, FAR + 2].flatMap((p) => angles(p).map(Math.sin)), 1e-6);
+    expect(maxDifference(cos.dataSync(), [FAR, FAR + 1, FAR + 2].flatMap((p) => angles(p).map(Math.cos)))).toBeLessThan(1e-6);
+    expect(maxDifference(sin.dataSync(), [FAR, FAR + 1, FAR + 2].flatMap((p) => angles(p).map(Math.sin)))).toBeLessThan(1e-6);
     const far = rope.apply(tf.tensor4d([...x, ...x], [1, 1, 2, 8]), { offset: FAR });
-    expectNear(far.dataSync(), [...ropeHalf(x, FAR), ...ropeHalf(x, FAR + 1)], 1e-5);
+    expect(maxDifference(far.dataSync(), [...ropeHalf(x, FAR), ...ropeHalf(x, FAR + 1)])).toBeLessThan(1e-5);
     expect(rope.cachedLength).toBe(4096);
     const capped = new RotaryEmbedding({ headDim: 8, cacheLength: 100 });
     tf.dispose(Object.values(capped.cosSin(90)));
     expect(capped.cachedLength).toBe(90);
     tf.dispose(Object.values(capped.cosSin(5, 92)));
     expect(capped.cachedLength).toBe(100); // doubling stops at cacheLength
-    expectNear(capped.apply(tf.tensor4d(x, [1, 1, 1, 8]), { offset: 100 }).dataSync(), ropeHalf(x, 100), 1e-5);
+    expect(maxDifference(capped.apply(tf.tensor4d(x, [1, 1, 1, 8]), { offset: 100 }).dataSync(), ropeHalf(x, 100))).toBeLessThan(1e-5);
     expect(capped.cachedLength).toBe(100);
     expect(() => new RotaryEmbedding({ headDim: 8, cacheLength: 0.5 })).toThrow('RotaryEmbedding: cacheLength must be a non-negative integer, got 0.5');
   });
@@ -124,7 +119,7 @@ describe.each(['wasm', 'cpu'] as const)('far offsets on %s', (backend) => {
     tf.dispose(Object.values(rope.cosSin(60)));
     const at79 = rope.apply(tf.tensor4d(Array.from({ length: 20 }, () => x).flat(), [1, 1, 20, 8]), { offset: 60 });
     expect(rope.cachedLength).toBe(128);
-    expectNear(Array.from(at79.dataSync()).slice(19 * 8), ropeHalf(x, 79), 1e-5);
+    expect(maxDifference(Array.from(at79.dataSync()).slice(19 * 8), ropeHalf(x, 79))).toBeLessThan(1e-5);
   });
 
   it('ALiBi: biases a query at a far position by slope * (j - i), building nothing per position', () => {

@@ -91,6 +91,8 @@ describe.each(['wasm', 'cpu'] as const)('EmbeddingHead on %s', (backend) => {
     const head = new EmbeddingHead(embedding(), { tie: false, bias: true, seed: 3 });
     expect(head.outputWeight.shape).toEqual([3, 2]);
     expect(head.trainableVariables).toHaveLength(3);
+    expect(head.trainableVariables.map((v) => v.name)).toEqual([head.embedding.weight.name, head.outputWeight.name, head.bias!.name]);
+    expect(head.outputWeight).not.toBe(head.embedding.weight);
     expect(head.parameterCount).toBe(6 + 6 + 3);
   });
 
