@@ -23,14 +23,18 @@ export class TokenDataset {
 
   /** `batchSize` random windows: inputs `[batch, blockSize]` and the next tokens as targets. */
   batch(split: 'train' | 'validation', batchSize: number, blockSize: number, rng: Rng): { x: Tensor; y: Tensor } {
-    const data = split === 'train' ? this.train : this.validation;
-    const x = new Int32Array(batchSize * blockSize);
-    const y = new Int32Array(batchSize * blockSize);
-    for (let b = 0; b < batchSize; b++) {
-      const start = rng.int(data.length - blockSize);
-      x.set(data.subarray(start, start + blockSize), b * blockSize);
-      y.set(data.subarray(start + 1, start + blockSize + 1), b * blockSize);
-    }
-    return { x: tf.tensor2d(x, [batchSize, blockSize], 'int32'), y: tf.tensor2d(y, [batchSize, blockSize], 'int32') };
+    return randomWindows(split === 'train' ? this.train : this.validation, batchSize, blockSize, rng);
   }
+}
+
+/** `batchSize` random windows of `data` (starts drawn from `rng`) and the tokens after them. */
+export function randomWindows(data: Int32Array, batchSize: number, blockSize: number, rng: Rng): { x: Tensor; y: Tensor } {
+  const x = new Int32Array(batchSize * blockSize);
+  const y = new Int32Array(batchSize * blockSize);
+  for (let b = 0; b < batchSize; b++) {
+    const start = rng.int(data.length - blockSize);
+    x.set(data.subarray(start, start + blockSize), b * blockSize);
+    y.set(data.subarray(start + 1, start + blockSize + 1), b * blockSize);
+  }
+  return { x: tf.tensor2d(x, [batchSize, blockSize], 'int32'), y: tf.tensor2d(y, [batchSize, blockSize], 'int32') };
 }

@@ -4,6 +4,7 @@ import { type Checkpoint, type CheckpointFiles, checkpointToFiles, type DataSour
 import { type GPTConfig, PRESETS, type PresetName } from './config.js';
 import { TokenDataset } from './data.js';
 import { generateText } from './generate.js';
+import type { ReplicaPool } from './data-parallel.js';
 import { createModel, type MiniGPT } from './model.js';
 import { AdamW } from './optimizer.js';
 import { type EvalEvent, type StepEvent, type TrainOptions, type TrainResult, train } from './train.js';
@@ -32,6 +33,12 @@ export interface NewSessionOptions {
   seed?: number;
   /** Where `corpus` came from: saved with the checkpoint so that resuming reads it again. */
   data?: DataSource;
+  /**
+   * Threads to share each batch across (default 1): each step becomes `workers` micro-batches of
+   * `batchSize / workers` (times the accumulation given), which `run({ workers })` spreads over a
+   * pool. Fixed at creation and saved, so a resumed run draws the same batches on any pool.
+   */
+  workers?: number;
 }
 
 export interface SampleOptions {
@@ -51,6 +58,8 @@ export interface SessionCallbacks {
    * files: the place to write them (a directory in Node, a download or memory in a browser).
    */
   onCheckpoint?: (files: CheckpointFiles, step: number) => void | Promise<void>;
+  /** The worker pool could not start (why); the run continues on this thread. */
+  onWorkersUnavailable?: (reason: string) => void | Promise<void>;
 }
 
 export interface SessionResult extends TrainResult {
@@ -89,6 +98,14 @@ export function trainingOptions(preset: PresetName, overrides: Overrides<Session
     seed,
     ...given,
   };
+}
+
+/** The same step as `batchSize` x `gradientAccumulation` sequences, in micro-batches `workers` threads can share. */
+function splitAcross(options: SessionTrainOptions, workers: number): SessionTrainOptions {
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  if (workers === 1) return options;
+  if (options.batchSize % workers !== 0) throw new RangeError(`a batch of ${options.batchSize} sequences does not split evenly across ${workers} workers; choose a batch size divisible by ${workers}`);
+  return { ...options, batchSize: options.batchSize / workers, gradientAccumulation: (options.gradientAccumulation ?? 1) * workers };
 }
 
 /** `object` without its undefined fields, so that they do not replace defaults when spread. */
@@ -135,7 +152,7 @@ export class TrainingSession {
   static create(setup: NewSessionOptions): TrainingSession {
     const { corpus, preset = 'names', seed = 1337 } = setup;
     const tokenizer = tokenizerFor(setup.tokenizer ?? 'char', corpus);
-    const options = trainingOptions(preset, setup.training ?? {}, seed);
+    const options = splitAcross(trainingOptions(preset, setup.training ?? {}, seed), setup.workers ?? 1);
     const tokens = tokenizer.encode(corpus, { disallowedSpecial: [] });
     const model = createModel({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize }, seed);
     const { beta1, beta2, weightDecay } = options;
@@ -186,10 +203,25 @@ export class TrainingSession {
     this.resume();
   }
 
-  /** Trains from `step` to `options.steps`, saving through `onCheckpoint` after evaluations and at the end. */
-  async run(callbacks: SessionCallbacks = {}): Promise<SessionResult> {
+  /**
+   * Trains from `step` to `options.steps`, saving through `onCheckpoint` after evaluations and at
+   * the end. With `workers`, the micro-batches of each step are shared across the pool's threads;
+   * a pool that cannot start is reported through `onWorkersUnavailable` and the run goes on with
+   * this thread alone (the same losses, more slowly).
+   */
+  async run(callbacks: SessionCallbacks = {}, { workers }: { workers?: ReplicaPool } = {}): Promise<SessionResult> {
     if (this.running || this.finished) throw new Error('TrainingSession.run: a session runs once');
     this.running = true;
+    let pool = workers;
+    if (pool) {
+      try {
+        await pool.connect(this.model, this.dataset);
+      } catch (error) {
+        pool.close();
+        pool = undefined;
+        await callbacks.onWorkersUnavailable?.((error as Error).message);
+      }
+    }
     const speeds: number[] = [];
     let savedAt: number | undefined;
     // Only weights that are all finite, after an evaluation that is finite, are ever saved: a
@@ -203,7 +235,7 @@ export class TrainingSession {
       const result = await train(
         this.model,
         this.dataset,
-        { ...this.options, startStep: this.step, optimizer: this.optimizer },
+        { ...this.options, startStep: this.step, optimizer: this.optimizer, ...(pool ? { workers: pool } : {}) },
         {
           signal: this.controller.signal,
           onStep: async (event) => {

@@ -1,6 +1,7 @@
 import { type Tensor, tf, type Variable } from '@embedlab/runtime';
 import type { TokenDataset } from './data.js';
 import type { MiniGPT } from './model.js';
+import { localGradients, type ReplicaPool } from './data-parallel.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { createRng } from './rng.js';
 import { learningRateAt } from './schedule.js';
@@ -22,6 +23,12 @@ export interface TrainOptions {
   gradClip?: number;
   /** Micro-batches whose gradients are averaged into one step. Default 1. */
   gradientAccumulation?: number;
+  /**
+   * Threads that share the micro-batches of each step (`startWorkers(n)` from
+   * `@embedlab/mini-gpt/node`, or `connectReplicas` over Web Workers): micro-batch m runs on
+   * thread m mod n, and the losses are those of one thread, within float rounding.
+   */
+  workers?: ReplicaPool;
   /** Validate every this many steps (and at the end). Default 100. */
   evalInterval?: number;
   /** Batches averaged per validation estimate. Default 10. */
@@ -67,7 +74,7 @@ export interface TrainResult {
   optimizer: AdamW;
 }
 
-function checkOptions(options: TrainOptions): Required<Omit<TrainOptions, 'optimizer'>> & { optimizer?: AdamW } {
+function checkOptions(options: TrainOptions): Required<Omit<TrainOptions, 'optimizer' | 'workers'>> & { optimizer?: AdamW; workers?: ReplicaPool } {
   const o = {
     minLearningRate: options.learningRate / 10,
     warmupSteps: 0,
@@ -134,27 +141,16 @@ export async function train(model: MiniGPT, dataset: TokenDataset, options: Trai
     return event;
   };
 
+  await o.workers?.connect(model, dataset);
   let lastLoss = Number.NaN;
   let lastEval: EvalEvent | undefined;
   let step = o.startStep;
   for (; step < o.steps; step++) {
     if (callbacks.signal?.aborted) return { step, stoppedBy: 'aborted', message: `stopped at step ${step}`, lastLoss, ...(lastEval ? { lastEval } : {}), optimizer };
     const started = performance.now();
-    const grads = new Map<Variable, Tensor>();
-    let loss = 0;
-    for (let micro = 0; micro < o.gradientAccumulation; micro++) {
-      const { x, y } = dataset.batch('train', o.batchSize, blockSize, createRng(o.seed, 1, step, micro));
-      const dropoutRng = createRng(o.seed, 3, step, micro);
-      const { value, grads: named } = tf.variableGrads(() => tf.div(model.loss(x, y, { dropoutSeed: dropoutRng.seed }), o.gradientAccumulation) as tf.Scalar, variables);
-      loss += value.dataSync()[0]!;
-      for (const variable of variables) {
-        const grad = named[variable.name]!;
-        const sum = grads.get(variable);
-        grads.set(variable, sum ? tf.add(sum, grad) : grad);
-        if (sum) tf.dispose([sum, grad]);
-      }
-      tf.dispose([value, x, y]);
-    }
+    const micros = o.gradientAccumulation;
+    const { loss, grads: summed } = o.workers ? await o.workers.gradients(model, dataset, step, micros, o.batchSize, o.seed) : localGradients(model, dataset, step, micros, o.batchSize, o.seed);
+    const grads = new Map<Variable, Tensor>(variables.map((variable, i) => [variable, summed[i]!]));
     if (!Number.isFinite(loss)) {
       tf.dispose([...grads.values()]);
       const message = `the loss became ${loss} at step ${step}; stopped before updating, so the weights are those after step ${step - 1}`;

@@ -5,10 +5,14 @@ import { resolve } from 'node:path';
 import type { DataSource } from '../checkpoint.js';
 import { type PositionKind, PRESETS, type PresetName } from '../config.js';
 import { namesCorpus } from '../corpus.js';
-import { loadCheckpoint, prepareCheckpointDirectory, readCorpus, saveCheckpoint, stopOnSignals, tokenizerFromSpec } from '../node.js';
-import { type Overrides, type SessionTrainOptions, TrainingSession } from '../session.js';
+import { availableWorkers, loadCheckpoint, prepareCheckpointDirectory, readCorpus, saveCheckpoint, startWorkers, stopOnSignals, tokenizerFromSpec } from '../node.js';
+import { type Overrides, type SessionResult, type SessionTrainOptions, TrainingSession } from '../session.js';
 import type { EvalEvent, StepEvent } from '../train.js';
 import { integer, number } from './arguments.js';
+
+function workersArgument(value: string): number | 'auto' {
+  return value === 'auto' ? value : integer('--workers')(value);
+}
 
 interface TrainFlags {
   data?: string;
@@ -25,6 +29,7 @@ interface TrainFlags {
   untied?: boolean;
   evalInterval?: number;
   samples: number;
+  workers: number | 'auto';
   json?: boolean;
 }
 
@@ -38,6 +43,22 @@ function corpusOf(data: DataSource): string {
   }
   if (!existsSync(data.path)) throw new Error(`the checkpoint was trained on ${data.path}, which is gone; give --data FILE|DIR`);
   return readCorpus(data.path);
+}
+
+function requestedWorkers(workers: number | 'auto'): number {
+  return workers === 'auto' ? availableWorkers() : workers;
+}
+
+/**
+ * How many threads a new run's batches are split for: `--workers N` exactly (the batch must
+ * divide), `auto` the most of the cores that divide the batch.
+ */
+function batchShare(flags: TrainFlags): number {
+  const batchSize = flags.batchSize ?? PRESETS[flags.preset].training.batchSize;
+  if (flags.workers !== 'auto') return flags.workers;
+  let share = Math.min(availableWorkers(), batchSize);
+  while (batchSize % share !== 0) share--;
+  return share;
 }
 
 function describe(data: DataSource): string {
@@ -114,6 +135,7 @@ async function trainInto(
     session = TrainingSession.create({
       corpus,
       data,
+      workers: batchShare(flags),
       tokenizer: tokenizerFromSpec(flags.tokenizer, corpus),
       preset: flags.preset,
       model: { position: flags.position, ...(flags.untied ? { tieWeights: false } : {}) },
@@ -122,12 +144,14 @@ async function trainInto(
     });
   }
   const { model, options } = session;
+  // A resumed run keeps the micro-batches it was created with; any number of threads shares them.
+  const threads = Math.min(requestedWorkers(flags.workers), options.gradientAccumulation ?? 1);
   const parts = model.parameterCount();
   const c = model.config;
   const tokens = session.dataset.train.length + session.dataset.validation.length;
   say(
-    { event: 'model', parameters: parts, config: c },
-    `model: ${(parts.total / 1e6).toFixed(3)}M parameters, ${c.nLayer} layers, ${c.nHead} heads, ${c.nEmbd} dims, vocabulary ${c.vocabSize}, ${c.position} positions; ${tokens} tokens of data`,
+    { event: 'model', parameters: parts, config: c, threads },
+    `model: ${(parts.total / 1e6).toFixed(3)}M parameters, ${c.nLayer} layers, ${c.nHead} heads, ${c.nEmbd} dims, vocabulary ${c.vocabSize}, ${c.position} positions; ${tokens} tokens of data; ${threads} thread${threads === 1 ? '' : 's'}`,
   );
   const showSamples = async (when: string) => {
     if (flags.samples === 0) return;
@@ -149,9 +173,18 @@ async function trainInto(
     say({ event: 'eval', ...e }, `eval at step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, validation loss ${e.validationLoss.toFixed(4)}, perplexity ${e.perplexity.toFixed(2)}`);
     if (bar && e.step < options.steps) bar.start(options.steps, e.step, { loss: '-', speed: '-' });
   };
+  const pool = threads > 1 ? await startWorkers(threads) : undefined;
   const stopListening = stopOnSignals(session);
-  const result = await session.run({ onStep, onEval, onCheckpoint: (files) => saveCheckpoint(flags.out, files) });
-  stopListening();
+  let result: SessionResult;
+  try {
+    result = await session.run(
+      { onStep, onEval, onCheckpoint: (files) => saveCheckpoint(flags.out, files), onWorkersUnavailable: (reason) => info(`worker threads unavailable (${reason}); training on one thread`) },
+      pool ? { workers: pool } : {},
+    );
+  } finally {
+    stopListening();
+    pool?.close();
+  }
   bar?.stop();
   if (result.stoppedBy === 'non-finite-loss') {
     const kept = result.savedStep !== undefined ? `the checkpoint in ${flags.out} holds step ${result.savedStep}, the last with finite weights and evaluation` : flags.resume ? `the checkpoint in ${flags.out} is unchanged` : `no checkpoint was saved (no evaluation had finite numbers yet)`;
@@ -182,5 +215,6 @@ export const trainCommand = new Command('train')
   .option('--untied', 'give the output head its own matrix')
   .option('--eval-interval <n>', 'steps between validation and checkpoint saves', integer('--eval-interval'))
   .option('--samples <n>', 'samples to print before and after training', integer('--samples', 0), 3)
+  .option('--workers <n|auto>', 'threads sharing each batch (data parallel); auto: one per core', workersArgument, 'auto')
   .option('--json', 'one JSON object per event on stdout')
   .action(trainAction);
