@@ -1,5 +1,9 @@
-// Shared by the benchmark scripts: argument parsing, medians (from @embedlab/test-utils), and the --json output.
+// Shared by the benchmark scripts: argument parsing, medians (from @embedlab/test-utils), peak
+// RSS, the PyTorch reference rows, and the --json output.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { pythonPath, runTorch } from '@embedlab/test-utils';
 
 export function argument(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -13,3 +17,45 @@ export function writeJson(results) {
   const path = argument('--json');
   if (path) writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
 }
+
+/** This process's peak resident set so far, in MB (it only grows: read it after the part to measure). */
+export function peakRssMB() {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** The thread counts PyTorch runs with: one, and every core (once, on a one-core machine). */
+export const TORCH_THREADS = [...new Set([1, availableParallelism()])];
+
+export const TORCH_MISSING = 'PyTorch not available: install python3-torch (scripts/setup-system.sh)';
+
+let torchChecked;
+
+/** Why PyTorch rows cannot run (undefined when they can): the interpreter pythonPath() picks has no torch. */
+export function torchMissing() {
+  if (torchChecked === undefined) {
+    const python = pythonPath();
+    const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+    torchChecked = probe.status === 0 ? '' : `${TORCH_MISSING} (or set PYTHON to a Python with torch; tried ${python})`;
+  }
+  return torchChecked || undefined;
+}
+
+/**
+ * Runs bench/torch/<script> once per thread count in TORCH_THREADS, each in its own process (so
+ * each has its own peak RSS and thread pools), with `request` as JSON. Returns the answers, or
+ * `{ missing }` when PyTorch is not installed; a script that fails with torch present throws.
+ */
+export function torchRows(script, request) {
+  const missing = torchMissing();
+  if (missing) return { missing };
+  const path = new URL(`torch/${script}`, import.meta.url).pathname;
+  return { rows: TORCH_THREADS.map((threads) => runTorch(path, { ...request, threads })) };
+}
+
+/** How a PyTorch row ran, for the printed line: version, BLAS (a warning for the reference BLAS), cores it kept busy. */
+export function torchNote(row) {
+  const blas = row.blas === 'reference' ? 'REFERENCE BLAS, ~10x slow: install libopenblas0-pthread' : row.blas;
+  return `torch ${row.torch}, ${blas}, ${row.coresUsed.toFixed(1)} cores busy`;
+}
+
+export const threadsLabel = (n) => `${n} thread${n === 1 ? '' : 's'}`;

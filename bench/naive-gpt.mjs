@@ -32,7 +32,7 @@ export function createNaiveGpt({ vocabSize, blockSize, nLayer, nHead, nEmbd }, s
   };
   // A Linear layer as PyTorch code reads: x @ Wᵀ + b, batched over [B, T, C].
   const dense = (x, w, b) => {
-    const [B, T] = x.shape;
+    const [B] = x.shape;
     return tf.add(tf.matMul(x, tf.tile(tf.expandDims(w, 0), [B, 1, 1]), false, true), b);
   };
   const gelu = (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));

@@ -2,22 +2,24 @@
 // each in its own process; then one table, and all results as JSON with `--json FILE`.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argument } from './common.mjs';
+import { argument, TORCH_MISSING, threadsLabel } from './common.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'embedlab-bench-'));
 const benchmarks = [
   ['training (baby)', 'bench/training.bench.mjs', ['--preset', 'baby']],
   ['training (names)', 'bench/training.bench.mjs', ['--preset', 'names']],
-  ['sampling', 'bench/sampling.bench.mjs', []],
+  ['sampling (baby)', 'bench/sampling.bench.mjs', ['--shape', 'baby', '--tokens', '256']],
+  ['sampling (gpt2-small)', 'bench/sampling.bench.mjs', ['--shape', 'gpt2-small', '--tokens', '20', '--runs', '1']],
   ['tokenizer encode', 'packages/tokenizer/bench/encode.bench.mjs', []],
   ['tokenizer train', 'packages/tokenizer/bench/train.bench.mjs', []],
   ['tied head', 'packages/weight-tying/bench/head.bench.mjs', []],
 ];
 
+const loadAtStart = loadavg()[0];
 const results = {};
 for (const [name, script, args] of benchmarks) {
   const json = join(scratch, `${name.replace(/\W+/g, '-')}.json`);
@@ -27,27 +29,53 @@ for (const [name, script, args] of benchmarks) {
   results[name] = JSON.parse(readFileSync(json, 'utf8'));
 }
 
+// Columns: benchmark, result, comparison, peak RSS. For training and sampling the headline is
+// mini-gpt's ratio to PyTorch measured in this same run (one thread, and every core).
 const rows = [];
+const mb = (value) => (value === undefined ? '' : `${value.toFixed(0)} MB`);
+const torchRatios = (ours, torch) => torch.rows.map((t) => `x${(ours / t.tokensPerSecond).toFixed(2)} of PyTorch (${threadsLabel(t.threads)})`).join(', ');
+const torchNote = (t) => `torch ${t.torch}, ${t.blas === 'reference' ? 'REFERENCE BLAS (install libopenblas0-pthread)' : t.blas}, ${t.coresUsed.toFixed(1)} cores busy`;
+function pushTorch(prefix, torch, ours) {
+  if (torch.missing) {
+    rows.push([`${prefix}: PyTorch`, 'not run', TORCH_MISSING, '']);
+    return;
+  }
+  for (const t of torch.rows) rows.push([`${prefix}: PyTorch, ${threadsLabel(t.threads)}`, `${t.tokensPerSecond.toFixed(ours < 10 ? 1 : 0)} tokens/s`, torchNote(t), mb(t.maxRssMB)]);
+}
 for (const preset of ['baby', 'names']) {
   const r = results[`training (${preset})`];
-  for (const row of r.rows) rows.push([`train ${preset}: ${row.label} (${row.backend})`, `${row.tokensPerSecond.toFixed(0)} tokens/s`, row === r.rows[0] ? `${r.speedupOverNaive.toFixed(1)}x naive` : `x${row.ratioToProduct.toFixed(2)} of mini-gpt wasm`]);
-  rows.push([`train ${preset}: peak RSS`, `${r.maxRssMB.toFixed(0)} MB`, '']);
+  const prefix = `train ${preset}`;
+  const product = r.ours[0].tokensPerSecond;
+  for (const row of r.ours) {
+    const comparison = r.torch.missing ? 'no PyTorch ratio (PyTorch not available)' : torchRatios(row.tokensPerSecond, r.torch);
+    rows.push([`${prefix}: ${row.label}, ${row.workers} worker${row.workers === 1 ? '' : 's'} (wasm)`, `${row.tokensPerSecond.toFixed(0)} tokens/s`, comparison, row === r.ours[0] ? mb(r.oursRssMB) : '']);
+  }
+  pushTorch(prefix, r.torch, product);
+  for (const row of r.baselines) rows.push([`${prefix}: ${row.label} (${row.backend})`, `${row.tokensPerSecond.toFixed(0)} tokens/s`, `x${row.ratioToProduct.toFixed(2)} of mini-gpt`, '']);
 }
-const s = results.sampling;
-rows.push([`sample ${s.tokens} tokens: KV cache`, `${s.cachedTokensPerSecond.toFixed(0)} tokens/s`, `${s.speedup.toFixed(1)}x no cache`]);
-rows.push([`sample ${s.tokens} tokens: no cache`, `${s.recomputedTokensPerSecond.toFixed(0)} tokens/s`, '']);
+for (const shape of ['baby', 'gpt2-small']) {
+  const s = results[`sampling (${shape})`];
+  const prefix = `sample ${shape} ${s.tokens} tokens`;
+  const digits = s.cachedTokensPerSecond < 10 ? 1 : 0;
+  const comparison = s.torch.missing ? 'no PyTorch ratio (PyTorch not available)' : torchRatios(s.cachedTokensPerSecond, s.torch);
+  rows.push([`${prefix}: mini-gpt, KV cache`, `${s.cachedTokensPerSecond.toFixed(digits)} tokens/s`, comparison, mb(s.maxRssMB)]);
+  pushTorch(prefix, s.torch, s.cachedTokensPerSecond);
+  if (s.recomputedTokensPerSecond !== undefined) rows.push([`${prefix}: mini-gpt, no cache`, `${s.recomputedTokensPerSecond.toFixed(digits)} tokens/s`, `the cache is ${s.speedup.toFixed(1)}x faster`, '']);
+}
 const e = results['tokenizer encode'];
-for (const row of e.rows) rows.push([`GPT-2 encode: ${row.name}`, `${row.mbPerSecond.toFixed(1)} MB/s`, `x${(row.mbPerSecond / e.rows[1].mbPerSecond).toFixed(2)} of gpt-tokenizer`]);
+for (const row of e.rows) rows.push([`GPT-2 encode: ${row.name}`, `${row.mbPerSecond.toFixed(1)} MB/s`, `x${(row.mbPerSecond / e.rows[1].mbPerSecond).toFixed(2)} of gpt-tokenizer`, '']);
 for (const a of e.adversarial ?? []) rows.push([`GPT-2 encode ${a.name}: @embedlab/tokenizer`, `${a.oursMs.toFixed(0)} ms`, a.gptTokenizerMs === null ? `gpt-tokenizer > ${a.limitSeconds} s (stopped)` : `gpt-tokenizer ${(a.gptTokenizerMs / 1000).toFixed(1)} s (x${(a.gptTokenizerMs / a.oursMs).toFixed(0)})`]);
 const t = results['tokenizer train'];
-rows.push([`BPE training ${t.megabytes.toFixed(1)} MB -> ${t.vocabSize}`, `${t.seconds.toFixed(1)} s`, `${t.bytesPerToken.toFixed(2)} bytes/token`]);
+rows.push([`BPE training ${t.megabytes.toFixed(1)} MB -> ${t.vocabSize}`, `${t.seconds.toFixed(1)} s`, `${t.bytesPerToken.toFixed(2)} bytes/token`, '']);
 const h = results['tied head'];
-for (const row of h.rows) rows.push([`head vocab ${h.vocabSize}: ${row.name}`, `${row.ms.toFixed(0)} ms/step`, `x${(row.ms / h.rows[0].ms).toFixed(2)} of tied`]);
+for (const row of h.rows) rows.push([`head vocab ${h.vocabSize}: ${row.name}`, `${row.ms.toFixed(0)} ms/step`, `x${(row.ms / h.rows[0].ms).toFixed(2)} of tied`, '']);
 
-const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+const header = ['benchmark', 'result', 'comparison', 'peak RSS'];
+const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => r[i].length)));
 const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-console.log(line(['benchmark', 'result', 'comparison']));
+console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of rows) console.log(line(row));
+console.log(`\n${availableParallelism()} cores; 1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (ratios are same-run; absolute numbers vary by machine and load)`);
 const out = argument('--json');
-if (out) writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2)}\n`);
+if (out) writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), load: loadavg(), results }, null, 2)}\n`);

@@ -1,62 +1,93 @@
-// Training throughput (forward + backward + optimizer, tokens/s) of mini-gpt against the naive
-// tfjs baseline on wasm, and on the cpu backend, in one process so the ratios share its noise.
-import { createModel, createRng, PRESETS, TokenDataset } from '@embedlab/mini-gpt';
+// Training throughput (forward + backward + clipping + AdamW, tokens/s) of mini-gpt through its
+// own train(), against PyTorch eager on the same shape and settings (1 thread and every core),
+// and against two tfjs baselines and the cpu backend, all in one run so the ratios share the
+// machine's noise. Peak RSS: ours read before any baseline runs; PyTorch's per process.
+import { createModel, PRESETS, TokenDataset, createRng, train } from '@embedlab/mini-gpt';
 import { ready, tf } from '@embedlab/runtime';
-import { argument, median, timeRuns, writeJson } from './common.mjs';
+import { argument, median, peakRssMB, threadsLabel, timeRuns, torchNote, torchRows, writeJson } from './common.mjs';
 import { createNaiveGpt } from './naive-gpt.mjs';
-import { AdamW, clipByGlobalNorm } from '@embedlab/mini-gpt';
+import { create2dGpt } from './tfjs-2d-gpt.mjs';
 
 const presetName = argument('--preset', 'baby');
 const vocabSize = Number(argument('--vocab', presetName === 'names' ? '28' : '65'));
 const { model: shape, training } = PRESETS[presetName];
-const config = { ...shape, vocabSize, dropout: 0 };
-const batchSize = training.batchSize;
+// The preset's own settings (dropout included), passed as they are to PyTorch so both run the same numbers.
+const config = { ...shape, vocabSize };
+const { batchSize, learningRate, weightDecay } = training;
 const tokensPerStep = batchSize * config.blockSize;
 const dataset = new TokenDataset(Array.from({ length: 50_000 }, (_, i) => (i * 7919 + (i >> 5)) % vocabSize));
-
-/** One optimizer step of mini-gpt as its trainer takes it (clipping, AdamW). */
-function oursStep(model, optimizer, step) {
-  const { x, y } = dataset.batch('train', batchSize, config.blockSize, createRng(1, step));
-  const { value, grads } = tf.variableGrads(() => model.loss(x, y), model.trainableVariables);
-  value.dataSync();
-  const map = new Map(model.trainableVariables.map((v) => [v, grads[v.name]]));
-  clipByGlobalNorm(map, 1);
-  optimizer.apply(map, 1e-3);
-  tf.dispose([value, x, y, ...map.values()]);
-}
-
-async function measure(label, backend, makeStep, runs) {
-  await ready({ backend });
-  const step = makeStep();
-  let i = 0;
-  const times = await timeRuns(() => step(i++), { runs, warmup: 1 });
-  const tokensPerSecond = tokensPerStep / (median(times) / 1000);
-  return { label, backend, tokensPerSecond, stepMs: median(times), runs };
-}
-
-const ours = () => {
-  const model = createModel(config, 1);
-  const optimizer = new AdamW();
-  return (i) => oursStep(model, optimizer, i);
-};
-const naive = () => {
-  const model = createNaiveGpt(config);
-  return (i) => {
-    const { x, y } = dataset.batch('train', batchSize, config.blockSize, createRng(1, i));
-    model.step(x, y);
-    tf.dispose([x, y]);
-  };
-};
-
 const quick = presetName === 'names';
-const rows = [];
-rows.push(await measure('mini-gpt', 'wasm', ours, quick ? 15 : 7));
-rows.push(await measure('naive tfjs', 'wasm', naive, quick ? 5 : 3));
-rows.push(await measure('mini-gpt', 'cpu', ours, quick ? 3 : 2));
-const product = rows[0].tokensPerSecond;
-for (const row of rows) row.ratioToProduct = row.tokensPerSecond / product;
-const maxRssMB = process.resourceUsage().maxRSS / 1024;
-console.log(`Training ${presetName} (block ${config.blockSize}, ${config.nLayer} layers, ${config.nHead} heads, ${config.nEmbd} dims, batch ${batchSize}, vocab ${vocabSize}), ${tokensPerStep} tokens/step:`);
-for (const row of rows) console.log(`  ${`${row.label} on ${row.backend}`.padEnd(24)} ${row.tokensPerSecond.toFixed(0).padStart(7)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs})`);
-console.log(`  mini-gpt wasm is ${(rows[0].tokensPerSecond / rows[1].tokensPerSecond).toFixed(1)}x the naive baseline; peak RSS ${maxRssMB.toFixed(0)} MB`);
-writeJson({ benchmark: 'training', preset: presetName, config, batchSize, rows, speedupOverNaive: rows[0].tokensPerSecond / rows[1].tokensPerSecond, maxRssMB });
+const steps = { ours: quick ? 20 : 8, torch: quick ? 30 : 10, baseline: quick ? 5 : 3, cpu: 2 };
+
+// mini-gpt's rows: each is train() with these options. A data-parallel row is one more line,
+// e.g. ['mini-gpt, all workers', { workers: 'auto' }].
+const OURS = [['mini-gpt', {}]];
+
+/** mini-gpt's train() as `minigpt train` runs it: the median of its per-step tokens/s after `warmup` steps, and the cores it kept busy. */
+async function oursRow(label, backend, options, runs, warmup = 2) {
+  await ready({ backend });
+  const model = createModel(config, 1);
+  const speeds = [];
+  let mark;
+  let coresUsed = 0;
+  const onStep = ({ step, tokensPerSecond }) => {
+    if (step === warmup - 1) mark = { cpu: process.cpuUsage(), wall: performance.now() };
+    if (step < warmup) return;
+    speeds.push(tokensPerSecond);
+    if (step === warmup + runs - 1) {
+      const cpu = process.cpuUsage(mark.cpu);
+      coresUsed = (cpu.user + cpu.system) / 1000 / (performance.now() - mark.wall);
+    }
+  };
+  await train(model, dataset, { steps: warmup + runs, batchSize, learningRate, weightDecay, evalInterval: 1e9, evalBatches: 1, ...options }, { onStep });
+  model.dispose();
+  const tokensPerSecond = median(speeds);
+  return { label, backend, workers: options.workers ?? 1, tokensPerSecond, stepMs: (tokensPerStep / tokensPerSecond) * 1000, runs, coresUsed };
+}
+
+/** A baseline's own step function, timed from outside after one warm-up step. */
+async function baselineRow(label, create, runs) {
+  await ready({ backend: 'wasm' });
+  const model = create();
+  let i = 0;
+  const times = await timeRuns(
+    () => {
+      const { x, y } = dataset.batch('train', batchSize, config.blockSize, createRng(1, i++));
+      model.step(x, y);
+      tf.dispose([x, y]);
+    },
+    { runs, warmup: 1 },
+  );
+  tf.dispose(model.variables);
+  return { label, backend: 'wasm', tokensPerSecond: tokensPerStep / (median(times) / 1000), stepMs: median(times), runs };
+}
+
+const ours = [];
+for (const [label, options] of OURS) ours.push(await oursRow(label, 'wasm', options, steps.ours));
+const oursRssMB = peakRssMB();
+const torch = torchRows('train_step.py', { config, batchSize, learningRate, weightDecay, steps: steps.torch, warmup: 2 });
+const baselines = [
+  await baselineRow('2-D tfjs', () => create2dGpt(config, { weightDecay, learningRate }), steps.baseline),
+  await baselineRow('naive tfjs', () => createNaiveGpt(config), steps.baseline),
+  await oursRow('mini-gpt', 'cpu', {}, steps.cpu, 1),
+];
+for (const row of [...ours, ...baselines]) row.ratioToProduct = row.tokensPerSecond / ours[0].tokensPerSecond;
+for (const row of ours) row.ratioToTorch = (torch.rows ?? []).map((t) => ({ threads: t.threads, ratio: row.tokensPerSecond / t.tokensPerSecond }));
+
+const fmt = (n) => n.toFixed(0).padStart(7);
+console.log(
+  `Training ${presetName} (block ${config.blockSize}, ${config.nLayer} layers, ${config.nHead} heads, ${config.nEmbd} dims, batch ${batchSize}, vocab ${vocabSize}, dropout ${config.dropout}), ${tokensPerStep} tokens/step:`,
+);
+for (const row of ours) {
+  const ratios = row.ratioToTorch.map((r) => `x${r.ratio.toFixed(2)} of PyTorch (${threadsLabel(r.threads)})`).join(', ');
+  console.log(`  ${`${row.label}, ${row.workers} worker(s)`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${row.coresUsed.toFixed(1)} cores busy)  ${ratios}`);
+}
+console.log(`  mini-gpt peak RSS ${oursRssMB.toFixed(0)} MB`);
+if (torch.missing) console.log(`  ${torch.missing}`);
+for (const row of torch.rows ?? []) {
+  console.log(`  ${`PyTorch, ${threadsLabel(row.threads)}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`);
+}
+for (const row of baselines) {
+  console.log(`  ${`${row.label} on ${row.backend}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, x${row.ratioToProduct.toFixed(2)} of mini-gpt)`);
+}
+writeJson({ benchmark: 'training', preset: presetName, config, batchSize, ours, oursRssMB, torch, baselines, maxRssMB: peakRssMB() });
