@@ -33,7 +33,8 @@ for (const [name, script, args] of benchmarks) {
 // mini-gpt's ratio to PyTorch measured in this same run (one thread, and every core).
 const rows = [];
 const mb = (value) => (value === undefined ? '' : `${value.toFixed(0)} MB`);
-const torchRatios = (ours, torch) => torch.rows.map((t) => `x${(ours / t.tokensPerSecond).toFixed(2)} of PyTorch (${threadsLabel(t.threads)})`).join(', ');
+// The PyTorch row on as many threads as ours uses comes first (1 thread for one worker or for sampling).
+const torchRatios = (ours, torch, threads = 1) => [...torch.rows].sort((a, b) => (b.threads === threads) - (a.threads === threads)).map((t) => `x${(ours / t.tokensPerSecond).toFixed(2)} of PyTorch (${threadsLabel(t.threads)})`).join(', ');
 const torchNote = (t) => `torch ${t.torch}, ${t.blas === 'reference' ? 'REFERENCE BLAS (install libopenblas0-pthread)' : t.blas}, ${t.coresUsed.toFixed(1)} cores busy`;
 function pushTorch(prefix, torch, ours) {
   if (torch.missing) {
@@ -47,8 +48,8 @@ for (const preset of ['baby', 'names']) {
   const prefix = `train ${preset}`;
   const product = r.ours[0].tokensPerSecond;
   for (const row of r.ours) {
-    const comparison = r.torch.missing ? 'no PyTorch ratio (PyTorch not available)' : torchRatios(row.tokensPerSecond, r.torch);
-    rows.push([`${prefix}: ${row.label}, ${row.workers} worker${row.workers === 1 ? '' : 's'} (wasm)`, `${row.tokensPerSecond.toFixed(0)} tokens/s`, comparison, row === r.ours[0] ? mb(r.oursRssMB) : '']);
+    const comparison = r.torch.missing ? 'no PyTorch ratio (PyTorch not available)' : torchRatios(row.tokensPerSecond, r.torch, row.workers);
+    rows.push([`${prefix}: ${row.label}, ${row.workers} worker${row.workers === 1 ? '' : 's'} (wasm)`, `${row.tokensPerSecond.toFixed(0)} tokens/s`, comparison, mb(row.peakRssMB)]);
   }
   pushTorch(prefix, r.torch, product);
   for (const row of r.baselines) rows.push([`${prefix}: ${row.label} (${row.backend})`, `${row.tokensPerSecond.toFixed(0)} tokens/s`, `x${row.ratioToProduct.toFixed(2)} of mini-gpt`, '']);

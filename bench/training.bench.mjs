@@ -3,6 +3,7 @@
 // and against two tfjs baselines and the cpu backend, all in one run so the ratios share the
 // machine's noise. Peak RSS: ours read before any baseline runs; PyTorch's per process.
 import { createModel, PRESETS, TokenDataset, createRng, train } from '@embedlab/mini-gpt';
+import { availableWorkers, startWorkers } from '@embedlab/mini-gpt/node';
 import { ready, tf } from '@embedlab/runtime';
 import { argument, median, peakRssMB, threadsLabel, timeRuns, torchNote, torchRows, writeJson } from './common.mjs';
 import { createNaiveGpt } from './naive-gpt.mjs';
@@ -19,14 +20,19 @@ const dataset = new TokenDataset(Array.from({ length: 50_000 }, (_, i) => (i * 7
 const quick = presetName === 'names';
 const steps = { ours: quick ? 20 : 8, torch: quick ? 30 : 10, baseline: quick ? 5 : 3, cpu: 2 };
 
-// mini-gpt's rows: each is train() with these options. A data-parallel row is one more line,
-// e.g. ['mini-gpt, all workers', { workers: 'auto' }].
-const OURS = [['mini-gpt', {}]];
+// mini-gpt's rows: [label, worker threads]. One worker first, so its peak RSS is its own.
+const OURS = [...new Set([1, availableWorkers()])].map((workers) => ['mini-gpt', workers]);
 
-/** mini-gpt's train() as `minigpt train` runs it: the median of its per-step tokens/s after `warmup` steps, and the cores it kept busy. */
-async function oursRow(label, backend, options, runs, warmup = 2) {
+/**
+ * mini-gpt's train() as `minigpt train --workers N` runs it (the batch split into N micro-batches
+ * of batchSize / N, one per thread, averaged into one AdamW step): the median of train()'s
+ * per-step tokens/s after `warmup` steps, and the cores it kept busy.
+ */
+async function oursRow(label, backend, workers, runs, warmup = 2) {
   await ready({ backend });
   const model = createModel(config, 1);
+  const pool = workers > 1 ? await startWorkers(workers) : undefined;
+  const options = pool ? { batchSize: batchSize / workers, gradientAccumulation: workers, workers: pool } : {};
   const speeds = [];
   let mark;
   let coresUsed = 0;
@@ -39,10 +45,14 @@ async function oursRow(label, backend, options, runs, warmup = 2) {
       coresUsed = (cpu.user + cpu.system) / 1000 / (performance.now() - mark.wall);
     }
   };
-  await train(model, dataset, { steps: warmup + runs, batchSize, learningRate, weightDecay, evalInterval: 1e9, evalBatches: 1, ...options }, { onStep });
-  model.dispose();
+  try {
+    await train(model, dataset, { steps: warmup + runs, batchSize, learningRate, weightDecay, evalInterval: 1e9, evalBatches: 1, ...options }, { onStep });
+  } finally {
+    pool?.close();
+    model.dispose();
+  }
   const tokensPerSecond = median(speeds);
-  return { label, backend, workers: options.workers ?? 1, tokensPerSecond, stepMs: (tokensPerStep / tokensPerSecond) * 1000, runs, coresUsed };
+  return { label, backend, workers, tokensPerSecond, stepMs: (tokensPerStep / tokensPerSecond) * 1000, runs, coresUsed, peakRssMB: peakRssMB() };
 }
 
 /** A baseline's own step function, timed from outside after one warm-up step. */
@@ -63,13 +73,12 @@ async function baselineRow(label, create, runs) {
 }
 
 const ours = [];
-for (const [label, options] of OURS) ours.push(await oursRow(label, 'wasm', options, steps.ours));
-const oursRssMB = peakRssMB();
+for (const [label, workers] of OURS) ours.push(await oursRow(label, 'wasm', workers, steps.ours));
 const torch = torchRows('train_step.py', { config, batchSize, learningRate, weightDecay, steps: steps.torch, warmup: 2 });
 const baselines = [
   await baselineRow('2-D tfjs', () => create2dGpt(config, { weightDecay, learningRate }), steps.baseline),
   await baselineRow('naive tfjs', () => createNaiveGpt(config), steps.baseline),
-  await oursRow('mini-gpt', 'cpu', {}, steps.cpu, 1),
+  await oursRow('mini-gpt', 'cpu', 1, steps.cpu, 1),
 ];
 for (const row of [...ours, ...baselines]) row.ratioToProduct = row.tokensPerSecond / ours[0].tokensPerSecond;
 for (const row of ours) row.ratioToTorch = (torch.rows ?? []).map((t) => ({ threads: t.threads, ratio: row.tokensPerSecond / t.tokensPerSecond }));
@@ -80,9 +89,8 @@ console.log(
 );
 for (const row of ours) {
   const ratios = row.ratioToTorch.map((r) => `x${r.ratio.toFixed(2)} of PyTorch (${threadsLabel(r.threads)})`).join(', ');
-  console.log(`  ${`${row.label}, ${row.workers} worker(s)`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${row.coresUsed.toFixed(1)} cores busy)  ${ratios}`);
+  console.log(`  ${`${row.label}, ${row.workers} worker(s)`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${row.coresUsed.toFixed(1)} cores busy, peak RSS ${row.peakRssMB.toFixed(0)} MB)  ${ratios}`);
 }
-console.log(`  mini-gpt peak RSS ${oursRssMB.toFixed(0)} MB`);
 if (torch.missing) console.log(`  ${torch.missing}`);
 for (const row of torch.rows ?? []) {
   console.log(`  ${`PyTorch, ${threadsLabel(row.threads)}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`);
@@ -90,4 +98,4 @@ for (const row of torch.rows ?? []) {
 for (const row of baselines) {
   console.log(`  ${`${row.label} on ${row.backend}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, x${row.ratioToProduct.toFixed(2)} of mini-gpt)`);
 }
-writeJson({ benchmark: 'training', preset: presetName, config, batchSize, ours, oursRssMB, torch, baselines, maxRssMB: peakRssMB() });
+writeJson({ benchmark: 'training', preset: presetName, config, batchSize, ours, torch, baselines, maxRssMB: peakRssMB() });
