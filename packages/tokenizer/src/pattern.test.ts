@@ -51,7 +51,7 @@ describe('pre-tokenisation patterns', () => {
   });
 
   it('refuse "(a+)+$" at once: it never runs (it took 52 s on a 30-character text)', () => {
-    expect(rejection(() => new BpeTokenizer({ tokens: bytes, pattern: '(a+)+$' })).ms).toBeLessThan(100);
+    expect(rejection(() => new BpeTokenizer({ tokens: bytes, pattern: '(a+)+$' })).ms).toBeLessThan(1000);
   });
 
   it('make encoding throw, naming the index, for a character that the probes did not show unmatched', () => {

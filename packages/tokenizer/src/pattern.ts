@@ -15,9 +15,9 @@
  *    itself) and runs of each of them, of growing length (x1.5 a step to 243 characters, then
  *    x2.25 to 2,775 for single characters) with several endings. Every split must consume every
  *    character (no text is ever dropped), never match the empty string (which would never
- *    advance), and stay fast: a run that costs more than `PROBE_BUDGET_MS`, or more than
- *    `PROBE_NS_PER_CHAR` a character on a long run, is measured three times more and rejected if
- *    the best stays slow (polynomial backtracking). Because the degree is bounded (2.) and
+ *    advance), and stay fast: a run that costs more than `PROBE_BUDGET_MS`, or a long run (over
+ *    1 ms) whose characters cost more than `GROWTH` times those of a 243-character run, is
+ *    measured three times more and rejected if the best stays slow (polynomial backtracking). Because the degree is bounded (2.) and
  *    lengths grow step by step, a slow pattern is caught at a cost of at most a few seconds
  *    (tests: quadratic, cubic and quartic patterns, each under a second),
  *    never the minutes or hours the same pattern would take on a long text.
@@ -31,7 +31,11 @@
 export const MAX_PATTERN_LENGTH = 4096;
 export const MAX_QUANTIFIERS_ON_A_PATH = 6;
 const PROBE_BUDGET_MS = 25;
-const PROBE_NS_PER_CHAR = 2000;
+/** How much more a character may cost in a long run than in a 243-character one (linear: ~1; quadratic: 2,775 / 243 = 11). */
+const GROWTH = 4;
+/** Per-character times below this (50 ns) count as this, and runs under GROWTH_MIN_MS are never growth: timer noise. */
+const MIN_MS_PER_CHAR = 50e-6;
+const GROWTH_MIN_MS = 1;
 
 const vetted = new Set<string>();
 
@@ -210,9 +214,12 @@ function probe(regex: RegExp, pattern: string): void {
     for (const ending of ENDINGS) {
       if (ending === unit) continue;
       const long = [...unit].length === 1 && (ending === '' || ending === (unit === '!' ? 'a' : '!'));
+      // Time a character takes on the longest short run: long runs may cost at most GROWTH times as much.
+      let perChar = 0;
       for (const length of long ? [...SHORT_LENGTHS, ...LONG_LENGTHS] : SHORT_LENGTHS) {
         const text = unit.repeat(length) + ending;
-        const slow = (ms: number) => ms > PROBE_BUDGET_MS || (text.length > 1000 && (ms * 1e6) / text.length > PROBE_NS_PER_CHAR);
+        const slow = (ms: number) => ms > PROBE_BUDGET_MS || (length > SHORT_LENGTHS.at(-1)! && ms > GROWTH_MIN_MS && ms / text.length > GROWTH * perChar);
+        if (long && length === SHORT_LENGTHS.at(-1)) perChar = Math.max(timeSplit(regex, text, 3) / text.length, MIN_MS_PER_CHAR);
         if (slow(timeSplit(regex, text, 1)) && slow(timeSplit(regex, text, 3))) {
           const ms = timeSplit(regex, text, 1);
           throw new Error(`pattern ${quote(pattern)} takes ${ms.toFixed(0)} ms to split ${text.length} characters (${quote(unit)} repeated, then ${quote(ending)}): its matching time grows faster than the text (backtracking), so long inputs would hang`);
