@@ -16,7 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'embedlab-consumers-'));
 const tarballs: Record<string, string> = {};
-const PACKAGES = ['runtime', 'tokenizer', 'token-embedding', 'positional-encodings', 'weight-tying', 'mini-gpt'];
+const PACKAGES = ['runtime', 'tokenizer', 'token-embedding', 'positional-encodings', 'weight-tying', 'mini-gpt', 'mini-gpt-cli'];
 
 function run(cwd: string, command: string, args: string[]): string {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' } });
@@ -143,7 +143,7 @@ describe('installed from tarballs into fresh projects', () => {
   });
 
   it('mini-gpt trains, samples, saves and is inspected by its CLI', () => {
-    const dir = project('mini-gpt', ['mini-gpt'], {}, {
+    const dir = project('mini-gpt', ['mini-gpt', 'mini-gpt-cli'], {}, {
       'main.js': `
         import { ready } from '@embedlab/runtime';
         import { CharTokenizer } from '@embedlab/tokenizer';

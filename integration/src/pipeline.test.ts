@@ -67,7 +67,7 @@ describe('the packages composed', () => {
     const data = join(dir, 'names.txt');
     writeFileSync(data, namesCorpus().slice(0, 30_000));
     const out = join(dir, 'cli-model');
-    const cli = createRequire(import.meta.url).resolve('@embedlab/mini-gpt/package.json').replace(/package\.json$/, 'bin/minigpt.js');
+    const cli = createRequire(import.meta.url).resolve('@embedlab/mini-gpt-cli/package.json').replace(/package\.json$/, 'bin/minigpt.js');
     const trained = spawnSync(process.execPath, [cli, 'train', '--data', data, '--tokenizer', 'bpe:280', '--steps', '10', '--samples', '0', '--out', out], { encoding: 'utf8' });
     expect(trained.status, trained.stderr).toBe(0);
     const { model, tokenizer, step } = loadCheckpoint(out);

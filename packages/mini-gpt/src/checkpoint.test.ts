@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ready, tf } from '@embedlab/runtime';
-import { maxDifference, runTorch } from '@embedlab/test-utils';
+import { maxDifference, NANOGPT_REFERENCE as REFERENCE, runTorch } from '@embedlab/test-utils';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkpointFromFiles, checkpointToFiles, loadHuggingFaceGPT2, modelFromSafetensors, modelToSafetensors } from './checkpoint.js';
@@ -14,7 +13,6 @@ import { loadCheckpoint, saveCheckpoint } from './node.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { train } from './train.js';
 
-const REFERENCE = fileURLToPath(new URL('./fixtures/nanogpt_reference.py', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'embedlab-minigpt-'));
 const ids = [
   [1, 5, 9, 2, 6, 5, 3, 5],

@@ -36,4 +36,4 @@ export {
   optimizerFromSafetensors,
   optimizerToSafetensors,
 } from './checkpoint.js';
-export type { Checkpoint, CheckpointFiles, HuggingFaceGPT2Config, TrainingState } from './checkpoint.js';
+export type { Checkpoint, CheckpointFiles, DataSource, HuggingFaceGPT2Config, TrainingState } from './checkpoint.js';

@@ -2,4 +2,4 @@ export { type CloseOptions, expectClose, maxDifference, maxRelativeDifference, t
 export { readmeExamples, readmeOutputs, runExample } from './readme-examples.mjs';
 export { CHROMIUM_ARGS, chromiumLaunchOptions, chromiumPath, pythonPath } from './system.mjs';
 export { median, medianMs, timeRuns, timeRunsSync } from './timing.mjs';
-export { runTorch } from './torch-reference.mjs';
+export { NANOGPT_REFERENCE, runTorch } from './torch-reference.mjs';

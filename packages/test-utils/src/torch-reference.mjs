@@ -3,7 +3,11 @@
 // /usr/bin/python3 with python3-torch, else python3 on PATH). A missing torch fails the test
 // loudly rather than skipping it.
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { pythonPath } from './system.mjs';
+
+/** nanoGPT's model in PyTorch, written independently: the reference of mini-gpt's and the CLI's parity tests. */
+export const NANOGPT_REFERENCE = fileURLToPath(new URL('../python/nanogpt_reference.py', import.meta.url));
 
 export function runTorch(scriptPath, request) {
   const python = pythonPath();

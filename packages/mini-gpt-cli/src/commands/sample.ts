@@ -1,5 +1,5 @@
+import { generateText } from '@embedlab/mini-gpt';
 import { Command } from 'commander';
-import { generateText } from '../generate.js';
 import { integer, loadModel, type ModelSource, number } from './arguments.js';
 
 interface SampleFlags extends ModelSource {

@@ -1,13 +1,9 @@
-import { SingleBar } from 'cli-progress';
-import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DataSource } from '../checkpoint.js';
-import { type PositionKind, PRESETS, type PresetName } from '../config.js';
-import { namesCorpus } from '../corpus.js';
-import { availableWorkers, loadCheckpoint, prepareCheckpointDirectory, readCorpus, saveCheckpoint, startWorkers, stopOnSignals, tokenizerFromSpec } from '../node.js';
-import { type Overrides, type SessionResult, type SessionTrainOptions, TrainingSession } from '../session.js';
-import type { EvalEvent, StepEvent } from '../train.js';
+import { type DataSource, type EvalEvent, namesCorpus, type Overrides, type PositionKind, type PresetName, PRESETS, type SessionResult, type SessionTrainOptions, type StepEvent, TrainingSession } from '@embedlab/mini-gpt';
+import { availableWorkers, loadCheckpoint, prepareCheckpointDirectory, readCorpus, saveCheckpoint, startWorkers, stopOnSignals, tokenizerFromSpec } from '@embedlab/mini-gpt/node';
+import { SingleBar } from 'cli-progress';
+import { Command, Option } from 'commander';
 import { integer, number } from './arguments.js';
 
 function workersArgument(value: string): number | 'auto' {

@@ -1,6 +1,6 @@
+import { evaluate } from '@embedlab/mini-gpt';
+import { readCorpus } from '@embedlab/mini-gpt/node';
 import { Command } from 'commander';
-import { evaluate } from '../evaluate.js';
-import { readCorpus } from '../node.js';
 import { integer, loadModel, type ModelSource } from './arguments.js';
 
 function evalAction(flags: ModelSource & { data: string; maxTokens: number }): void {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BYTE_TO_UNICODE, fromGpt2Files } from '@embedlab/tokenizer';
 import { describe, expect, it } from 'vitest';
-import { runTorch } from '../../../scripts/torch-reference.mjs';
+import { NANOGPT_REFERENCE, runTorch } from '@embedlab/test-utils';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'minigpt-cli-'));
@@ -87,8 +87,7 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     const ids = tokenizer.encode(prompt);
     expect(ids).toContain(258);
     const config = { vocabSize: 260, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'tanh' };
-    const script = fileURLToPath(new URL('./fixtures/nanogpt_reference.py', import.meta.url));
-    const reference = runTorch<{ greedy: number[] }>(script, { config, seed: 11, ids: [ids], targets: [ids], save_hf: join(hf, 'model.safetensors'), greedy: 8 });
+    const reference = runTorch<{ greedy: number[] }>(NANOGPT_REFERENCE, { config, seed: 11, ids: [ids], targets: [ids], save_hf: join(hf, 'model.safetensors'), greedy: 8 });
     const sampled = run('sample', '--hf', hf, '--prompt', prompt, '--tokens', '8', '--temperature', '0');
     expect(sampled.status, sampled.stderr).toBe(0);
     expect(sampled.stdout).toBe(`${prompt}${tokenizer.decode(reference.greedy)}\n`);

@@ -1,7 +1,7 @@
-import { InvalidArgumentError } from 'commander';
-import type { MiniGPT } from '../model.js';
-import { loadCheckpoint, loadHuggingFaceDirectory } from '../node.js';
+import type { MiniGPT } from '@embedlab/mini-gpt';
+import { loadCheckpoint, loadHuggingFaceDirectory } from '@embedlab/mini-gpt/node';
 import type { Tokenizer } from '@embedlab/tokenizer';
+import { InvalidArgumentError } from 'commander';
 
 /** A commander parser for an integer flag of at least `min`. */
 export function integer(name: string, min = 1) {

@@ -1,1 +1,0 @@
-export { runTorch } from '../packages/test-utils/src/torch-reference.mjs';
