@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { ready, tf, type Variable } from '@embedlab/runtime';
-import { runTorch } from '@embedlab/test-utils';
+import { maxDifference, runTorch } from '@embedlab/test-utils';
 import { describe, expect, it } from 'vitest';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { learningRateAt } from './schedule.js';
@@ -21,11 +21,9 @@ describe('AdamW', () => {
     const bias = tf.variable(tf.tensor1d(vector));
     const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 });
     for (const [g0, g1] of grads) optimizer.apply(new Map<Variable, tf.Tensor>([[weights, tf.tensor2d(g0 as number[][])], [bias, tf.tensor1d(g1 as number[])]]), 0.01);
-    const close = (a: number[], b: number[]) => {
-      for (const [i, v] of a.entries()) expect(v).toBeCloseTo(b[i]!, 6);
-    };
-    close((weights.arraySync() as number[][]).flat(), reference.params[0].flat());
-    close(bias.arraySync() as number[], reference.params[1]);
+    // toBeCloseTo(x, 6) for every element: |a - b| < 0.5e-6.
+    expect(maxDifference((weights.arraySync() as number[][]).flat(), reference.params[0].flat())).toBeLessThan(0.5e-6);
+    expect(maxDifference(bias.arraySync() as number[], reference.params[1])).toBeLessThan(0.5e-6);
     expect(optimizer.step).toBe(3);
   });
 
