@@ -158,6 +158,32 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     expect(sampled.stdout).toMatch(/^ [a-z ]+\n$/);
   });
 
+  it('evaluates past the training length by position bucket, with RoPE scaling applied at evaluation', () => {
+    const target = join(dir, 'rope');
+    expect(run('train', '--position', 'rope', '--steps', '3', '--samples', '0', '--out', target).status).toBe(0);
+    const data = join(dir, 'names-eval.txt');
+    writeFileSync(data, 'anna\nbob\ncarla\ndavid\nemma\nfrank\n'.repeat(40));
+    const evaluate = (...extra: string[]) => {
+      const result = run('eval', '--checkpoint', target, '--data', data, '--json', ...extra);
+      expect(result.status, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as { context: number; loss: number; buckets: { from: number; to: number; loss: number; tokens: number }[] };
+    };
+    const long = evaluate('--context', '64');
+    expect(long.context).toBe(64);
+    expect(long.buckets.map((b) => [b.from, b.to])).toEqual([
+      [0, 16],
+      [16, 32],
+      [32, 64],
+    ]);
+    for (const bucket of long.buckets) expect(Number.isFinite(bucket.loss) && bucket.tokens > 0).toBe(true);
+    expect(evaluate('--context', '64', '--rope-scaling', 'linear:4').loss).not.toBe(long.loss);
+    const text = run('eval', '--checkpoint', target, '--data', data, '--context', '32');
+    expect(text.stdout).toMatch(/^loss \d\.\d{4} {2}perplexity [\d.]+ {2}\(\d+ tokens of .*, context 32\)\n {2}positions 0-16 +loss \d\.\d{4}/);
+    const learned = run('eval', '--checkpoint', out, '--data', data, '--context', '32');
+    expect(learned.stderr.trim()).toBe('minigpt: evaluate: context 32 exceeds blockSize 16; learned positions have no row past the length they were trained with (sinusoidal, rope, alibi and none can read further)');
+    expect(run('eval', '--checkpoint', out, '--data', data, '--rope-scaling', 'yarn:2').stderr).toMatch(/the model has learned positions; RoPE scaling needs rope/);
+  });
+
   it('resumes on the text it was trained on, refuses flags the checkpoint fixes, and says which it applies', () => {
     const target = join(dir, 'own-data');
     const text = join(dir, 'letters.txt');

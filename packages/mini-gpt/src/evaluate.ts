@@ -1,5 +1,15 @@
+import type { RopeScaling } from '@embedlab/positional-encodings';
 import { tf } from '@embedlab/runtime';
-import type { MiniGPT } from './model.js';
+import { createModel, type MiniGPT } from './model.js';
+
+export interface BucketEvaluation {
+  /** Positions `from` (inclusive) to `to` (exclusive) within a window. */
+  from: number;
+  to: number;
+  loss: number;
+  perplexity: number;
+  tokens: number;
+}
 
 export interface Evaluation {
   /** Mean next-token cross-entropy, in nats. */
@@ -8,24 +18,87 @@ export interface Evaluation {
   perplexity: number;
   /** Tokens predicted. */
   tokens: number;
+  /** Tokens per window. */
+  context: number;
+  /** The loss by position within the window: how it changes past the training length. */
+  buckets: BucketEvaluation[];
+}
+
+export interface EvaluateOptions {
+  /**
+   * Tokens per window (default `blockSize`). Sinusoidal, RoPE, ALiBi and position-free models may
+   * read past `blockSize`; learned positions cannot, and refuse.
+   */
+  context?: number;
+}
+
+/** Bucket edges 0, T, 2T, 4T, ... up to `context` (T = the training length). */
+function bucketEdges(blockSize: number, context: number): number[] {
+  const edges = [0];
+  for (let edge = blockSize; edge < context; edge *= 2) edges.push(edge);
+  edges.push(context);
+  return edges;
 }
 
 /**
- * Loss and perplexity of `ids` in consecutive, non-overlapping windows of `blockSize` tokens:
- * every token after the first is predicted once, deterministically (no sampling of windows).
+ * Loss and perplexity of `ids` in consecutive, non-overlapping windows of `context` tokens:
+ * every token after the first is predicted once, deterministically, and the loss is also given
+ * per position bucket (0–T, T–2T, 2T–4T, ... with T = blockSize), which shows how a position
+ * encoding extrapolates.
  */
-export function evaluate(model: MiniGPT, ids: ArrayLike<number>): Evaluation {
-  const { blockSize } = model.config;
-  if (ids.length < blockSize + 1) throw new RangeError(`evaluate: the text has ${ids.length} tokens, fewer than blockSize + 1 = ${blockSize + 1}`);
-  const all = Array.from(ids);
-  let total = 0;
-  let count = 0;
-  for (let start = 0; start + blockSize < all.length; start += blockSize) {
-    const x = [all.slice(start, start + blockSize)];
-    const y = [all.slice(start + 1, start + blockSize + 1)];
-    total += tf.tidy(() => model.loss(x, y).dataSync()[0]!) * blockSize;
-    count += blockSize;
+export function evaluate(model: MiniGPT, ids: ArrayLike<number>, options: EvaluateOptions = {}): Evaluation {
+  const { blockSize, vocabSize, position } = model.config;
+  const context = options.context ?? blockSize;
+  if (!Number.isInteger(context) || context < 1) throw new RangeError(`evaluate: context must be a positive integer, got ${context}`);
+  if (context > blockSize && position === 'learned') {
+    throw new RangeError(`evaluate: context ${context} exceeds blockSize ${blockSize}; learned positions have no row past the length they were trained with (sinusoidal, rope, alibi and none can read further)`);
   }
-  const loss = total / count;
-  return { loss, perplexity: Math.exp(loss), tokens: count };
+  if (ids.length < context + 1) throw new RangeError(`evaluate: the text has ${ids.length} tokens, fewer than context + 1 = ${context + 1}`);
+  const all = Array.from(ids);
+  const perPosition = new Float64Array(context);
+  let windows = 0;
+  for (let start = 0; start + context < all.length; start += context) {
+    const x = [all.slice(start, start + context)];
+    const y = all.slice(start + 1, start + context + 1);
+    const losses = tf.tidy(() => {
+      const logits = tf.reshape(model.forward(x), [context, vocabSize]);
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(y, 'int32'), vocabSize), logits, undefined, undefined, tf.Reduction.NONE).dataSync();
+    });
+    for (let p = 0; p < context; p++) perPosition[p]! += losses[p]!;
+    windows++;
+  }
+  const summary = (from: number, to: number): BucketEvaluation => {
+    let total = 0;
+    for (let p = from; p < to; p++) total += perPosition[p]!;
+    const loss = total / ((to - from) * windows);
+    return { from, to, loss, perplexity: Math.exp(loss), tokens: (to - from) * windows };
+  };
+  const edges = bucketEdges(blockSize, context);
+  const { loss, perplexity, tokens } = summary(0, context);
+  return { loss, perplexity, tokens, context, buckets: edges.slice(1).map((to, i) => summary(edges[i]!, to)) };
+}
+
+/**
+ * The same weights with RoPE scaled for longer contexts (`linear`, `dynamic`, `yarn`, `llama3`),
+ * applied at evaluation time without retraining. A new model: dispose it when done.
+ */
+export function withRopeScaling(model: MiniGPT, scaling: RopeScaling): MiniGPT {
+  if (model.config.position !== 'rope') throw new Error(`withRopeScaling: the model has ${model.config.position} positions; RoPE scaling needs rope`);
+  const scaled = createModel({ ...model.config, rope: { ...model.config.rope, scaling } });
+  const weights = model.stateDict();
+  for (const [name, variable] of scaled.stateDict()) variable.assign(weights.get(name)!);
+  return scaled;
+}
+
+/**
+ * `linear:F`, `dynamic:F`, `yarn:F` or `llama3:F` as a RoPE scaling for a model trained on
+ * `trainedLength` positions (the original length the scaled variants need).
+ */
+export function parseRopeScaling(spec: string, trainedLength: number): RopeScaling {
+  const match = /^(linear|dynamic|yarn|llama3):(\d+(?:\.\d+)?)$/.exec(spec);
+  if (!match) throw new Error(`RoPE scaling must be linear:F, dynamic:F, yarn:F or llama3:F with a factor F >= 1, got ${JSON.stringify(spec)}`);
+  const factor = Number(match[2]);
+  if (!(factor >= 1)) throw new RangeError(`RoPE scaling factor must be at least 1, got ${factor}`);
+  const type = match[1] as RopeScaling['type'];
+  return type === 'linear' ? { type, factor } : { type, factor, originalMaxPositions: trainedLength };
 }

@@ -19,8 +19,8 @@ export { TrainingSession, sampleLines, tokenizerFor, trainingOptions } from './s
 export type { NewSessionOptions, Overrides, SampleOptions, SessionCallbacks, SessionResult, SessionStatus, SessionTrainOptions, TokenizerChoice } from './session.js';
 export { connectReplicas, ReplicaPool, serveReplica } from './data-parallel.js';
 export type { ReplicaEndpoint } from './data-parallel.js';
-export { evaluate } from './evaluate.js';
-export type { Evaluation } from './evaluate.js';
+export { evaluate, parseRopeScaling, withRopeScaling } from './evaluate.js';
+export type { BucketEvaluation, EvaluateOptions, Evaluation } from './evaluate.js';
 export { namesCorpus } from './corpus.js';
 export { generate, generateText } from './generate.js';
 export type { GenerateOptions } from './generate.js';
