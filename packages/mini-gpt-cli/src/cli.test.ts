@@ -179,9 +179,11 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     expect(evaluate('--context', '64', '--rope-scaling', 'linear:4').loss).not.toBe(long.loss);
     const text = run('eval', '--checkpoint', target, '--data', data, '--context', '32');
     expect(text.stdout).toMatch(/^loss \d\.\d{4} {2}perplexity [\d.]+ {2}\(\d+ tokens of .*, context 32\)\n {2}positions 0-16 +loss \d\.\d{4}/);
-    const learned = run('eval', '--checkpoint', out, '--data', data, '--context', '32');
+    const learnedModel = join(dir, 'learned');
+    expect(run('train', '--steps', '1', '--samples', '0', '--out', learnedModel).status).toBe(0);
+    const learned = run('eval', '--checkpoint', learnedModel, '--data', data, '--context', '32');
     expect(learned.stderr.trim()).toBe('minigpt: evaluate: context 32 exceeds blockSize 16; learned positions have no row past the length they were trained with (sinusoidal, rope, alibi and none can read further)');
-    expect(run('eval', '--checkpoint', out, '--data', data, '--rope-scaling', 'yarn:2').stderr).toMatch(/the model has learned positions; RoPE scaling needs rope/);
+    expect(run('eval', '--checkpoint', learnedModel, '--data', data, '--rope-scaling', 'yarn:2').stderr).toMatch(/the model has learned positions; RoPE scaling needs rope/);
   });
 
   it('resumes on the text it was trained on, refuses flags the checkpoint fixes, and says which it applies', () => {
