@@ -22,6 +22,8 @@ export interface Evaluation {
   context: number;
   /** The loss by position within the window: how it changes past the training length. */
   buckets: BucketEvaluation[];
+  /** The mean loss at each position of the window, 0 .. context - 1. */
+  byPosition: number[];
 }
 
 export interface EvaluateOptions {
@@ -75,7 +77,7 @@ export function evaluate(model: MiniGPT, ids: ArrayLike<number>, options: Evalua
   };
   const edges = bucketEdges(blockSize, context);
   const { loss, perplexity, tokens } = summary(0, context);
-  return { loss, perplexity, tokens, context, buckets: edges.slice(1).map((to, i) => summary(edges[i]!, to)) };
+  return { loss, perplexity, tokens, context, buckets: edges.slice(1).map((to, i) => summary(edges[i]!, to)), byPosition: Array.from(perPosition, (total) => total / windows) };
 }
 
 /**

@@ -19,6 +19,8 @@ export { TrainingSession, sampleLines, tokenizerFor, trainingOptions } from './s
 export type { NewSessionOptions, Overrides, SampleOptions, SessionCallbacks, SessionResult, SessionStatus, SessionTrainOptions, TokenizerChoice } from './session.js';
 export { connectReplicas, ReplicaPool, serveReplica } from './data-parallel.js';
 export type { ReplicaEndpoint } from './data-parallel.js';
+export { comparisonVariants, runComparison } from './compare.js';
+export type { ComparisonHooks, ComparisonOptions, ContextResult, EvaluatedVariant, TrainedVariant, VariantResult } from './compare.js';
 export { evaluate, parseRopeScaling, withRopeScaling } from './evaluate.js';
 export type { BucketEvaluation, EvaluateOptions, Evaluation } from './evaluate.js';
 export { namesCorpus } from './corpus.js';
