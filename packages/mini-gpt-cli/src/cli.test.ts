@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -184,6 +184,47 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     const learned = run('eval', '--checkpoint', learnedModel, '--data', data, '--context', '32');
     expect(learned.stderr.trim()).toBe('minigpt: evaluate: context 32 exceeds blockSize 16; learned positions have no row past the length they were trained with (sinusoidal, rope, alibi and none can read further)');
     expect(run('eval', '--checkpoint', learnedModel, '--data', data, '--rope-scaling', 'yarn:2').stderr).toMatch(/the model has learned positions; RoPE scaling needs rope/);
+  });
+
+  it('compares position encodings: a table, results.json/.csv, an SVG chart, and a rerun that resumes', () => {
+    const target = join(dir, 'compare');
+    const args = ['compare', '--out', target, '--positions', 'learned,rope', '--rope-scaling', 'linear:2', '--steps', '3', '--multiples', '1,2'];
+    const first = run(...args);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/\| variant +\| parameters \| loss @1x \| loss @2x \|/);
+    expect(first.stdout).toMatch(/\| learned-tied +\| +102,912 \| +\d\.\d{3} \| +n\/a \|/);
+    const results = JSON.parse(readFileSync(join(target, 'results.json'), 'utf8'));
+    expect(results.variants.map((v: { name: string }) => v.name)).toEqual(['learned-tied', 'rope-tied', 'rope-tied+linear:2']);
+    expect(results.variants[1].contexts.map((c: { context: number }) => c.context)).toEqual([16, 32]);
+    expect(readFileSync(join(target, 'results.csv'), 'utf8').split('\n')[0]).toBe('variant,position,tied,rope_scaling,parameters,loss_1x,perplexity_1x,loss_2x,perplexity_2x');
+    const svg = readFileSync(join(target, 'loss-vs-position.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    for (const label of ['rope-tied+linear:2', 'loss (nats per token)', 'position in the window', 'trained length 16']) expect(svg).toContain(label);
+    const again = run(...args);
+    expect(again.stdout).toMatch(/^resuming .*: learned-tied, rope-tied, rope-tied\+linear:2 already done/);
+    expect(run('compare', '--out', target, '--steps', '4').stderr).toMatch(/holds a comparison with other settings/);
+  });
+
+  it('continues an interrupted comparison where it stopped, inside a model\'s training too', async () => {
+    const target = join(dir, 'compare-interrupted');
+    const args = ['compare', '--out', target, '--positions', 'none,alibi', '--steps', '400', '--multiples', '1', '--json'];
+    const child = spawn(process.execPath, [cli, ...args]);
+    let stdout = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk;
+        if (/"variant":"alibi-tied","step":5,/.test(stdout) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', () => resolve());
+    });
+    expect(child.exitCode).toBe(130);
+    const again = run(...args);
+    expect(again.status, again.stderr).toBe(0);
+    const events = again.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    // none-tied was finished; alibi-tied continues from the step it had saved, not from 0.
+    expect(events.filter((e) => e.event === 'step').every((e) => e.variant === 'alibi-tied')).toBe(true);
+    expect(events.find((e) => e.event === 'step').step).toBeGreaterThanOrEqual(6);
+    expect(events.filter((e) => e.event === 'variant').map((e) => e.name)).toEqual(['alibi-tied']);
   });
 
   it('resumes on the text it was trained on, refuses flags the checkpoint fixes, and says which it applies', () => {

@@ -2,6 +2,7 @@
 // The minigpt command: a thin shell over the library, one file per command in ./commands.
 import { ready } from '@embedlab/runtime';
 import { Command, CommanderError, Option } from 'commander';
+import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { inspectCommand } from './commands/inspect.js';
 import { sampleCommand } from './commands/sample.js';
@@ -17,7 +18,7 @@ const program = new Command()
     await ready({ backend: command.opts().backend });
   });
 
-for (const command of [trainCommand, sampleCommand, evalCommand, inspectCommand]) program.addCommand(command.copyInheritedSettings(program));
+for (const command of [trainCommand, sampleCommand, evalCommand, inspectCommand, compareCommand]) program.addCommand(command.copyInheritedSettings(program));
 
 // `minigpt ... | head` closes stdout early: stop quietly, as Unix tools do.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
