@@ -3,6 +3,7 @@ import { CharTokenizer } from '@embedlab/tokenizer';
 import { checkpointFromFiles, connectReplicas, createModel, namesCorpus, type ReplicaEndpoint, serveReplica, TokenDataset, TrainingSession, train } from '@embedlab/mini-gpt';
 import { startWorkers } from '@embedlab/mini-gpt/node';
 import { ready, tf } from '@embedlab/runtime';
+import { maxRelativeDifference } from '@embedlab/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const corpus = namesCorpus().slice(0, 20_000);
@@ -10,12 +11,6 @@ const tokenizer = CharTokenizer.fromCorpus(corpus);
 const dataset = new TokenDataset(tokenizer.encode(corpus));
 const config = { vocabSize: tokenizer.vocabSize, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0.1, bias: true, position: 'learned' as const, tieWeights: true, gelu: 'tanh' as const };
 const options = { steps: 6, batchSize: 4, learningRate: 1e-2, warmupSteps: 2, evalInterval: 100, gradientAccumulation: 2 };
-
-function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-  return worst;
-}
 
 describe('data-parallel training', { timeout: 120_000 }, () => {
   beforeAll(async () => {
@@ -37,9 +32,9 @@ describe('data-parallel training', { timeout: 120_000 }, () => {
       workers.close();
     }
     expect(parallelLosses).toHaveLength(options.steps);
-    expect(relativeDifference(parallelLosses, singleLosses)).toBeLessThan(1e-5);
+    expect(maxRelativeDifference(parallelLosses, singleLosses)).toBeLessThan(1e-5);
     for (const [name, variable] of single.stateDict()) {
-      expect(relativeDifference(parallel.stateDict().get(name)!.dataSync(), variable.dataSync()), name).toBeLessThan(1e-4);
+      expect(maxRelativeDifference(parallel.stateDict().get(name)!.dataSync(), variable.dataSync()), name).toBeLessThan(1e-4);
     }
     single.dispose();
     parallel.dispose();
@@ -60,7 +55,7 @@ describe('data-parallel training', { timeout: 120_000 }, () => {
     const resumed = TrainingSession.resume(checkpointFromFiles(saved.get(3)!), corpus);
     const rest: number[] = [];
     await resumed.run({ onStep: (e) => void rest.push(e.loss) });
-    expect(relativeDifference(rest, losses.slice(3))).toBeLessThan(1e-5);
+    expect(maxRelativeDifference(rest, losses.slice(3))).toBeLessThan(1e-5);
     first.dispose();
     resumed.dispose();
   });
@@ -87,7 +82,7 @@ describe('data-parallel training', { timeout: 120_000 }, () => {
     await train(viaChannel, dataset, { ...options, gradientAccumulation: 4, steps: 2, workers: pool }, { onStep: (e) => void b.push(e.loss) });
     // Micro-batches 1 and 3 of each step went to the replica; 0 and 2 stayed here.
     expect(steps).toEqual([1, 3, 1, 3]);
-    expect(relativeDifference(b, a)).toBeLessThan(1e-5);
+    expect(maxRelativeDifference(b, a)).toBeLessThan(1e-5);
     port1.close();
     single.dispose();
     viaChannel.dispose();
