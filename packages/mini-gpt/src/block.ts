@@ -1,5 +1,5 @@
 import type { ALiBi, AdditivePositionalEncoding, RotaryEmbedding } from '@embedlab/positional-encodings';
-import { batchedMatMul, type Tensor, tf } from '@embedlab/runtime';
+import { batchedMatMul, causalAttention, type Tensor, tf } from '@embedlab/runtime';
 import type { GPTConfig } from './config.js';
 import { dropout, gelu, LayerNorm, Linear, type StateDict } from './layers.js';
 
@@ -58,6 +58,27 @@ export class CausalSelfAttention {
   }
 
   apply(x: Tensor, pass: PassContext): Tensor {
+    // One fused kernel reads q, k, v from the projection in place; the cached (decoding) pass and
+    // a pass that collects attention weights take the tfjs-op path below.
+    if (pass.cache || pass.attention) return this.applyUnfused(x, pass);
+    const [batch, seq, nEmbd] = x.shape as [number, number, number];
+    const { positions } = pass;
+    let qkv = this.c_attn.apply(x);
+    if (positions?.kind === 'rotary') {
+      const rotate = (t: Tensor) => tf.reshape(positions.apply(tf.reshape(t, [batch, seq, this.nHead, this.headDim]), { axes: 'bshd' }), [batch, seq, nEmbd]);
+      const [q, k, v] = tf.split(qkv, 3, 2) as [Tensor, Tensor, Tensor];
+      qkv = tf.concat([rotate(q), rotate(k), v], 2);
+    }
+    const bias = positions?.kind === 'attention-bias' ? positions.bias(seq, seq) : undefined;
+    // Dropout's mask drawn as tf.dropout draws it (same seed, same numbers), applied in the kernel.
+    const seed = pass.dropoutSeed();
+    const keep = this.rate === 0 || seed === undefined ? undefined : tf.dropout(tf.ones([batch, this.nHead, seq, seq]), this.rate, undefined, seed);
+    const y = causalAttention(qkv, { heads: this.nHead, bias, keep });
+    return dropout(this.c_proj.apply(y), this.rate, pass.dropoutSeed());
+  }
+
+  /** Attention with tfjs ops on `[batch, heads, seq, headDim]` heads: the KV-cached pass. */
+  private applyUnfused(x: Tensor, pass: PassContext): Tensor {
     const [batch, seq, nEmbd] = x.shape as [number, number, number];
     const { positions, offset, cache } = pass;
     const heads = (t: Tensor) => tf.transpose(tf.reshape(t, [batch, seq, this.nHead, this.headDim]), [0, 2, 1, 3]);

@@ -6,6 +6,8 @@ export { embeddingLookup } from './ops/embedding.js';
 export { linear, linearTransposed } from './ops/linear.js';
 export { batchedMatMul } from './ops/batched-matmul.js';
 export type { BatchedMatMulOptions } from './ops/batched-matmul.js';
+export { causalAttention } from './ops/causal-attention.js';
+export type { CausalAttentionOptions } from './ops/causal-attention.js';
 export { stopGradient } from './ops/stop-gradient.js';
 export { sumRows } from './ops/sum-rows.js';
 export { customGradient } from './ops/custom-gradient.js';

@@ -15,3 +15,19 @@ export type EmbeddingLookupInputs = { table: TensorInfo; ids: TensorInfo };
 
 export const StopGradient = 'EmbedlabStopGradient';
 export type StopGradientInputs = { x: TensorInfo };
+
+/**
+ * Causal self-attention straight from a `[batch, seq, 3·C]` q|k|v projection. `bias`
+ * `[heads, seq, seq]` (ALiBi) and `keep` `[batch, heads, seq, seq]` (dropout's scaled mask) are
+ * empty tensors (size 0) when unused. Outputs: `[batch, seq, C]` and the softmax weights
+ * `[batch, heads, seq, seq]` (before dropout), which the gradient reads.
+ */
+export const CausalAttention = 'EmbedlabCausalAttention';
+export type CausalAttentionInputs = { qkv: TensorInfo; bias: TensorInfo; keep: TensorInfo };
+export interface CausalAttentionAttrs {
+  heads: number;
+}
+
+/** CausalAttention's backward pass: d(qkv) `[batch, seq, 3·C]` from dy `[batch, seq, C]`. */
+export const CausalAttentionGrad = 'EmbedlabCausalAttentionGrad';
+export type CausalAttentionGradInputs = { dy: TensorInfo; qkv: TensorInfo; keep: TensorInfo; weights: TensorInfo };

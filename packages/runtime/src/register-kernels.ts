@@ -4,15 +4,18 @@
 // the name meets the code.
 import { type GradConfig, type KernelConfig, registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import { batchedMatMulGradConfig } from './gradients/BatchedMatMul_grad.js';
+import { causalAttentionGradConfig } from './gradients/CausalAttention_grad.js';
 import { embeddingLookupGradConfig } from './gradients/EmbeddingLookup_grad.js';
 import { stopGradientGradConfig } from './gradients/StopGradient_grad.js';
 import { batchedMatMulCpuConfig } from './kernels/cpu/BatchedMatMul.js';
+import { causalAttentionCpuConfigs } from './kernels/cpu/CausalAttention.js';
 import { embeddingLookupConfigs } from './kernels/EmbeddingLookup.js';
 import { stopGradientConfigs } from './kernels/StopGradient.js';
 import { batchedMatMulWasmConfig } from './kernels/wasm/BatchedMatMul.js';
+import { causalAttentionWasmConfigs } from './kernels/wasm/CausalAttention.js';
 
-const kernels: KernelConfig[] = [batchedMatMulWasmConfig, batchedMatMulCpuConfig, ...embeddingLookupConfigs, ...stopGradientConfigs];
-const gradients: GradConfig[] = [batchedMatMulGradConfig, embeddingLookupGradConfig, stopGradientGradConfig];
+const kernels: KernelConfig[] = [batchedMatMulWasmConfig, batchedMatMulCpuConfig, ...causalAttentionWasmConfigs, ...causalAttentionCpuConfigs, ...embeddingLookupConfigs, ...stopGradientConfigs];
+const gradients: GradConfig[] = [batchedMatMulGradConfig, causalAttentionGradConfig, embeddingLookupGradConfig, stopGradientGradConfig];
 
 for (const config of kernels) registerKernel(config);
 for (const config of gradients) registerGradient(config);

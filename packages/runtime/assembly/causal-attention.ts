@@ -1,0 +1,135 @@
+// AssemblyScript, compiled with SIMD to the wasm module behind `causalAttention`.
+// Causal self-attention read straight from a `[batch, seq, 3·C]` q|k|v projection and written
+// as `[batch, seq, C]` (heads side by side, the layout the output projection reads): no head
+// split, transpose or merge in between. Instantiated on the wasm backend's memory like
+// batched-matmul.ts; every pointer is a tfjs tensor or scratch from the backend's allocator. No
+// data segment: exp is computed here rather than with Mathf.exp's lookup table.
+
+/** e^x in f32 by range reduction to 2^n · e^r, |r| ≤ ln2/2, and a degree-6 polynomial (relative error ~2e-7). */
+function exp(x: f32): f32 {
+  if (x < -87.0) return 0;
+  if (x > 88.0) x = 88.0;
+  const n = f32.nearest(x * <f32>1.4426950408889634);
+  const r = x - n * <f32>0.693145751953125 - n * <f32>1.428606765330187e-6;
+  const p = <f32>1 + r * (<f32>1 + r * (<f32>0.5 + r * (<f32>0.16666667 + r * (<f32>0.041666668 + r * (<f32>0.008333334 + r * <f32>0.0013888889)))));
+  return p * reinterpret<f32>((<i32>n + 127) << 23);
+}
+
+function dot(a: usize, b: usize, length: i32): f32 {
+  const vectorEnd = length & ~3;
+  let sums = f32x4.splat(0);
+  for (let d = 0; d < vectorEnd; d += 4) sums = f32x4.add(sums, f32x4.mul(v128.load(a + (<usize>d << 2)), v128.load(b + (<usize>d << 2))));
+  let sum = f32x4.extract_lane(sums, 0) + f32x4.extract_lane(sums, 1) + f32x4.extract_lane(sums, 2) + f32x4.extract_lane(sums, 3);
+  for (let d = vectorEnd; d < length; d++) sum += load<f32>(a + (<usize>d << 2)) * load<f32>(b + (<usize>d << 2));
+  return sum;
+}
+
+/** target += factor · source, `length` floats. */
+function addScaled(target: usize, source: usize, factor: f32, length: i32): void {
+  const vectorEnd = length & ~3;
+  const splat = f32x4.splat(factor);
+  for (let d = 0; d < vectorEnd; d += 4) {
+    const at = <usize>d << 2;
+    v128.store(target + at, f32x4.add(v128.load(target + at), f32x4.mul(splat, v128.load(source + at))));
+  }
+  for (let d = vectorEnd; d < length; d++) {
+    const at = <usize>d << 2;
+    store<f32>(target + at, load<f32>(target + at) + factor * load<f32>(source + at));
+  }
+}
+
+/**
+ * Forward. For each batch entry and head: weights[i, j] = softmax_j≤i(q_i·k_j·scale + bias[h, i, j])
+ * (0 for j > i), written to `weights` `[batch, heads, seq, seq]` for the backward pass; then
+ * out_i = Σ_j weights[i, j]·keep[b, h, i, j]·v_j, where `keep` is dropout's scaled mask (0 when none).
+ * `bias` `[heads, seq, seq]` is 0 when none.
+ */
+export function forward(qkv: usize, bias: usize, keep: usize, out: usize, weights: usize, batch: i32, seq: i32, heads: i32, headDim: i32, scale: f32): void {
+  const channels = heads * headDim;
+  const rowBytes = (<usize>channels * 3) << 2;
+  const outRowBytes = (<usize>channels) << 2;
+  const headBytes = (<usize>headDim) << 2;
+  for (let b = 0; b < batch; b++) {
+    const qkvBatch = qkv + <usize>b * seq * rowBytes;
+    const outBatch = out + <usize>b * seq * outRowBytes;
+    for (let h = 0; h < heads; h++) {
+      const headOffset = <usize>h * headBytes;
+      const plane = (<usize>(b * heads + h) * seq * seq) << 2;
+      for (let i = 0; i < seq; i++) {
+        const q = qkvBatch + <usize>i * rowBytes + headOffset;
+        const weightRow = weights + plane + ((<usize>i * seq) << 2);
+        const biasRow = bias + ((<usize>(h * seq + i) * seq) << 2);
+        let max: f32 = <f32>-Infinity;
+        for (let j = 0; j <= i; j++) {
+          let score = dot(q, qkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, headDim) * scale;
+          if (bias != 0) score += load<f32>(biasRow + (<usize>j << 2));
+          store<f32>(weightRow + (<usize>j << 2), score);
+          if (score > max) max = score;
+        }
+        let sum: f32 = 0;
+        for (let j = 0; j <= i; j++) {
+          const e = exp(load<f32>(weightRow + (<usize>j << 2)) - max);
+          store<f32>(weightRow + (<usize>j << 2), e);
+          sum += e;
+        }
+        const inverse: f32 = 1.0 / sum;
+        const o = outBatch + <usize>i * outRowBytes + headOffset;
+        for (let d = 0; d < headDim; d++) store<f32>(o + (<usize>d << 2), 0);
+        const keepRow = keep + plane + ((<usize>i * seq) << 2);
+        for (let j = 0; j <= i; j++) {
+          const p = load<f32>(weightRow + (<usize>j << 2)) * inverse;
+          store<f32>(weightRow + (<usize>j << 2), p);
+          const kept = keep != 0 ? p * load<f32>(keepRow + (<usize>j << 2)) : p;
+          if (kept != 0) addScaled(o, qkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, kept, headDim);
+        }
+        for (let j = i + 1; j < seq; j++) store<f32>(weightRow + (<usize>j << 2), 0);
+      }
+    }
+  }
+}
+
+/**
+ * Backward: d(qkv) `[batch, seq, 3·C]` from dOut `[batch, seq, C]`, the saved softmax `weights` and
+ * the dropout mask. With P the weights and P' = P∘keep: dv_j = Σ_i P'_ij dOut_i;
+ * dP_ij = keep_ij·(dOut_i·v_j); dS_ij = P_ij (dP_ij − Σ_l P_il dP_il); dq_i = scale Σ_j dS_ij k_j;
+ * dk_j = scale Σ_i dS_ij q_i. `row` is scratch for `seq` floats.
+ */
+export function backward(qkv: usize, keep: usize, weights: usize, dOut: usize, dQkv: usize, row: usize, batch: i32, seq: i32, heads: i32, headDim: i32, scale: f32): void {
+  const channels = heads * headDim;
+  const rowBytes = (<usize>channels * 3) << 2;
+  const outRowBytes = (<usize>channels) << 2;
+  const headBytes = (<usize>headDim) << 2;
+  memory.fill(dQkv, 0, <usize>batch * seq * rowBytes);
+  for (let b = 0; b < batch; b++) {
+    const qkvBatch = qkv + <usize>b * seq * rowBytes;
+    const dQkvBatch = dQkv + <usize>b * seq * rowBytes;
+    const dOutBatch = dOut + <usize>b * seq * outRowBytes;
+    for (let h = 0; h < heads; h++) {
+      const headOffset = <usize>h * headBytes;
+      const plane = (<usize>(b * heads + h) * seq * seq) << 2;
+      for (let i = 0; i < seq; i++) {
+        const dO = dOutBatch + <usize>i * outRowBytes + headOffset;
+        const weightRow = weights + plane + ((<usize>i * seq) << 2);
+        const keepRow = keep + plane + ((<usize>i * seq) << 2);
+        let weighted: f32 = 0;
+        for (let j = 0; j <= i; j++) {
+          const p = load<f32>(weightRow + (<usize>j << 2));
+          const keepJ: f32 = keep != 0 ? load<f32>(keepRow + (<usize>j << 2)) : 1;
+          const dv = dQkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset;
+          if (p * keepJ != 0) addScaled(dv, dO, p * keepJ, headDim);
+          const dP = keepJ != 0 ? keepJ * dot(dO, qkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, headDim) : 0;
+          store<f32>(row + (<usize>j << 2), dP);
+          weighted += p * dP;
+        }
+        const q = qkvBatch + <usize>i * rowBytes + headOffset;
+        const dq = dQkvBatch + <usize>i * rowBytes + headOffset;
+        for (let j = 0; j <= i; j++) {
+          const dS = load<f32>(weightRow + (<usize>j << 2)) * (load<f32>(row + (<usize>j << 2)) - weighted) * scale;
+          if (dS == 0) continue;
+          addScaled(dq, qkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, dS, headDim);
+          addScaled(dQkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, q, dS, headDim);
+        }
+      }
+    }
+  }
+}
