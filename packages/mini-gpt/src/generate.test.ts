@@ -2,6 +2,7 @@ import { ready } from '@embedlab/runtime';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GPTConfig, PositionKind } from './config.js';
+import { Decoder } from './decoder.js';
 import { generate, generateText, type GenerateOptions } from './generate.js';
 import { createModel } from './model.js';
 
@@ -34,6 +35,38 @@ describe('generate', { timeout: 60_000 }, () => {
       expect(cached).toHaveLength(14);
       expect(cached).toEqual(recomputed);
     }
+  });
+
+  it.each([
+    ['learned', {}, 'exact'],
+    ['sinusoidal', {}, 'tanh'],
+    ['rope', { allowExtrapolation: true }, 'tanh'],
+    ['rope', { allowExtrapolation: true, rope: { layout: 'interleaved', rotaryDim: 2 } }, 'exact'],
+    ['alibi', { allowExtrapolation: true }, 'exact'],
+    ['none', {}, 'tanh'],
+  ] as const)('gives the same tokens with the decoder as with the tensors path (%s %j, %s GELU)', async (position, extra, gelu) => {
+    const { rope, ...options } = extra as { rope?: GPTConfig['rope']; allowExtrapolation?: boolean };
+    const model = createModel({ ...config, nHead: 2, nEmbd: 12, position, gelu, bias: gelu === 'tanh', tieWeights: gelu === 'exact', ...(rope ? { rope } : {}) }, 31);
+    for (const sampling of [{ temperature: 0 }, { temperature: 1.2, seed: 5 }, { temperature: 0.8, topP: 0.9, seed: 6 }]) {
+      const common = { maxNewTokens: 16, ...sampling, ...options };
+      const tensors = await collect(generate(model, [1, 2, 3, 4], { ...common, engine: 'tensors' }));
+      expect(await collect(generate(model, [1, 2, 3, 4], common))).toEqual(tensors);
+    }
+    model.dispose();
+  });
+
+  it('the decoder gives the logits of the full forward pass at every position (rope, half of each head rotated)', () => {
+    const model = createModel({ ...config, nHead: 2, nEmbd: 12, position: 'rope', rope: { rotaryDim: 4 } }, 32);
+    const ids = [5, 1, 12, 0, 7, 7];
+    const full = model.forward([ids]);
+    const expected = full.dataSync();
+    full.dispose();
+    const decoder = new Decoder(model);
+    for (const [t, id] of ids.entries()) {
+      const logits = decoder.step(id);
+      for (let v = 0; v < config.vocabSize; v++) expect(Math.abs(logits[v]! - expected[t * config.vocabSize + v]!), `position ${t}, id ${v}`).toBeLessThan(1e-5);
+    }
+    model.dispose();
   });
 
   it('is reproducible by seed, and stops on a stop token', async () => {

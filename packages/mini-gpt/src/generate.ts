@@ -1,4 +1,5 @@
 import { StreamingDecoder, type Tokenizer } from '@embedlab/tokenizer';
+import { Decoder } from './decoder.js';
 import type { MiniGPT } from './model.js';
 import { createRng } from './rng.js';
 import { checkSamplingOptions, drawToken, lastLogits, nextTokenProbabilities, type SamplingOptions } from './sample.js';
@@ -12,6 +13,12 @@ export interface GenerateOptions extends SamplingOptions {
   /** Incremental decoding with a KV cache (default true); false recomputes the whole context each step. */
   cache?: boolean;
   /**
+   * How the cached path runs: `'decoder'` (default) feeds each token through plain loops over
+   * the weights read once (no tfjs op per layer); `'tensors'` runs the model's forward pass with
+   * a KV cache of tensors. Both give the same tokens.
+   */
+  engine?: 'decoder' | 'tensors';
+  /**
    * Let sinusoidal, RoPE, ALiBi and position-free models read past `blockSize` (to show
    * extrapolation). Otherwise, and always with learned positions, the context is cropped to the
    * last `blockSize` tokens, as nanoGPT does.
@@ -24,7 +31,10 @@ export interface GenerateOptions extends SamplingOptions {
   vocabularySize?: number;
 }
 
-const nextTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+// Yields to the event loop between tokens. setTimeout(0) waits at least a millisecond, longer
+// than a token takes to decode; setImmediate (Node) does not.
+const yieldToEventLoop: (resolve: () => void) => void = typeof globalThis.setImmediate === 'function' ? (resolve) => globalThis.setImmediate(resolve) : (resolve) => setTimeout(resolve, 0);
+const nextTick = () => new Promise<void>(yieldToEventLoop);
 
 /**
  * Samples ids after a prompt, one at a time, as an async iterator. With the KV cache each step
@@ -32,10 +42,11 @@ const nextTick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
  * the cache is rebuilt from the cropped context, so both paths see the same tokens.
  */
 export async function* generate(model: MiniGPT, promptIds: number[], options: GenerateOptions): AsyncGenerator<number, void, undefined> {
-  const { maxNewTokens, seed = 1337, stop = [], cache: useCache = true, allowExtrapolation = false, vocabularySize = model.config.vocabSize } = options;
+  const { maxNewTokens, seed = 1337, stop = [], cache: useCache = true, engine = 'decoder', allowExtrapolation = false, vocabularySize = model.config.vocabSize } = options;
   if (!Number.isInteger(vocabularySize) || vocabularySize < 1 || vocabularySize > model.config.vocabSize) {
     throw new RangeError(`generate: vocabularySize must be an integer in [1, ${model.config.vocabSize}], got ${vocabularySize}`);
   }
+  if (engine !== 'decoder' && engine !== 'tensors') throw new Error(`generate: engine must be 'decoder' or 'tensors', got ${JSON.stringify(engine)}`);
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new RangeError(`generate: maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
   if (promptIds.length === 0) throw new Error('generate: the prompt is empty; start it with at least one token (e.g. a newline or a BOS token)');
   const bad = promptIds.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= model.config.vocabSize);
@@ -45,12 +56,19 @@ export async function* generate(model: MiniGPT, promptIds: number[], options: Ge
   const maxContext = allowExtrapolation ? Number.POSITIVE_INFINITY : model.config.blockSize;
   const rng = createRng(seed);
   const tokens = [...promptIds];
-  const cache = useCache ? model.createCache() : undefined;
+  const decoder = useCache && engine === 'decoder' ? new Decoder(model) : undefined;
+  const cache = useCache && !decoder ? model.createCache() : undefined;
   let pending = tokens.slice(-maxContext);
   try {
     for (let produced = 0; produced < maxNewTokens; produced++) {
       let logits: Float32Array;
-      if (cache) {
+      if (decoder) {
+        if (decoder.length + pending.length > maxContext) {
+          decoder.reset();
+          pending = tokens.slice(-maxContext);
+        }
+        for (const id of pending) logits = decoder.step(id);
+      } else if (cache) {
         if (cache.length + pending.length > maxContext) {
           model.disposeCache(cache);
           pending = tokens.slice(-maxContext);
@@ -59,7 +77,7 @@ export async function* generate(model: MiniGPT, promptIds: number[], options: Ge
       } else {
         logits = lastLogits(model.forward([tokens.slice(-maxContext)], { logits: 'last' }));
       }
-      const next = drawToken(nextTokenProbabilities(logits.subarray(0, vocabularySize), options), rng);
+      const next = drawToken(nextTokenProbabilities(logits!.subarray(0, vocabularySize), options), rng);
       tokens.push(next);
       pending = [next];
       yield next;

@@ -1,0 +1,219 @@
+import { tf } from '@embedlab/runtime';
+import type { MiniGPT } from './model.js';
+
+// Sampling one sequence feeds one token at a time. Through tfjs that is a few hundred tiny ops
+// per token, each costing more in dispatch than in arithmetic (at baby's size a token is about
+// 0.8 M multiply-adds). The decoder reads the model's weights once into typed arrays and runs
+// a token through the blocks in plain loops, its KV cache in typed arrays too. The math is the
+// model's forward pass with dropout off, in the same order: pre-LayerNorm blocks, causal
+// attention (RoPE on q and k, or ALiBi's bias), GELU MLP, final LayerNorm, head.
+
+const LAYER_NORM_EPSILON = 1e-5;
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+
+interface LayerWeights {
+  ln1: Norm;
+  attn: Dense;
+  attnProj: Dense;
+  ln2: Norm;
+  fc: Dense;
+  mlpProj: Dense;
+  keys: Float32Array;
+  values: Float32Array;
+}
+
+interface Norm {
+  weight: Float32Array;
+  bias: Float32Array | undefined;
+}
+
+/** `[in, out]` weight, row-major, and optional `[out]` bias. */
+interface Dense {
+  weight: Float32Array;
+  bias: Float32Array | undefined;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+/** erf by Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7), the formula tfjs's Erf kernels use. */
+function erf(x: number): number {
+  const sign = Math.sign(x);
+  const v = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * v);
+  return sign * (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v));
+}
+
+function layerNorm(x: Float64Array, norm: Norm, out: Float64Array): void {
+  const n = x.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += x[i]!;
+  mean /= n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (x[i]! - mean) ** 2;
+  const rstd = 1 / Math.sqrt(variance / n + LAYER_NORM_EPSILON);
+  for (let i = 0; i < n; i++) out[i] = (x[i]! - mean) * rstd * norm.weight[i]! + (norm.bias ? norm.bias[i]! : 0);
+}
+
+/** out = x @ weight (+ bias), x `[in]`, out `[out]`: rows of the weight walked contiguously. */
+function dense(x: Float64Array, layer: Dense, out: Float64Array): void {
+  const { weight, bias, inFeatures, outFeatures } = layer;
+  for (let j = 0; j < outFeatures; j++) out[j] = bias ? bias[j]! : 0;
+  for (let i = 0; i < inFeatures; i++) {
+    const xi = x[i]!;
+    if (xi === 0) continue;
+    const row = i * outFeatures;
+    for (let j = 0; j < outFeatures; j++) out[j]! += xi * weight[row + j]!;
+  }
+}
+
+/** The model's next-token logits, one token at a time, from weights read once (batch 1, no dropout). */
+export class Decoder {
+  private readonly layers: LayerWeights[];
+  private readonly lnF: Norm;
+  private readonly tokenTable: Float32Array;
+  private readonly tokenScale: number;
+  private readonly output: Float32Array;
+  private readonly outputBias: Float32Array | undefined;
+  private readonly softCap: number | undefined;
+  private capacity = 0;
+  /** Positions in the cache: the position of the next token. */
+  length = 0;
+
+  constructor(private readonly model: MiniGPT) {
+    const state = model.stateDict();
+    const read = (name: string) => state.get(name)?.dataSync() as Float32Array | undefined;
+    const norm = (prefix: string): Norm => ({ weight: read(`${prefix}.weight`)!, bias: read(`${prefix}.bias`) });
+    const denseOf = (prefix: string): Dense => {
+      const variable = state.get(`${prefix}.weight`)!;
+      return { weight: variable.dataSync() as Float32Array, bias: read(`${prefix}.bias`), inFeatures: variable.shape[0]!, outFeatures: variable.shape[1]! };
+    };
+    this.layers = model.blocks.map((_, i) => {
+      const p = `transformer.h.${i}`;
+      return { ln1: norm(`${p}.ln_1`), attn: denseOf(`${p}.attn.c_attn`), attnProj: denseOf(`${p}.attn.c_proj`), ln2: norm(`${p}.ln_2`), fc: denseOf(`${p}.mlp.c_fc`), mlpProj: denseOf(`${p}.mlp.c_proj`), keys: new Float32Array(0), values: new Float32Array(0) };
+    });
+    this.lnF = norm('transformer.ln_f');
+    this.tokenTable = model.embedding.weight.dataSync() as Float32Array;
+    this.tokenScale = model.embedding.scale;
+    this.output = model.head.outputWeight.dataSync() as Float32Array;
+    this.outputBias = model.head.bias?.dataSync() as Float32Array | undefined;
+    this.softCap = model.head.softCap;
+  }
+
+  /** Empties the cache. */
+  reset(): void {
+    this.length = 0;
+  }
+
+  private reserve(positions: number): void {
+    if (positions <= this.capacity) return;
+    const capacity = Math.max(positions, 2 * this.capacity, 64);
+    const channels = this.model.config.nEmbd;
+    for (const layer of this.layers) {
+      const keys = new Float32Array(capacity * channels);
+      const values = new Float32Array(capacity * channels);
+      keys.set(layer.keys);
+      values.set(layer.values);
+      layer.keys = keys;
+      layer.values = values;
+    }
+    this.capacity = capacity;
+  }
+
+  /** Feeds `token` at position `length` and returns the logits `[vocabSize]` for the next one. */
+  step(token: number): Float32Array {
+    const { nEmbd: channels, nHead: heads, vocabSize, gelu } = this.model.config;
+    const headDim = channels / heads;
+    const position = this.length;
+    this.reserve(position + 1);
+    const x = new Float64Array(channels);
+    for (let i = 0; i < channels; i++) x[i] = this.tokenTable[token * channels + i]! * this.tokenScale;
+    const positions = this.model.positional;
+    if (positions?.kind === 'additive') {
+      const row = tf.tidy(() => positions.apply(1, { offset: position }).dataSync());
+      for (let i = 0; i < channels; i++) x[i]! += row[i]!;
+    }
+    let cos: ArrayLike<number> | undefined;
+    let sin: ArrayLike<number> | undefined;
+    if (positions?.kind === 'rotary') {
+      const table = positions.cosSin(1, position);
+      [cos, sin] = [table.cos.dataSync(), table.sin.dataSync()];
+      // A slice of the encoding's cached table (or a fresh one): ours to free.
+      tf.dispose([table.cos, table.sin]);
+    }
+    const normed = new Float64Array(channels);
+    const qkv = new Float64Array(3 * channels);
+    const attended = new Float64Array(channels);
+    const projected = new Float64Array(channels);
+    const hidden = new Float64Array(4 * channels);
+    const scores = new Float64Array(position + 1);
+    const scale = 1 / Math.sqrt(headDim);
+    for (const layer of this.layers) {
+      layerNorm(x, layer.ln1, normed);
+      dense(normed, layer.attn, qkv);
+      if (positions?.kind === 'rotary') {
+        for (let h = 0; h < heads; h++) {
+          rotate(qkv, h * headDim, positions.rotaryDim, positions.layout, cos!, sin!);
+          rotate(qkv, channels + h * headDim, positions.rotaryDim, positions.layout, cos!, sin!);
+        }
+      }
+      const at = position * channels;
+      for (let i = 0; i < channels; i++) {
+        layer.keys[at + i] = qkv[channels + i]!;
+        layer.values[at + i] = qkv[2 * channels + i]!;
+      }
+      attended.fill(0);
+      for (let h = 0; h < heads; h++) {
+        const slope = positions?.kind === 'attention-bias' ? positions.slopes[h]! : 0;
+        const head = h * headDim;
+        let max = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j <= position; j++) {
+          let dot = 0;
+          const key = j * channels + head;
+          for (let d = 0; d < headDim; d++) dot += qkv[head + d]! * layer.keys[key + d]!;
+          const score = dot * scale + slope * (j - position);
+          scores[j] = score;
+          if (score > max) max = score;
+        }
+        let sum = 0;
+        for (let j = 0; j <= position; j++) sum += scores[j] = Math.exp(scores[j]! - max);
+        for (let j = 0; j <= position; j++) {
+          const p = scores[j]! / sum;
+          const value = j * channels + head;
+          for (let d = 0; d < headDim; d++) attended[head + d]! += p * layer.values[value + d]!;
+        }
+      }
+      dense(attended, layer.attnProj, projected);
+      for (let i = 0; i < channels; i++) x[i]! += projected[i]!;
+      layerNorm(x, layer.ln2, normed);
+      dense(normed, layer.fc, hidden);
+      for (let i = 0; i < hidden.length; i++) {
+        const v = hidden[i]!;
+        hidden[i] = gelu === 'exact' ? 0.5 * v * (1 + erf(v * Math.SQRT1_2)) : v / (1 + Math.exp(-2 * SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
+      }
+      dense(hidden, layer.mlpProj, projected);
+      for (let i = 0; i < channels; i++) x[i]! += projected[i]!;
+    }
+    layerNorm(x, this.lnF, normed);
+    const logits = new Float32Array(vocabSize);
+    for (let v = 0; v < vocabSize; v++) {
+      let dot = this.outputBias ? this.outputBias[v]! : 0;
+      const row = v * channels;
+      for (let i = 0; i < channels; i++) dot += normed[i]! * this.output[row + i]!;
+      logits[v] = this.softCap === undefined ? dot : Math.tanh(dot / this.softCap) * this.softCap;
+    }
+    this.length = position + 1;
+    return logits;
+  }
+}
+
+/** RoPE on one head's first `rotaryDim` dimensions at `start`, as RotaryEmbedding.apply does. */
+function rotate(x: Float64Array, start: number, rotaryDim: number, layout: 'half' | 'interleaved', cos: ArrayLike<number>, sin: ArrayLike<number>): void {
+  const half = rotaryDim / 2;
+  for (let i = 0; i < half; i++) {
+    const [a, b] = layout === 'half' ? [start + i, start + i + half] : [start + 2 * i, start + 2 * i + 1];
+    const x1 = x[a]!;
+    const x2 = x[b]!;
+    x[a] = x1 * cos[i]! - x2 * sin[i]!;
+    x[b] = x2 * cos[i]! + x1 * sin[i]!;
+  }
+}
