@@ -5,7 +5,7 @@ export { MiniGPT, createModel } from './model.js';
 export type { ForwardOptions, KVCache, ParameterBreakdown } from './model.js';
 export type { Block, CausalSelfAttention, MLP } from './block.js';
 export type { ModelPositions, PassContext } from './block.js';
-export type { LayerNorm, Linear } from './layers.js';
+export type { LayerNorm, Linear, StateDict } from './layers.js';
 export { createRng } from './rng.js';
 export type { Rng } from './rng.js';
 export { TokenDataset } from './data.js';
