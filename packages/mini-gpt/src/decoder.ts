@@ -1,10 +1,11 @@
-import { tf } from '@embedlab/runtime';
+import { type ArenaArray, MatVecArena, tf } from '@embedlab/runtime';
 import type { MiniGPT } from './model.js';
 
 // Sampling one sequence feeds one token at a time. Through tfjs that is a few hundred tiny ops
 // per token, each costing more in dispatch than in arithmetic (at baby's size a token is about
-// 0.8 M multiply-adds). The decoder reads the model's weights once into typed arrays and runs
-// a token through the blocks in plain loops, its KV cache in typed arrays too. The math is the
+// 0.8 M multiply-adds). The decoder copies the model's weights once into a MatVecArena (a wasm
+// memory of its own with SIMD matrix–vector products) and runs a token through the blocks with
+// those products and short loops for the rest, its KV cache in typed arrays. The math is the
 // model's forward pass with dropout off, in the same order: pre-LayerNorm blocks, causal
 // attention (RoPE on q and k, or ALiBi's bias), GELU MLP, final LayerNorm, head.
 
@@ -27,10 +28,10 @@ interface Norm {
   bias: Float32Array | undefined;
 }
 
-/** `[in, out]` weight, row-major, and optional `[out]` bias. */
+/** `[in, out]` weight, row-major, and optional `[out]` bias, in the arena. */
 interface Dense {
-  weight: Float32Array;
-  bias: Float32Array | undefined;
+  weight: ArenaArray;
+  bias: ArenaArray | undefined;
   inFeatures: number;
   outFeatures: number;
 }
@@ -43,7 +44,7 @@ function erf(x: number): number {
   return sign * (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v));
 }
 
-function layerNorm(x: Float64Array, norm: Norm, out: Float64Array): void {
+function layerNorm(x: Float64Array, norm: Norm, out: Float32Array): void {
   const n = x.length;
   let mean = 0;
   for (let i = 0; i < n; i++) mean += x[i]!;
@@ -54,26 +55,22 @@ function layerNorm(x: Float64Array, norm: Norm, out: Float64Array): void {
   for (let i = 0; i < n; i++) out[i] = (x[i]! - mean) * rstd * norm.weight[i]! + (norm.bias ? norm.bias[i]! : 0);
 }
 
-/** out = x @ weight (+ bias), x `[in]`, out `[out]`: rows of the weight walked contiguously. */
-function dense(x: Float64Array, layer: Dense, out: Float64Array): void {
-  const { weight, bias, inFeatures, outFeatures } = layer;
-  for (let j = 0; j < outFeatures; j++) out[j] = bias ? bias[j]! : 0;
-  for (let i = 0; i < inFeatures; i++) {
-    const xi = x[i]!;
-    if (xi === 0) continue;
-    const row = i * outFeatures;
-    for (let j = 0; j < outFeatures; j++) out[j]! += xi * weight[row + j]!;
-  }
-}
-
 /** The model's next-token logits, one token at a time, from weights read once (batch 1, no dropout). */
 export class Decoder {
   private readonly layers: LayerWeights[];
   private readonly lnF: Norm;
   private readonly tokenTable: Float32Array;
   private readonly tokenScale: number;
-  private readonly output: Float32Array;
-  private readonly outputBias: Float32Array | undefined;
+  private readonly output: ArenaArray;
+  private readonly outputBias: ArenaArray | undefined;
+  private readonly arena: MatVecArena;
+  /** Activations in the arena: LayerNorm's output, q|k|v, attention's output, projections, the MLP's hidden layer, logits. */
+  private readonly normed: ArenaArray;
+  private readonly qkv: ArenaArray;
+  private readonly attended: ArenaArray;
+  private readonly projected: ArenaArray;
+  private readonly hidden: ArenaArray;
+  private readonly logits: ArenaArray;
   private readonly softCap: number | undefined;
   private capacity = 0;
   /** Positions in the cache: the position of the next token. */
@@ -81,11 +78,20 @@ export class Decoder {
 
   constructor(private readonly model: MiniGPT) {
     const state = model.stateDict();
+    const { nEmbd: channels, vocabSize } = model.config;
     const read = (name: string) => state.get(name)?.dataSync() as Float32Array | undefined;
+    const isDense = (name: string) => /\.(c_attn|c_proj|c_fc)\.(weight|bias)$/.test(name);
+    const activations = [channels, 3 * channels, channels, channels, 4 * channels, vocabSize];
+    const head = [model.head.outputWeight.size, model.head.bias?.size ?? 0];
+    this.arena = new MatVecArena(MatVecArena.floatsFor([...[...state].filter(([name]) => isDense(name)).map(([, v]) => v.size), ...head, ...activations]));
+    const inArena = (name: string) => {
+      const values = read(name);
+      return values && this.arena.allocate(values.length, values);
+    };
     const norm = (prefix: string): Norm => ({ weight: read(`${prefix}.weight`)!, bias: read(`${prefix}.bias`) });
     const denseOf = (prefix: string): Dense => {
-      const variable = state.get(`${prefix}.weight`)!;
-      return { weight: variable.dataSync() as Float32Array, bias: read(`${prefix}.bias`), inFeatures: variable.shape[0]!, outFeatures: variable.shape[1]! };
+      const [inFeatures, outFeatures] = state.get(`${prefix}.weight`)!.shape as [number, number];
+      return { weight: inArena(`${prefix}.weight`)!, bias: inArena(`${prefix}.bias`), inFeatures, outFeatures };
     };
     this.layers = model.blocks.map((_, i) => {
       const p = `transformer.h.${i}`;
@@ -94,8 +100,9 @@ export class Decoder {
     this.lnF = norm('transformer.ln_f');
     this.tokenTable = model.embedding.weight.dataSync() as Float32Array;
     this.tokenScale = model.embedding.scale;
-    this.output = model.head.outputWeight.dataSync() as Float32Array;
-    this.outputBias = model.head.bias?.dataSync() as Float32Array | undefined;
+    this.output = this.arena.allocate(model.head.outputWeight.size, model.head.outputWeight.dataSync());
+    this.outputBias = model.head.bias && this.arena.allocate(vocabSize, model.head.bias.dataSync());
+    [this.normed, this.qkv, this.attended, this.projected, this.hidden, this.logits] = activations.map((length) => this.arena.allocate(length)) as [ArenaArray, ArenaArray, ArenaArray, ArenaArray, ArenaArray, ArenaArray];
     this.softCap = model.head.softCap;
   }
 
@@ -140,16 +147,14 @@ export class Decoder {
       // A slice of the encoding's cached table (or a fresh one): ours to free.
       tf.dispose([table.cos, table.sin]);
     }
-    const normed = new Float64Array(channels);
-    const qkv = new Float64Array(3 * channels);
-    const attended = new Float64Array(channels);
-    const projected = new Float64Array(channels);
-    const hidden = new Float64Array(4 * channels);
+    const { arena, normed: normedArray, qkv: qkvArray, attended: attendedArray, projected: projectedArray, hidden: hiddenArray } = this;
+    const [normed, qkv, attended, projected, hidden] = [normedArray.values, qkvArray.values, attendedArray.values, projectedArray.values, hiddenArray.values];
+    const apply = (input: ArenaArray, layer: Dense, output: ArenaArray) => arena.matVec(input, layer.weight, layer.bias, output, layer.inFeatures, layer.outFeatures);
     const scores = new Float64Array(position + 1);
     const scale = 1 / Math.sqrt(headDim);
     for (const layer of this.layers) {
       layerNorm(x, layer.ln1, normed);
-      dense(normed, layer.attn, qkv);
+      apply(normedArray, layer.attn, qkvArray);
       if (positions?.kind === 'rotary') {
         for (let h = 0; h < heads; h++) {
           rotate(qkv, h * headDim, positions.rotaryDim, positions.layout, cos!, sin!);
@@ -182,32 +187,28 @@ export class Decoder {
           for (let d = 0; d < headDim; d++) attended[head + d]! += p * layer.values[value + d]!;
         }
       }
-      dense(attended, layer.attnProj, projected);
+      apply(attendedArray, layer.attnProj, projectedArray);
       for (let i = 0; i < channels; i++) x[i]! += projected[i]!;
       layerNorm(x, layer.ln2, normed);
-      dense(normed, layer.fc, hidden);
+      apply(normedArray, layer.fc, hiddenArray);
       for (let i = 0; i < hidden.length; i++) {
         const v = hidden[i]!;
         hidden[i] = gelu === 'exact' ? 0.5 * v * (1 + erf(v * Math.SQRT1_2)) : v / (1 + Math.exp(-2 * SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
       }
-      dense(hidden, layer.mlpProj, projected);
+      apply(hiddenArray, layer.mlpProj, projectedArray);
       for (let i = 0; i < channels; i++) x[i]! += projected[i]!;
     }
     layerNorm(x, this.lnF, normed);
-    const logits = new Float32Array(vocabSize);
-    for (let v = 0; v < vocabSize; v++) {
-      let dot = this.outputBias ? this.outputBias[v]! : 0;
-      const row = v * channels;
-      for (let i = 0; i < channels; i++) dot += normed[i]! * this.output[row + i]!;
-      logits[v] = this.softCap === undefined ? dot : Math.tanh(dot / this.softCap) * this.softCap;
-    }
+    arena.matVecTransposed(normedArray, this.output, this.outputBias, this.logits, channels, vocabSize);
+    const logits = Float32Array.from(this.logits.values);
+    if (this.softCap !== undefined) for (let v = 0; v < vocabSize; v++) logits[v] = Math.tanh(logits[v]! / this.softCap) * this.softCap;
     this.length = position + 1;
     return logits;
   }
 }
 
 /** RoPE on one head's first `rotaryDim` dimensions at `start`, as RotaryEmbedding.apply does. */
-function rotate(x: Float64Array, start: number, rotaryDim: number, layout: 'half' | 'interleaved', cos: ArrayLike<number>, sin: ArrayLike<number>): void {
+function rotate(x: Float32Array, start: number, rotaryDim: number, layout: 'half' | 'interleaved', cos: ArrayLike<number>, sin: ArrayLike<number>): void {
   const half = rotaryDim / 2;
   for (let i = 0; i < half; i++) {
     const [a, b] = layout === 'half' ? [start + i, start + i + half] : [start + 2 * i, start + 2 * i + 1];

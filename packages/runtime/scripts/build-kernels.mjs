@@ -16,6 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const kernels = [
   { source: 'assembly/batched-matmul.ts', name: 'batched-matmul', exportName: 'batchedMatMulWasm' },
   { source: 'assembly/causal-attention.ts', name: 'causal-attention', exportName: 'causalAttentionWasm' },
+  { source: 'assembly/mat-vec.ts', name: 'mat-vec', exportName: 'matVecWasm' },
 ];
 const common = ['--optimizeLevel', '3', '--shrinkLevel', '0', '--enable', 'simd', '--runtime', 'stub', '--noAssert', '--importMemory', '--initialMemory', '1'];
 // tfjs-backend-wasm's threaded memory is declared with a 4 GiB (65536-page) maximum.
