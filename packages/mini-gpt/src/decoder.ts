@@ -5,7 +5,8 @@ import type { MiniGPT } from './model.js';
 // per token, each costing more in dispatch than in arithmetic (at baby's size a token is about
 // 0.8 M multiply-adds). The decoder copies the model's weights once into a MatVecArena (a wasm
 // memory of its own with SIMD matrix–vector products) and runs a token through the blocks with
-// those products and short loops for the rest, its KV cache in typed arrays. The math is the
+// those products and short loops for the rest; the KV cache and each token's attention over it
+// live in a second arena. The math is the
 // model's forward pass with dropout off, in the same order: pre-LayerNorm blocks, causal
 // attention (RoPE on q and k, or ALiBi's bias), GELU MLP, final LayerNorm, head.
 
@@ -19,8 +20,18 @@ interface LayerWeights {
   ln2: Norm;
   fc: Dense;
   mlpProj: Dense;
-  keys: Float32Array;
-  values: Float32Array;
+}
+
+/** The KV cache: keys and values `[capacity, C]` per layer, and attention's query, output, scores and ALiBi slopes, in an arena of their own (replaced by a larger one as the sequence grows). */
+interface CacheArena {
+  arena: MatVecArena;
+  capacity: number;
+  keys: ArenaArray[];
+  values: ArenaArray[];
+  query: ArenaArray;
+  out: ArenaArray;
+  scores: ArenaArray;
+  slopes: ArenaArray | undefined;
 }
 
 interface Norm {
@@ -72,7 +83,7 @@ export class Decoder {
   private readonly hidden: ArenaArray;
   private readonly logits: ArenaArray;
   private readonly softCap: number | undefined;
-  private capacity = 0;
+  private cache: CacheArena | undefined;
   /** Positions in the cache: the position of the next token. */
   length = 0;
 
@@ -95,7 +106,7 @@ export class Decoder {
     };
     this.layers = model.blocks.map((_, i) => {
       const p = `transformer.h.${i}`;
-      return { ln1: norm(`${p}.ln_1`), attn: denseOf(`${p}.attn.c_attn`), attnProj: denseOf(`${p}.attn.c_proj`), ln2: norm(`${p}.ln_2`), fc: denseOf(`${p}.mlp.c_fc`), mlpProj: denseOf(`${p}.mlp.c_proj`), keys: new Float32Array(0), values: new Float32Array(0) };
+      return { ln1: norm(`${p}.ln_1`), attn: denseOf(`${p}.attn.c_attn`), attnProj: denseOf(`${p}.attn.c_proj`), ln2: norm(`${p}.ln_2`), fc: denseOf(`${p}.mlp.c_fc`), mlpProj: denseOf(`${p}.mlp.c_proj`) };
     });
     this.lnF = norm('transformer.ln_f');
     this.tokenTable = model.embedding.weight.dataSync() as Float32Array;
@@ -111,19 +122,27 @@ export class Decoder {
     this.length = 0;
   }
 
-  private reserve(positions: number): void {
-    if (positions <= this.capacity) return;
-    const capacity = Math.max(positions, 2 * this.capacity, 64);
-    const channels = this.model.config.nEmbd;
-    for (const layer of this.layers) {
-      const keys = new Float32Array(capacity * channels);
-      const values = new Float32Array(capacity * channels);
-      keys.set(layer.keys);
-      values.set(layer.values);
-      layer.keys = keys;
-      layer.values = values;
-    }
-    this.capacity = capacity;
+  /** The cache arena, with room for `positions` positions (what it held copied over). */
+  private reserve(positions: number): CacheArena {
+    const previous = this.cache;
+    if (previous && positions <= previous.capacity) return previous;
+    const capacity = Math.max(positions, 2 * (previous?.capacity ?? 0), 64);
+    const { nEmbd: channels, nHead: heads } = this.model.config;
+    const slopes = this.model.positional?.kind === 'attention-bias' ? this.model.positional.slopes : undefined;
+    const nLayers = this.layers.length;
+    const arena = new MatVecArena(MatVecArena.floatsFor([...Array<number>(2 * nLayers).fill(capacity * channels), channels, channels, capacity, heads]));
+    const fresh = (previousArrays: ArenaArray[] | undefined) => Array.from({ length: nLayers }, (_, i) => arena.allocate(capacity * channels, previousArrays?.[i]!.values));
+    this.cache = {
+      arena,
+      capacity,
+      keys: fresh(previous?.keys),
+      values: fresh(previous?.values),
+      query: arena.allocate(channels),
+      out: arena.allocate(channels),
+      scores: arena.allocate(capacity),
+      slopes: slopes && arena.allocate(heads, slopes),
+    };
+    return this.cache;
   }
 
   /** Feeds `token` at position `length` and returns the logits `[vocabSize]` for the next one. */
@@ -131,7 +150,7 @@ export class Decoder {
     const { nEmbd: channels, nHead: heads, vocabSize, gelu } = this.model.config;
     const headDim = channels / heads;
     const position = this.length;
-    this.reserve(position + 1);
+    const cache = this.reserve(position + 1);
     const x = new Float64Array(channels);
     for (let i = 0; i < channels; i++) x[i] = this.tokenTable[token * channels + i]! * this.tokenScale;
     const positions = this.model.positional;
@@ -150,9 +169,7 @@ export class Decoder {
     const { arena, normed: normedArray, qkv: qkvArray, attended: attendedArray, projected: projectedArray, hidden: hiddenArray } = this;
     const [normed, qkv, attended, projected, hidden] = [normedArray.values, qkvArray.values, attendedArray.values, projectedArray.values, hiddenArray.values];
     const apply = (input: ArenaArray, layer: Dense, output: ArenaArray) => arena.matVec(input, layer.weight, layer.bias, output, layer.inFeatures, layer.outFeatures);
-    const scores = new Float64Array(position + 1);
-    const scale = 1 / Math.sqrt(headDim);
-    for (const layer of this.layers) {
+    for (const [index, layer] of this.layers.entries()) {
       layerNorm(x, layer.ln1, normed);
       apply(normedArray, layer.attn, qkvArray);
       if (positions?.kind === 'rotary') {
@@ -161,32 +178,11 @@ export class Decoder {
           rotate(qkv, channels + h * headDim, positions.rotaryDim, positions.layout, cos!, sin!);
         }
       }
-      const at = position * channels;
-      for (let i = 0; i < channels; i++) {
-        layer.keys[at + i] = qkv[channels + i]!;
-        layer.values[at + i] = qkv[2 * channels + i]!;
-      }
-      attended.fill(0);
-      for (let h = 0; h < heads; h++) {
-        const slope = positions?.kind === 'attention-bias' ? positions.slopes[h]! : 0;
-        const head = h * headDim;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let j = 0; j <= position; j++) {
-          let dot = 0;
-          const key = j * channels + head;
-          for (let d = 0; d < headDim; d++) dot += qkv[head + d]! * layer.keys[key + d]!;
-          const score = dot * scale + slope * (j - position);
-          scores[j] = score;
-          if (score > max) max = score;
-        }
-        let sum = 0;
-        for (let j = 0; j <= position; j++) sum += scores[j] = Math.exp(scores[j]! - max);
-        for (let j = 0; j <= position; j++) {
-          const p = scores[j]! / sum;
-          const value = j * channels + head;
-          for (let d = 0; d < headDim; d++) attended[head + d]! += p * layer.values[value + d]!;
-        }
-      }
+      cache.query.values.set(qkv.subarray(0, channels));
+      cache.keys[index]!.values.set(qkv.subarray(channels, 2 * channels), position * channels);
+      cache.values[index]!.values.set(qkv.subarray(2 * channels), position * channels);
+      cache.arena.attend(cache.query, cache.keys[index]!, cache.values[index]!, cache.slopes, cache.scores, cache.out, position + 1, heads, headDim);
+      attended.set(cache.out.values);
       apply(attendedArray, layer.attnProj, projectedArray);
       for (let i = 0; i < channels; i++) x[i]! += projected[i]!;
       layerNorm(x, layer.ln2, normed);

@@ -3,40 +3,10 @@
 // as `[batch, seq, C]` (heads side by side, the layout the output projection reads): no head
 // split, transpose or merge in between. Instantiated on the wasm backend's memory like
 // batched-matmul.ts; every pointer is a tfjs tensor or scratch from the backend's allocator. No
-// data segment: exp is computed here rather than with Mathf.exp's lookup table.
+// data segment: exp comes from shared/exp.ts rather than Mathf.exp's lookup table.
 
-/** e^x in f32 by range reduction to 2^n · e^r, |r| ≤ ln2/2, and a degree-6 polynomial (relative error ~2e-7). */
-function exp(x: f32): f32 {
-  if (x < -87.0) return 0;
-  if (x > 88.0) x = 88.0;
-  const n = f32.nearest(x * <f32>1.4426950408889634);
-  const r = x - n * <f32>0.693145751953125 - n * <f32>1.428606765330187e-6;
-  const p = <f32>1 + r * (<f32>1 + r * (<f32>0.5 + r * (<f32>0.16666667 + r * (<f32>0.041666668 + r * (<f32>0.008333334 + r * <f32>0.0013888889)))));
-  return p * reinterpret<f32>((<i32>n + 127) << 23);
-}
-
-function dot(a: usize, b: usize, length: i32): f32 {
-  const vectorEnd = length & ~3;
-  let sums = f32x4.splat(0);
-  for (let d = 0; d < vectorEnd; d += 4) sums = f32x4.add(sums, f32x4.mul(v128.load(a + (<usize>d << 2)), v128.load(b + (<usize>d << 2))));
-  let sum = f32x4.extract_lane(sums, 0) + f32x4.extract_lane(sums, 1) + f32x4.extract_lane(sums, 2) + f32x4.extract_lane(sums, 3);
-  for (let d = vectorEnd; d < length; d++) sum += load<f32>(a + (<usize>d << 2)) * load<f32>(b + (<usize>d << 2));
-  return sum;
-}
-
-/** target += factor · source, `length` floats. */
-function addScaled(target: usize, source: usize, factor: f32, length: i32): void {
-  const vectorEnd = length & ~3;
-  const splat = f32x4.splat(factor);
-  for (let d = 0; d < vectorEnd; d += 4) {
-    const at = <usize>d << 2;
-    v128.store(target + at, f32x4.add(v128.load(target + at), f32x4.mul(splat, v128.load(source + at))));
-  }
-  for (let d = vectorEnd; d < length; d++) {
-    const at = <usize>d << 2;
-    store<f32>(target + at, load<f32>(target + at) + factor * load<f32>(source + at));
-  }
-}
+import { exp } from './shared/exp';
+import { addScaled, dot } from './shared/vector';
 
 /**
  * Forward. For each batch entry and head: weights[i, j] = softmax_j≤i(q_i·k_j·scale + bias[h, i, j])

@@ -3,6 +3,9 @@
 // dispatch than in arithmetic. Instantiated on a memory the arena owns; pointers are byte
 // addresses in it, 0 for "no bias". No data segment (see scripts/build-kernels.mjs).
 
+import { exp } from './shared/exp';
+import { addScaled, dot } from './shared/vector';
+
 /** out[j] = bias[j] + Σ_i x[i]·w[i, j], w `[inFeatures, outFeatures]` row-major: 16 outputs at a time in four registers. */
 export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: i32, outFeatures: i32): void {
   const rowBytes = (<usize>outFeatures) << 2;
@@ -47,5 +50,35 @@ export function matVecTransposed(x: usize, w: usize, bias: usize, out: usize, in
     let sum = f32x4.extract_lane(sums, 0) + f32x4.extract_lane(sums, 1) + f32x4.extract_lane(sums, 2) + f32x4.extract_lane(sums, 3);
     for (let i = vectorEnd; i < inFeatures; i++) sum += load<f32>(x + ((<usize>i) << 2)) * load<f32>(row + ((<usize>i) << 2));
     store<f32>(out + ((<usize>j) << 2), bias != 0 ? sum + load<f32>(bias + ((<usize>j) << 2)) : sum);
+  }
+}
+
+/**
+ * One query's attention over `length` cached positions, every head: for head h,
+ * out_h = Σ_j softmax_j(q_h·k_jh·scale + slope_h·(j − (length − 1)))·v_jh, with keys and values
+ * `[length, channels]` (heads side by side) and `slopes` `[heads]` ALiBi's (0: none). `scores` is
+ * scratch for `length` floats.
+ */
+export function attend(q: usize, keys: usize, values: usize, slopes: usize, scores: usize, out: usize, length: i32, heads: i32, headDim: i32, scale: f32): void {
+  const channels = heads * headDim;
+  const rowBytes = (<usize>channels) << 2;
+  memory.fill(out, 0, rowBytes);
+  for (let h = 0; h < heads; h++) {
+    const head = (<usize>h * headDim) << 2;
+    const slope: f32 = slopes != 0 ? load<f32>(slopes + ((<usize>h) << 2)) : 0;
+    let max: f32 = <f32>-Infinity;
+    for (let j = 0; j < length; j++) {
+      const score = dot(q + head, keys + <usize>j * rowBytes + head, headDim) * scale + slope * <f32>(j - (length - 1));
+      store<f32>(scores + ((<usize>j) << 2), score);
+      if (score > max) max = score;
+    }
+    let sum: f32 = 0;
+    for (let j = 0; j < length; j++) {
+      const e = exp(load<f32>(scores + ((<usize>j) << 2)) - max);
+      store<f32>(scores + ((<usize>j) << 2), e);
+      sum += e;
+    }
+    const inverse: f32 = <f32>1 / sum;
+    for (let j = 0; j < length; j++) addScaled(out + head, values + <usize>j * rowBytes + head, load<f32>(scores + ((<usize>j) << 2)) * inverse, headDim);
   }
 }

@@ -32,6 +32,33 @@ describe('MatVecArena', () => {
     }
   });
 
+  it.each([
+    [1, 1, 4, false],
+    [5, 3, 5, true],
+    [64, 4, 32, true],
+  ])('attend gives softmax(q·kᵀ/√d + ALiBi)·v per head for %i positions, %i heads of %i', (length, heads, headDim, alibi) => {
+    const channels = heads * headDim;
+    const [q, keys, values] = [random(channels, 4), random(length * channels, 5), random(length * channels, 6)];
+    const slopes = Array.from({ length: heads }, (_, h) => 2 ** -(h + 1));
+    const arena = new MatVecArena(MatVecArena.floatsFor([channels, keys.length, values.length, heads, length, channels]));
+    const out = arena.allocate(channels);
+    arena.attend(arena.allocate(channels, q), arena.allocate(keys.length, keys), arena.allocate(values.length, values), alibi ? arena.allocate(heads, slopes) : undefined, arena.allocate(length), out, length, heads, headDim);
+    for (let h = 0; h < heads; h++) {
+      const scores = Array.from({ length }, (_, j) => {
+        let dot = 0;
+        for (let d = 0; d < headDim; d++) dot += q[h * headDim + d]! * keys[j * channels + h * headDim + d]!;
+        return dot / Math.sqrt(headDim) + (alibi ? slopes[h]! * (j - (length - 1)) : 0);
+      });
+      const max = Math.max(...scores);
+      const weights = scores.map((s) => Math.exp(s - max));
+      const sum = weights.reduce((a, b) => a + b, 0);
+      for (let d = 0; d < headDim; d++) {
+        const expected = weights.reduce((acc, w, j) => acc + (w / sum) * values[j * channels + h * headDim + d]!, 0);
+        expect(Math.abs(out.values[h * headDim + d]! - expected), `head ${h}, dim ${d}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+
   it('refuses what does not fit, short arrays and arrays of another arena', () => {
     const arena = new MatVecArena(8);
     const x = arena.allocate(2);

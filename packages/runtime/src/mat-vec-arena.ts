@@ -8,6 +8,7 @@ import { matVecWasm } from './generated/mat-vec-wasm.js';
 interface Kernel {
   matVec(x: number, w: number, bias: number, out: number, inFeatures: number, outFeatures: number): void;
   matVecTransposed(x: number, w: number, bias: number, out: number, inFeatures: number, outFeatures: number): void;
+  attend(q: number, keys: number, values: number, slopes: number, scores: number, out: number, length: number, heads: number, headDim: number, scale: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -63,6 +64,22 @@ export class MatVecArena {
   matVecTransposed(x: ArenaArray, w: ArenaArray, bias: ArenaArray | undefined, out: ArenaArray, inFeatures: number, outFeatures: number): void {
     this.check('matVecTransposed', x, w, bias, out, inFeatures, outFeatures);
     this.kernel.matVecTransposed(x.offset * 4, w.offset * 4, bias ? bias.offset * 4 : 0, out.offset * 4, inFeatures, outFeatures);
+  }
+
+  /**
+   * One query's attention over `length` cached positions, every head: out_h = Σ_j softmax_j(q_h·k_jh/√headDim
+   * + slope_h·(j − (length − 1)))·v_jh. `keys` and `values` are `[≥ length, heads·headDim]`, heads side
+   * by side; `slopes` `[heads]` (ALiBi) or undefined; `scores` scratch for `length` floats.
+   */
+  attend(q: ArenaArray, keys: ArenaArray, values: ArenaArray, slopes: ArenaArray | undefined, scores: ArenaArray, out: ArenaArray, length: number, heads: number, headDim: number): void {
+    const channels = heads * headDim;
+    if (q.values.length < channels || out.values.length < channels || keys.values.length < length * channels || values.values.length < length * channels || scores.values.length < length || (slopes && slopes.values.length < heads)) {
+      throw new RangeError(`MatVecArena.attend: arrays too short for ${length} positions of ${heads} heads x ${headDim}`);
+    }
+    for (const [name, array] of [['q', q], ['keys', keys], ['values', values], ['slopes', slopes], ['scores', scores], ['out', out]] as const) {
+      if (array && array.values.buffer !== this.memory.buffer) throw new Error(`MatVecArena.attend: ${name} was allocated by another arena`);
+    }
+    this.kernel.attend(q.offset * 4, keys.offset * 4, values.offset * 4, slopes ? slopes.offset * 4 : 0, scores.offset * 4, out.offset * 4, length, heads, headDim, 1 / Math.sqrt(headDim));
   }
 
   private check(op: string, x: ArenaArray, w: ArenaArray, bias: ArenaArray | undefined, out: ArenaArray, inFeatures: number, outFeatures: number): void {
