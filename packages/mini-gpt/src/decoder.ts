@@ -131,7 +131,7 @@ export class Decoder {
     const slopes = this.model.positional?.kind === 'attention-bias' ? this.model.positional.slopes : undefined;
     const nLayers = this.layers.length;
     const arena = new MatVecArena(MatVecArena.floatsFor([...Array<number>(2 * nLayers).fill(capacity * channels), channels, channels, capacity, heads]));
-    const fresh = (previousArrays: ArenaArray[] | undefined) => Array.from({ length: nLayers }, (_, i) => arena.allocate(capacity * channels, previousArrays?.[i]!.values));
+    const fresh = (previousArrays: ArenaArray[] | undefined) => Array.from({ length: nLayers }, (_, i) => arena.allocate(capacity * channels, previousArrays ? previousArrays[i]!.values : undefined));
     this.cache = {
       arena,
       capacity,

@@ -1,66 +1,13 @@
-import { customGradient, linear, sumRows, type Tensor, tf, type Variable } from '@embedlab/runtime';
+import { gelu as runtimeGelu, layerNorm as runtimeLayerNorm, linear, type Tensor, tf, type Variable } from '@embedlab/runtime';
 
-const LAYER_NORM_EPSILON = 1e-5;
-
-interface Normalised {
-  value: Tensor;
-  /** x̂ = (x − mean)·rstd and rstd = 1/√(var + ε), both per row: what the backward pass needs. */
-  normalised: Tensor;
-  rstd: Tensor;
-}
-
-function normalise(x: Tensor, weight: Tensor, bias: Tensor | undefined): Normalised {
-  const { mean, variance } = tf.moments(x, -1, true);
-  const rstd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON));
-  const normalised = tf.mul(tf.sub(x, mean), rstd);
-  const scaled = tf.mul(normalised, weight);
-  return { value: bias ? tf.add(scaled, bias) : scaled, normalised, rstd };
-}
-
-/**
- * LayerNorm's gradients in closed form. tfjs's autodiff of the forward pass takes a dozen
- * kernels, and its scale and bias gradients reduce over the leading axes, which the wasm backend
- * does by transposing first; here those are `sumRows`, a product on XNNPACK.
- * dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·weight; dweight = Σ dy·x̂; dbias = Σ dy.
- */
-function layerNormGradients(dy: Tensor, normalised: Tensor, rstd: Tensor, weight: Tensor): [Tensor, Tensor, Tensor] {
-  const g = tf.mul(dy, weight);
-  const centred = tf.sub(g, tf.mean(g, -1, true));
-  const dx = tf.mul(tf.sub(centred, tf.mul(normalised, tf.mean(tf.mul(g, normalised), -1, true))), rstd);
-  return [dx, sumRows(tf.mul(dy, normalised)), sumRows(dy)];
-}
-
-const layerNormWithBias = customGradient<[Tensor, Tensor, Tensor], Tensor>(([x, weight, bias], save) => {
-  const { value, normalised, rstd } = normalise(x, weight, bias);
-  save([normalised, rstd, weight]);
-  return { value, gradFunc: (dy, [normalised, rstd, weight]) => layerNormGradients(dy, normalised!, rstd!, weight!) };
-});
-
-const layerNormWithoutBias = customGradient<[Tensor, Tensor], Tensor>(([x, weight], save) => {
-  const { value, normalised, rstd } = normalise(x, weight, undefined);
-  save([normalised, rstd, weight]);
-  return { value, gradFunc: (dy, [normalised, rstd, weight]) => layerNormGradients(dy, normalised!, rstd!, weight!).slice(0, 2) };
-});
-
-/** LayerNorm over the last axis, with PyTorch's ε = 1e-5 and an optional bias. */
+/** LayerNorm over the last axis, with PyTorch's ε = 1e-5 and an optional bias: the runtime's kernel (closed-form gradient, weight and bias gradients summed in the same pass). */
 export function layerNorm(x: Tensor, weight: Variable, bias: Variable | undefined): Tensor {
-  return bias ? layerNormWithBias(x, weight, bias) : layerNormWithoutBias(x, weight);
+  return runtimeLayerNorm(x, weight, bias);
 }
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-
-/**
- * GELU, exact (x·Φ(x) with erf, PyTorch's default) or GPT-2's tanh approximation
- * 0.5·x·(1 + tanh(z)), z = √(2/π)(x + 0.044715x³), computed as the identical x·σ(2z): the wasm
- * backend's sigmoid is vectorised (XNNPACK) where its tanh is not, and x³ is x·x·x because
- * `pow` is slow there.
- */
+/** GELU, exact (x·Φ(x) with erf, PyTorch's default) or GPT-2's tanh approximation: the runtime's elementwise kernel, one each way. */
 export function gelu(x: Tensor, kind: 'exact' | 'tanh'): Tensor {
-  return tf.tidy(() => {
-    if (kind === 'exact') return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
-    const z = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * SQRT_2_OVER_PI);
-    return tf.mul(x, tf.sigmoid(z));
-  });
+  return runtimeGelu(x, kind === 'exact' ? 'none' : 'tanh');
 }
 
 /** Named parameters of a module, in nanoGPT's state_dict names under `prefix`. */

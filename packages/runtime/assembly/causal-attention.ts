@@ -32,7 +32,7 @@ export function forward(qkv: usize, bias: usize, keep: usize, out: usize, weight
         let max: f32 = <f32>-Infinity;
         for (let j = 0; j <= i; j++) {
           let score = dot(q, qkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, headDim) * scale;
-          if (bias != 0) score += load<f32>(biasRow + (<usize>j << 2));
+          if (bias !== 0) score += load<f32>(biasRow + (<usize>j << 2));
           store<f32>(weightRow + (<usize>j << 2), score);
           if (score > max) max = score;
         }
@@ -49,8 +49,8 @@ export function forward(qkv: usize, bias: usize, keep: usize, out: usize, weight
         for (let j = 0; j <= i; j++) {
           const p = load<f32>(weightRow + (<usize>j << 2)) * inverse;
           store<f32>(weightRow + (<usize>j << 2), p);
-          const kept = keep != 0 ? p * load<f32>(keepRow + (<usize>j << 2)) : p;
-          if (kept != 0) addScaled(o, qkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, kept, headDim);
+          const kept = keep !== 0 ? p * load<f32>(keepRow + (<usize>j << 2)) : p;
+          if (kept !== 0) addScaled(o, qkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, kept, headDim);
         }
         for (let j = i + 1; j < seq; j++) store<f32>(weightRow + (<usize>j << 2), 0);
       }
@@ -84,10 +84,10 @@ export function backward(qkv: usize, keep: usize, weights: usize, dOut: usize, d
         let weighted: f32 = 0;
         for (let j = 0; j <= i; j++) {
           const p = load<f32>(weightRow + (<usize>j << 2));
-          const keepJ: f32 = keep != 0 ? load<f32>(keepRow + (<usize>j << 2)) : 1;
+          const keepJ: f32 = keep !== 0 ? load<f32>(keepRow + (<usize>j << 2)) : 1;
           const dv = dQkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset;
-          if (p * keepJ != 0) addScaled(dv, dO, p * keepJ, headDim);
-          const dP = keepJ != 0 ? keepJ * dot(dO, qkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, headDim) : 0;
+          if (p * keepJ !== 0) addScaled(dv, dO, p * keepJ, headDim);
+          const dP = keepJ !== 0 ? keepJ * dot(dO, qkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, headDim) : 0;
           store<f32>(row + (<usize>j << 2), dP);
           weighted += p * dP;
         }
@@ -95,7 +95,7 @@ export function backward(qkv: usize, keep: usize, weights: usize, dOut: usize, d
         const dq = dQkvBatch + <usize>i * rowBytes + headOffset;
         for (let j = 0; j <= i; j++) {
           const dS = load<f32>(weightRow + (<usize>j << 2)) * (load<f32>(row + (<usize>j << 2)) - weighted) * scale;
-          if (dS == 0) continue;
+          if (dS === 0) continue;
           addScaled(dq, qkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, dS, headDim);
           addScaled(dQkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, q, dS, headDim);
         }

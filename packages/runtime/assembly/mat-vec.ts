@@ -13,7 +13,7 @@ export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: 
   for (let j = 0; j < blockEnd; j += 16) {
     const column = (<usize>j) << 2;
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-    if (bias != 0) {
+    if (bias !== 0) {
       s0 = v128.load(bias + column);
       s1 = v128.load(bias + column, 16);
       s2 = v128.load(bias + column, 32);
@@ -34,7 +34,7 @@ export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: 
     v128.store(out + column, s3, 48);
   }
   for (let j = blockEnd; j < outFeatures; j++) {
-    let sum: f32 = bias != 0 ? load<f32>(bias + ((<usize>j) << 2)) : 0;
+    let sum: f32 = bias !== 0 ? load<f32>(bias + ((<usize>j) << 2)) : 0;
     for (let i = 0; i < inFeatures; i++) sum += load<f32>(x + ((<usize>i) << 2)) * load<f32>(w + ((<usize>i * outFeatures + j) << 2));
     store<f32>(out + ((<usize>j) << 2), sum);
   }
@@ -49,7 +49,7 @@ export function matVecTransposed(x: usize, w: usize, bias: usize, out: usize, in
     for (let i = 0; i < vectorEnd; i += 4) sums = f32x4.add(sums, f32x4.mul(v128.load(x + ((<usize>i) << 2)), v128.load(row + ((<usize>i) << 2))));
     let sum = f32x4.extract_lane(sums, 0) + f32x4.extract_lane(sums, 1) + f32x4.extract_lane(sums, 2) + f32x4.extract_lane(sums, 3);
     for (let i = vectorEnd; i < inFeatures; i++) sum += load<f32>(x + ((<usize>i) << 2)) * load<f32>(row + ((<usize>i) << 2));
-    store<f32>(out + ((<usize>j) << 2), bias != 0 ? sum + load<f32>(bias + ((<usize>j) << 2)) : sum);
+    store<f32>(out + ((<usize>j) << 2), bias !== 0 ? sum + load<f32>(bias + ((<usize>j) << 2)) : sum);
   }
 }
 
@@ -65,7 +65,7 @@ export function attend(q: usize, keys: usize, values: usize, slopes: usize, scor
   memory.fill(out, 0, rowBytes);
   for (let h = 0; h < heads; h++) {
     const head = (<usize>h * headDim) << 2;
-    const slope: f32 = slopes != 0 ? load<f32>(slopes + ((<usize>h) << 2)) : 0;
+    const slope: f32 = slopes !== 0 ? load<f32>(slopes + ((<usize>h) << 2)) : 0;
     let max: f32 = <f32>-Infinity;
     for (let j = 0; j < length; j++) {
       const score = dot(q + head, keys + <usize>j * rowBytes + head, headDim) * scale + slope * <f32>(j - (length - 1));

@@ -17,6 +17,8 @@ const kernels = [
   { source: 'assembly/batched-matmul.ts', name: 'batched-matmul', exportName: 'batchedMatMulWasm' },
   { source: 'assembly/causal-attention.ts', name: 'causal-attention', exportName: 'causalAttentionWasm' },
   { source: 'assembly/mat-vec.ts', name: 'mat-vec', exportName: 'matVecWasm' },
+  { source: 'assembly/layer-norm.ts', name: 'layer-norm', exportName: 'layerNormWasm' },
+  { source: 'assembly/gelu.ts', name: 'gelu', exportName: 'geluWasm' },
 ];
 const common = ['--optimizeLevel', '3', '--shrinkLevel', '0', '--enable', 'simd', '--runtime', 'stub', '--noAssert', '--importMemory', '--initialMemory', '1'];
 // tfjs-backend-wasm's threaded memory is declared with a 4 GiB (65536-page) maximum.

@@ -8,6 +8,8 @@ export { batchedMatMul } from './ops/batched-matmul.js';
 export type { BatchedMatMulOptions } from './ops/batched-matmul.js';
 export { causalAttention } from './ops/causal-attention.js';
 export type { CausalAttentionOptions } from './ops/causal-attention.js';
+export { layerNorm } from './ops/layer-norm.js';
+export { gelu } from './ops/gelu.js';
 export { MatVecArena } from './mat-vec-arena.js';
 export type { ArenaArray } from './mat-vec-arena.js';
 export { stopGradient } from './ops/stop-gradient.js';

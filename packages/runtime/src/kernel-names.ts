@@ -31,3 +31,28 @@ export interface CausalAttentionAttrs {
 /** CausalAttention's backward pass: d(qkv) `[batch, seq, 3·C]` from dy `[batch, seq, C]`. */
 export const CausalAttentionGrad = 'EmbedlabCausalAttentionGrad';
 export type CausalAttentionGradInputs = { dy: TensorInfo; qkv: TensorInfo; keep: TensorInfo; weights: TensorInfo };
+
+/**
+ * LayerNorm over the last axis: `x` `[..., width]`, `weight` and `bias` `[width]` (`bias` empty
+ * when unused). Outputs: y, and each row's mean and 1/√(var + ε) (what the gradient reads).
+ */
+export const LayerNorm = 'EmbedlabLayerNorm';
+export type LayerNormInputs = { x: TensorInfo; weight: TensorInfo; bias: TensorInfo };
+export interface LayerNormAttrs {
+  epsilon: number;
+}
+
+/** LayerNorm's backward pass: dx, dweight and dbias from dy, x, weight and the saved means and rstds. */
+export const LayerNormGrad = 'EmbedlabLayerNormGrad';
+export type LayerNormGradInputs = { dy: TensorInfo; x: TensorInfo; weight: TensorInfo; means: TensorInfo; rstds: TensorInfo };
+
+/** GELU elementwise, exact (erf) or GPT-2's tanh approximation. */
+export const Gelu = 'EmbedlabGelu';
+export type GeluInputs = { x: TensorInfo };
+export interface GeluAttrs {
+  approximate: 'none' | 'tanh';
+}
+
+/** GELU's backward pass: dy·GELU'(x). */
+export const GeluGrad = 'EmbedlabGeluGrad';
+export type GeluGradInputs = { dy: TensorInfo; x: TensorInfo };

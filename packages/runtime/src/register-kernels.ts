@@ -5,17 +5,23 @@
 import { type GradConfig, type KernelConfig, registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import { batchedMatMulGradConfig } from './gradients/BatchedMatMul_grad.js';
 import { causalAttentionGradConfig } from './gradients/CausalAttention_grad.js';
+import { geluGradConfig } from './gradients/Gelu_grad.js';
+import { layerNormGradConfig } from './gradients/LayerNorm_grad.js';
 import { embeddingLookupGradConfig } from './gradients/EmbeddingLookup_grad.js';
 import { stopGradientGradConfig } from './gradients/StopGradient_grad.js';
 import { batchedMatMulCpuConfig } from './kernels/cpu/BatchedMatMul.js';
 import { causalAttentionCpuConfigs } from './kernels/cpu/CausalAttention.js';
+import { geluCpuConfigs } from './kernels/cpu/Gelu.js';
+import { layerNormCpuConfigs } from './kernels/cpu/LayerNorm.js';
 import { embeddingLookupConfigs } from './kernels/EmbeddingLookup.js';
 import { stopGradientConfigs } from './kernels/StopGradient.js';
 import { batchedMatMulWasmConfig } from './kernels/wasm/BatchedMatMul.js';
 import { causalAttentionWasmConfigs } from './kernels/wasm/CausalAttention.js';
+import { geluWasmConfigs } from './kernels/wasm/Gelu.js';
+import { layerNormWasmConfigs } from './kernels/wasm/LayerNorm.js';
 
-const kernels: KernelConfig[] = [batchedMatMulWasmConfig, batchedMatMulCpuConfig, ...causalAttentionWasmConfigs, ...causalAttentionCpuConfigs, ...embeddingLookupConfigs, ...stopGradientConfigs];
-const gradients: GradConfig[] = [batchedMatMulGradConfig, causalAttentionGradConfig, embeddingLookupGradConfig, stopGradientGradConfig];
+const kernels: KernelConfig[] = [batchedMatMulWasmConfig, batchedMatMulCpuConfig, ...causalAttentionWasmConfigs, ...causalAttentionCpuConfigs, ...layerNormWasmConfigs, ...layerNormCpuConfigs, ...geluWasmConfigs, ...geluCpuConfigs, ...embeddingLookupConfigs, ...stopGradientConfigs];
+const gradients: GradConfig[] = [batchedMatMulGradConfig, causalAttentionGradConfig, layerNormGradConfig, geluGradConfig, embeddingLookupGradConfig, stopGradientGradConfig];
 
 for (const config of kernels) registerKernel(config);
 for (const config of gradients) registerGradient(config);

@@ -1,14 +1,10 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { CausalAttention, type CausalAttentionAttrs, CausalAttentionGrad, type CausalAttentionGradInputs, type CausalAttentionInputs } from '../../kernel-names.js';
 import { causalAttentionShape } from '../causal-attention-shape.js';
+import type { CpuBackend } from './cpu-backend.js';
 
 // The cpu backend's causal attention: the same loops as assembly/causal-attention.ts in plain
 // JavaScript on the backend's arrays (see that file for the formulas).
-
-interface CpuBackend {
-  readSync(dataId: object): ArrayLike<number>;
-  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
-}
 
 function forwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo[] {
   const { qkv, bias, keep } = inputs as CausalAttentionInputs;
@@ -37,10 +33,14 @@ function forwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): T
           max = Math.max(max, weights[w + j]!);
         }
         let sum = 0;
-        for (let j = 0; j <= i; j++) sum += weights[w + j] = Math.exp(weights[w + j]! - max);
+        for (let j = 0; j <= i; j++) {
+          weights[w + j] = Math.exp(weights[w + j]! - max);
+          sum += weights[w + j]!;
+        }
         const o = (b * seq + i) * channels + h * headDim;
         for (let j = 0; j <= i; j++) {
-          const p = (weights[w + j] = weights[w + j]! / sum);
+          weights[w + j] = weights[w + j]! / sum;
+          const p = weights[w + j]!;
           const kept = keepValues ? p * keepValues[w + j]! : p;
           const v = (b * seq + j) * row + 2 * channels + h * headDim;
           for (let d = 0; d < headDim; d++) out[o + d]! += kept * x[v + d]!;

@@ -22,12 +22,18 @@ export function backendMemory(backend: WasmBackend, op: string): WebAssembly.Mem
 export function moduleOn<Exports>(backend: WasmBackend, binaries: Binaries, op: string): Exports {
   const memory = backendMemory(backend, op);
   let byBinaries = instances.get(memory);
-  if (!byBinaries) instances.set(memory, (byBinaries = new Map()));
+  if (!byBinaries) {
+    byBinaries = new Map();
+    instances.set(memory, byBinaries);
+  }
   let exports = byBinaries.get(binaries);
   if (!exports) {
     const variant = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain';
     let compiled = modules.get(binaries);
-    if (!compiled) modules.set(binaries, (compiled = new Map()));
+    if (!compiled) {
+      compiled = new Map();
+      modules.set(binaries, compiled);
+    }
     let module = compiled.get(variant);
     if (!module) {
       // A few KB: small enough to compile synchronously even on a browser's main thread.
