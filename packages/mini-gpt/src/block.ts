@@ -1,7 +1,7 @@
 import type { ALiBi, AdditivePositionalEncoding, RotaryEmbedding } from '@embedlab/positional-encodings';
 import { batchedMatMul, causalAttention, type Tensor, tf } from '@embedlab/runtime';
 import type { GPTConfig } from './config.js';
-import { dropout, gelu, LayerNorm, Linear, type StateDict } from './layers.js';
+import { dropout, dropoutMask, gelu, LayerNorm, Linear, type StateDict } from './layers.js';
 
 /** A model's positional encoding; its `kind` says where it enters the forward pass. */
 export type ModelPositions = AdditivePositionalEncoding | RotaryEmbedding | ALiBi;
@@ -70,9 +70,9 @@ export class CausalSelfAttention {
       qkv = tf.concat([rotate(q), rotate(k), v], 2);
     }
     const bias = positions?.kind === 'attention-bias' ? positions.bias(seq, seq) : undefined;
-    // Dropout's mask drawn as tf.dropout draws it (same seed, same numbers), applied in the kernel.
+    // Dropout's mask as tf.dropout draws it (same seed, same numbers), applied in the kernel.
     const seed = pass.dropoutSeed();
-    const keep = this.rate === 0 || seed === undefined ? undefined : tf.dropout(tf.ones([batch, this.nHead, seq, seq]), this.rate, undefined, seed);
+    const keep = this.rate === 0 || seed === undefined ? undefined : dropoutMask([batch, this.nHead, seq, seq], this.rate, seed);
     const y = causalAttention(qkv, { heads: this.nHead, bias, keep });
     return dropout(this.c_proj.apply(y), this.rate, pass.dropoutSeed());
   }

@@ -62,7 +62,24 @@ export class Linear {
   }
 }
 
-/** Dropout with an explicit seed (reproducible), or the identity when the rate is 0 or not training. */
+/**
+ * tf.dropout's scaled keep mask, floor(u + keep)/keep with u = randomUniform(shape, seed), the
+ * same numbers, built in JavaScript: tf.dropout's add, floor and divide are kernels whose inputs
+ * the gradient tape holds until backward (three extra activation-sized buffers per dropout,
+ * 38 MB of a baby step), where randomUniform and a tensor made from values are not on the tape.
+ */
+export function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
+  const noise = tf.randomUniform(shape, 0, 1, 'float32', seed);
+  const uniform = noise.dataSync();
+  noise.dispose();
+  const keep = Math.fround(1 - rate);
+  const scale = Math.fround(1 / keep);
+  const mask = new Float32Array(uniform.length);
+  for (let i = 0; i < mask.length; i++) mask[i] = Math.fround(uniform[i]! + keep) >= 1 ? scale : 0;
+  return tf.tensor(mask, shape);
+}
+
+/** Dropout with an explicit seed (reproducible, the numbers of tf.dropout), or the identity when the rate is 0 or not training. */
 export function dropout(x: Tensor, rate: number, seed: number | undefined): Tensor {
-  return rate > 0 && seed !== undefined ? tf.dropout(x, rate, undefined, seed) : x;
+  return rate > 0 && seed !== undefined ? tf.mul(x, dropoutMask(x.shape, rate, seed)) : x;
 }
