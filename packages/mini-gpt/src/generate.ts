@@ -58,15 +58,17 @@ export async function* generate(model: MiniGPT, promptIds: number[], options: Ge
   const tokens = [...promptIds];
   const decoder = useCache && engine === 'decoder' ? new Decoder(model) : undefined;
   const cache = useCache && !decoder ? model.createCache() : undefined;
+  let cropping = false;
   let pending = tokens.slice(-maxContext);
   try {
     for (let produced = 0; produced < maxNewTokens; produced++) {
       let logits: Float32Array;
-      if (decoder) {
-        if (decoder.length + pending.length > maxContext) {
-          decoder.reset();
-          pending = tokens.slice(-maxContext);
-        }
+      if (decoder && (cropping || decoder.length + pending.length > maxContext)) {
+        // Past the context every step reads a freshly cropped window (its positions shift): one
+        // batched forward beats feeding the window through the decoder token by token.
+        cropping = true;
+        logits = lastLogits(model.forward([tokens.slice(-maxContext)], { logits: 'last' }));
+      } else if (decoder) {
         for (const id of pending) logits = decoder.step(id);
       } else if (cache) {
         if (cache.length + pending.length > maxContext) {
