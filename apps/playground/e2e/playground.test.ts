@@ -1,49 +1,86 @@
 // End to end in a real Chromium (CHROMIUM_PATH, else Debian's; driven by playwright-core): build
-// the app, serve it with `vite preview` (COOP/COEP on), and use every panel as a person would.
+// the app, serve it with `vite preview` (COOP/COEP on) and, for the sub-path test, from a plain
+// static server without those headers; use every panel as a person would, and the failure paths
+// of issue 16 (errors beside their controls, runs that always end, loads during training, models
+// too large, megabytes of text, a corpus without a newline, a sub-path deployment).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromiumLaunchOptions } from '@embedlab/test-utils';
+import { chromiumLaunchOptions, maxRelativeDifference } from '@embedlab/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const app = fileURLToPath(new URL('..', import.meta.url));
 const shots = join(app, 'test-results');
 const port = 4173 + Math.floor(Math.random() * 500);
+const SUB_PATH = '/projects/embedlab/';
 let server: ChildProcess;
+let staticServer: Server;
+let staticPort = 0;
 let browser: Browser;
 let page: Page;
 const problems: string[] = [];
 const wasmFetched: string[] = [];
 const speeds: string[] = [];
 
-async function openPage(query: string): Promise<Page> {
+async function openPage(query: string, base = `http://127.0.0.1:${port}/`): Promise<Page> {
   const opened = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   opened.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
+    // Errors, and ECharts' warnings about charts drawn before they are in the page.
+    if (message.type() === 'error' || /Can't get DOM width or height/.test(message.text())) problems.push(`${message.type()}: ${message.text()}`);
   });
-  opened.on('pageerror', (error) => problems.push(error.message));
+  opened.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   opened.on('request', (request) => {
     const binary = /\/(tfjs-backend-wasm(?:-threaded-simd|-simd)?)-[^/]+\.wasm$/.exec(request.url());
     if (binary) wasmFetched.push(binary[1]!);
   });
-  await opened.goto(`http://127.0.0.1:${port}/${query}`);
+  await opened.goto(`${base}${query}`);
   return opened;
 }
 
-/** Trains the default model for 80 steps on the Train panel; returns the status line. */
-async function train80(on: Page): Promise<string> {
+const status = (on: Page) => on.locator('#train-status').textContent();
+
+/** Trains `steps` steps with the Train panel's settings as they are; returns the final status. */
+async function train(on: Page, steps: number, finished = /done, trained \d+ steps, median [\d,]+ tokens\/s on \d+ workers?/): Promise<string> {
   await on.getByRole('tab', { name: 'Train' }).click();
-  await on.locator('#train-steps').fill('80');
+  await on.locator('#train-steps').fill(String(steps));
   await on.locator('#train-start').click();
-  await expect.poll(() => on.locator('#train-status').textContent(), { timeout: 180_000 }).toMatch(/done, trained 80 steps, median [\d,]+ tokens\/s on \d+ threads?$/);
-  return (await on.locator('#train-status').textContent())!;
+  await expect.poll(() => status(on), { timeout: 240_000 }).toMatch(/: (done|stopped|failed), /);
+  const text = (await status(on))!;
+  expect(text).toMatch(finished);
+  return text;
 }
 
 async function tab(name: string) {
   await page.getByRole('tab', { name }).click();
+}
+
+/** Whether an element is fully inside the viewport (scrolled into view). */
+async function inView(on: Page, selector: string): Promise<boolean> {
+  return on.locator(selector).evaluate((node) => {
+    const box = node.getBoundingClientRect();
+    return box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight;
+  });
+}
+
+/** A static server with no COOP/COEP headers, serving the build under SUB_PATH (as GitHub Pages serves a project site). */
+function serveStatic(dist: string): Promise<number> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.tiktoken': 'text/plain' };
+  staticServer = createServer((request, response) => {
+    const path = new URL(request.url!, 'http://x').pathname;
+    if (!path.startsWith(SUB_PATH)) return void response.writeHead(404).end('not found');
+    const file = normalize(join(dist, path.slice(SUB_PATH.length) || 'index.html'));
+    try {
+      const body = readFileSync(file.startsWith(dist) ? file : join(dist, 'missing'));
+      response.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      response.writeHead(404).end('not found');
+    }
+  });
+  return new Promise((resolve) => staticServer.listen(0, '127.0.0.1', () => resolve((staticServer.address() as { port: number }).port)));
 }
 
 describe('playground in Chromium', () => {
@@ -51,6 +88,7 @@ describe('playground in Chromium', () => {
     mkdirSync(shots, { recursive: true });
     execFileSync('pnpm', ['exec', 'vite', 'build', '--logLevel', 'error'], { cwd: app, stdio: 'inherit' });
     server = spawn('pnpm', ['exec', 'vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: app, stdio: 'ignore', detached: true });
+    staticPort = await serveStatic(join(app, 'dist'));
     for (let i = 0; i < 100; i++) {
       try {
         if ((await fetch(`http://127.0.0.1:${port}/`)).ok) break;
@@ -66,6 +104,7 @@ describe('playground in Chromium', () => {
   afterAll(async () => {
     if (speeds.length > 0) console.log(`training speed in Chromium:\n${speeds.join('\n')}`);
     await browser?.close();
+    staticServer?.close();
     if (server?.pid) process.kill(-server.pid);
   });
 
@@ -85,40 +124,145 @@ describe('playground in Chromium', () => {
     await expect.poll(() => page.locator('#token-chips .chip').count(), { timeout: 30_000 }).toBeGreaterThan(5);
     await page.locator('#tokenize-text').fill('Hello world');
     await expect.poll(() => page.locator('#token-count').textContent()).toMatch(/^2 tokens, 11 characters, vocabulary 50,257/);
+    // A space is visible in its chip.
+    expect(await page.locator('#token-chips .chip').nth(1).textContent()).toBe('␣world995');
     await page.locator('#tokenizer-kind').selectOption('char');
     await expect.poll(() => page.locator('#token-count').textContent()).toMatch(/^11 tokens/);
+    // A file that is not a vocabulary: an error beside the select, which goes back to the tokenizer in use.
+    const chooser = page.waitForEvent('filechooser');
+    await page.locator('#tokenizer-kind').selectOption('file');
+    await (await chooser).setFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"not": "a tokenizer"}') });
+    await expect.poll(() => page.locator('#tokenize-error').textContent()).toMatch(/^notes.json: .* \(still using char-level \(the corpus\)\)$/);
+    expect(await page.locator('#tokenizer-kind').inputValue()).toBe('char');
     await page.screenshot({ path: join(shots, '1-tokenize.png'), fullPage: true });
+  });
+
+  it('issue 16.5: a megabyte of text stays responsive (debounced, encoded in slices, 500 chips drawn, the rest counted)', async () => {
+    await page.locator('#tokenizer-kind').selectOption('gpt2');
+    await page.evaluate(() => {
+      (window as unknown as { longest: number }).longest = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) (window as unknown as { longest: number }).longest = Math.max((window as unknown as { longest: number }).longest, entry.duration);
+      }).observe({ type: 'longtask' });
+    });
+    const megabyte = 'The quick brown fox jumps over the lazy dog; 1234567890!\n'.repeat(18_400);
+    await page.locator('#tokenize-text').evaluate((node: HTMLTextAreaElement, text) => {
+      node.value = text;
+      node.dispatchEvent(new Event('input', { bubbles: true }));
+    }, megabyte);
+    await expect.poll(() => page.locator('#token-count').textContent(), { timeout: 60_000 }).toMatch(/^[\d,]+ tokens, 1,048,800 characters, vocabulary 50,257 \(the first 500 shown\)/);
+    // Keystrokes while it encodes: the page answers at once.
+    const started = Date.now();
+    await page.locator('#tokenize-text').press('End');
+    await page.keyboard.type('abc');
+    const typing = Date.now() - started;
+    await expect.poll(() => page.locator('#token-count').textContent(), { timeout: 60_000 }).toMatch(/1,048,803 characters/);
+    await page.locator('#tokenizer-kind').selectOption('char');
+    await expect.poll(() => page.locator('#token-count').textContent(), { timeout: 60_000 }).toMatch(/^1,048,803 tokens, 1,048,803 characters/);
+    expect(await page.locator('#token-chips .chip').count()).toBe(500);
+    await page.locator('#token-more').click();
+    expect(await page.locator('#token-chips .chip').count()).toBe(1000);
+    const longest = await page.evaluate(() => (window as unknown as { longest: number }).longest);
+    console.log(`1 MB of text: typing 3 keys took ${typing} ms, the longest main-thread task ${Math.round(longest)} ms`);
+    expect(typing).toBeLessThan(3000);
+    expect(longest).toBeLessThan(1000);
+    await page.locator('#tokenize-text').fill('Hello world');
   });
 
   it('shows token + position = input in the embedding panel', async () => {
     await tab('Embed');
     await expect.poll(() => page.locator('#embed-rows canvas').count()).toBeGreaterThan(0);
     await expect.poll(() => page.locator('#embed-counts').textContent()).toMatch(/GPT-2 small38,597,376786,432/);
+    expect(await page.locator('#embed-rows').getAttribute('aria-label')).toMatch(/^bars per dimension for token/);
     await page.screenshot({ path: join(shots, '2-embed.png'), fullPage: true });
   });
 
-  it('shows positional encodings, and the learned table refusing to extrapolate', async () => {
+  it('shows positional encodings, and the learned table refusing to extrapolate; bad lengths are errors beside the input', async () => {
     await tab('Positions');
     await expect.poll(() => page.locator('#positions-learned-message').textContent()).toMatch(/learned positions cannot extrapolate/);
     await expect.poll(() => page.locator('#positions-rope canvas').count()).toBeGreaterThan(0);
+    for (const value of ['', '0']) {
+      await page.locator('#positions-length').fill(value);
+      await expect.poll(() => page.locator('#positions-error').textContent()).toMatch(/^Positions to show must be a whole number from 1 to 512; got /);
+    }
+    await page.locator('#positions-length').fill('48');
+    await expect.poll(() => page.locator('#positions-error').isHidden()).toBe(true);
     await page.screenshot({ path: join(shots, '3-positions.png'), fullPage: true });
+    // On a phone's width the long titles wrap above their plots.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(shots, '3-positions-390px.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  it('trains in the worker: the loss falls and samples appear', async () => {
-    speeds.push(`  default: ${await train80(page)}`);
+  it('trains in the worker on all cores: the loss falls, progress and samples appear', async () => {
+    await tab('Train');
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(await page.locator('#train-workers').inputValue()).toBe(String(Math.min(16, cores)));
+    await expect.poll(() => page.locator('#train-estimate').textContent()).toMatch(/^≈ [\d,]+ parameters, ≈ \d+ MB per worker, ≈ [\d.]+ m?s per step/);
+    speeds.push(`  default: ${await train(page, 80)}`);
     const first = Number(await page.locator('#train-loss').getAttribute('data-first-loss'));
     const last = Number(await page.locator('#train-loss').getAttribute('data-last-loss'));
     expect(last).toBeLessThan(first - 0.5);
-    await expect.poll(() => page.locator('#train-samples').textContent()).toMatch(/after 80 steps:\n\S/);
+    expect(await page.locator('#train-progress').evaluate((node: HTMLProgressElement) => node.value)).toBe(1);
+    await expect.poll(() => page.locator('#train-samples').textContent()).toMatch(/^after 80 steps:\n\S/);
+    expect(await page.locator('#train-loss').getAttribute('aria-label')).toMatch(/run 1: char, names, 2L 4H 64d ctx 16, learned tied, \d+ workers?: done, loss from/);
     await page.screenshot({ path: join(shots, '4-train.png'), fullPage: true });
   });
 
-  it('explores the trained model', async () => {
+  it('issue 14: the same training on 1 worker and on all workers reaches the same losses; tokens/s of both', async () => {
+    const all = String(await page.locator('#train-workers').getAttribute('max'));
+    const results: Record<string, { losses: number[]; status: string }> = {};
+    // A model with enough work per step for the workers to matter (the default one is mostly overhead).
+    await page.locator('#train-dims').fill('128');
+    await page.locator('#train-context').fill('32');
+    for (const workers of ['1', all]) {
+      await page.locator('#train-workers').fill(workers);
+      const text = await train(page, 20);
+      results[workers] = { losses: JSON.parse((await page.locator('#train-loss').getAttribute('data-losses'))!), status: text };
+      speeds.push(`  ${workers} worker${workers === '1' ? '' : 's'} (2 layers, 128 dims, context 32, batch 32): ${text}`);
+    }
+    expect(results['1']!.losses).toHaveLength(20);
+    expect(maxRelativeDifference(results[all]!.losses, results['1']!.losses)).toBeLessThan(1e-4);
+    expect(results[all]!.status).toContain(`on ${all} worker`);
+    await page.locator('#train-dims').fill('64');
+    await page.locator('#train-context').fill('16');
+  });
+
+  it('issue 16.1: an error shows next to the control that caused it, in view, and clears when the panel changes', async () => {
+    await page.locator('#train-heads').fill('0');
+    await page.locator('#train-start').click();
+    await expect.poll(() => page.locator('#train-error').textContent()).toBe('Heads must be a whole number from 1 to 16; got 0');
+    expect(await inView(page, '#train-error')).toBe(true);
+    expect(await page.locator('#train-heads').getAttribute('aria-invalid')).toBe('true');
+    await page.locator('#train-heads').fill('');
+    await page.locator('#train-start').click();
+    await expect.poll(() => page.locator('#train-error').textContent()).toBe('Heads must be a whole number from 1 to 16; got an empty field');
+    await page.screenshot({ path: join(shots, '7-train-error.png') });
+    await page.locator('#train-heads').fill('4');
+    await expect.poll(() => page.locator('#train-error').isHidden()).toBe(true);
     await tab('Explore');
+    await page.locator('#explore-prompt').fill('');
+    await page.locator('#explore-go').click();
+    await expect.poll(() => page.locator('#explore-error').textContent()).toMatch(/^prompt: it has no tokens/);
+    await tab('Positions');
+    expect(await page.locator('#positions-error').isHidden()).toBe(true);
+    await tab('Explore');
+    await page.locator('#explore-prompt').fill('\\nmar');
+    await expect.poll(() => page.locator('#explore-error').isHidden()).toBe(true);
+  });
+
+  it('explores the trained model: tokens on the attention axes, layers and heads bounded by the model', async () => {
     await page.locator('#explore-go').click();
     await expect.poll(() => page.locator('#explore-neighbours').textContent(), { timeout: 30_000 }).toMatch(/nearest to "a": /);
-    await expect.poll(() => page.locator('#explore-analogy').textContent()).toMatch(/^"a" is to "e" as "o" is to: "[^"]+" \(-?\d\.\d\d\)/);
+    await expect.poll(() => page.locator('#explore-analogy').textContent()).toMatch(/^"a" is to "e" as "o" is to: \S+ \(-?\d\.\d\d\)/);
     await expect.poll(() => page.locator('#explore-attention canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('#explore-layer').getAttribute('max')).toBe('1');
+    await page.locator('#explore-layer').fill('5');
+    await expect.poll(() => page.locator('#explore-error').textContent()).toBe('Layer must be a whole number from 0 to 1; got 5');
+    await page.locator('#explore-layer').fill('1');
+    await expect.poll(() => page.locator('#explore-error').isHidden()).toBe(true);
+    expect(await page.locator('#explore-attention').getAttribute('aria-label')).toMatch(/^attention, layer 1 head 0/);
     await page.screenshot({ path: join(shots, '5-explore.png'), fullPage: true });
   });
 
@@ -133,25 +277,117 @@ describe('playground in Chromium', () => {
     await page.locator('#files-save').click();
     await expect.poll(() => downloads.length, { timeout: 30_000 }).toBe(2);
     await page.locator('#files-open').setInputFiles(downloads);
-    await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/loaded a 2-layer, 64-dim model/);
+    await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/^loaded model.safetensors \+ tokenizer.json: a 2-layer, 128-dim model/);
     await page.screenshot({ path: join(shots, '6-files.png'), fullPage: true });
     // The same files are a checkpoint directory for the CLI.
     const sampled = execFileSync('pnpm', ['exec', 'minigpt', 'sample', '--checkpoint', shots, '--tokens', '30', '--seed', '7'], { cwd: app, encoding: 'utf8' });
     expect(sampled.trim().length).toBeGreaterThan(10);
   });
 
-  it('opens a checkpoint that the minigpt CLI wrote', async () => {
+  it('opens a checkpoint that the minigpt CLI wrote; a broken one is named by its file and leaves the model in use', async () => {
     const out = mkdtempSync(join(tmpdir(), 'embedlab-cli-'));
     execFileSync('pnpm', ['exec', 'minigpt', 'train', '--steps', '3', '--samples', '0', '--position', 'rope', '--out', out], { cwd: app, stdio: 'ignore' });
     await page.locator('#files-open').setInputFiles([join(out, 'model.safetensors'), join(out, 'tokenizer.json')]);
-    await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/loaded a \d+-layer, \d+-dim model \([\d,]+ parameters, rope positions\) at step 3, char tokenizer of 28 tokens/);
+    await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/a \d+-layer, \d+-dim model \([\d,]+ parameters, rope positions\) at step 3, char tokenizer of 28 tokens/);
+    await page.locator('#files-open').setInputFiles([
+      { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a safetensors file at all') },
+      { name: join(out, 'tokenizer.json').split('/').pop()!, mimeType: 'application/json', buffer: readFileSync(join(out, 'tokenizer.json')) },
+    ]);
+    await expect.poll(() => page.locator('#files-error').textContent(), { timeout: 30_000 }).toMatch(/^broken.safetensors \+ tokenizer.json: .*broken.safetensors/);
+    expect(await page.locator('#files-status').textContent()).toBe('nothing loaded: the model in use is unchanged');
     rmSync(out, { recursive: true, force: true });
   });
 
-  it('logged no errors, and shows bad input without breaking', async () => {
+  it('issue 16.3: loading a checkpoint while a run trains is refused, and the run goes on to a clean stop', async () => {
     await tab('Train');
-    await page.locator('#train-corpus-file').setInputFiles({ name: 'tiny.txt', mimeType: 'text/plain', buffer: Buffer.from('too short') });
-    await expect.poll(() => page.locator('#error').textContent()).toMatch(/tiny.txt: that text has 9 characters; a corpus needs at least 100/);
+    await page.locator('#train-steps').fill('2000');
+    await page.locator('#train-start').click();
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/step \d+ of 2000 \(\d+%\), loss [\d.]+, [\d,]+ tokens\/s on \d+ workers?, about .* left/);
+    await page.locator('#train-pause').click();
+    await expect.poll(() => status(page)).toMatch(/: paused at step \d+ of 2000$/);
+    await tab('Save & load');
+    await page.locator('#files-open').setInputFiles([join(shots, 'model.safetensors'), join(shots, 'tokenizer.json')]);
+    await expect.poll(() => page.locator('#files-error').textContent()).toMatch(/^a run is training: stop it/);
+    await tab('Train');
+    await page.locator('#train-pause').click();
+    await page.locator('#train-stop').click();
+    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/: stopped, stopped at step \d+ of 2000, median/);
+    await tab('Save & load');
+    await page.locator('#files-open').setInputFiles([join(shots, 'model.safetensors'), join(shots, 'tokenizer.json')]);
+    await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/^loaded model.safetensors/);
+    expect(await page.locator('#files-error').isHidden()).toBe(true);
+  });
+
+  it('issue 16.2: a failed run ends as failed with its reason, and leaves no empty legend entry; runs can be cleared', async () => {
+    await tab('Train');
+    await page.locator('#train-corpus-file').setInputFiles({ name: 'short.txt', mimeType: 'text/plain', buffer: Buffer.from(`${'abcdefghij '.repeat(14)}\n`) });
+    await expect.poll(() => page.locator('#train-corpus-info').textContent()).toBe('short.txt: 155 characters');
+    await page.locator('#train-context').fill('128');
+    await page.locator('#train-workers').fill('1');
+    await train(page, 20, /^run \d+: failed, .*fewer than blockSize \+ 1 = 129/);
+    await expect.poll(() => page.locator('#train-error').textContent()).toMatch(/^run \d+ failed: /);
+    expect(await page.locator('#train-loss').getAttribute('aria-label')).not.toMatch(/short\.txt/);
+    await page.screenshot({ path: join(shots, '8-train-failed.png') });
+    await page.locator('#train-clear').click();
+    expect(await page.locator('#train-loss').getAttribute('aria-label')).toBe('loss chart: no runs yet');
+    await page.locator('#train-context').fill('16');
+  });
+
+  it('issue 16.6: the default char tokenizer trains on a one-line corpus (no newline); a PNG is refused as a corpus', async () => {
+    await page.locator('#train-corpus-file').setInputFiles({ name: 'one-line.txt', mimeType: 'text/plain', buffer: Buffer.from('the cat sat on the mat and the dog sat on the log; '.repeat(40)) });
+    await expect.poll(() => page.locator('#train-corpus-info').textContent()).toBe('one-line.txt: 2,040 characters');
+    await train(page, 20);
+    await expect.poll(() => page.locator('#train-samples').textContent()).toMatch(/^after 20 steps:\n/);
+    await page.locator('#train-corpus-file').setInputFiles({ name: 'picture.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0xff, 0xfe]) });
+    await expect.poll(() => page.locator('#train-error').textContent()).toMatch(/^picture.png is not a UTF-8 text file \(the browser says image\/png\)/);
+    expect(await page.locator('#train-corpus-info').textContent()).toBe('one-line.txt: 2,040 characters');
+    await page.locator('#train-corpus-file').setInputFiles({ name: 'spaces.txt', mimeType: 'text/plain', buffer: Buffer.from(' '.repeat(200)) });
+    await expect.poll(() => page.locator('#train-error').textContent()).toBe('spaces.txt has 0 characters that are not whitespace; a corpus needs at least 100');
+  });
+
+  it('issue 16.4: a model too large for the tab is refused before it starts, with the estimate beside the settings', async () => {
+    for (const [id, value] of [['#train-layers', '8'], ['#train-dims', '256'], ['#train-heads', '16'], ['#train-context', '128'], ['#train-batch', '32'], ['#train-workers', '1']] as const) await page.locator(id).fill(value);
+    await expect.poll(() => page.locator('#train-estimate').textContent()).toMatch(/≈ [\d.]+ GB per worker, .* too large: it would not fit in the wasm memory of a tab$/);
+    await page.locator('#train-start').click();
+    await expect.poll(() => page.locator('#train-error').textContent()).toMatch(/^this model needs ≈ [\d.]+ GB per worker, more than the 1.0 GB/);
+    expect(await page.locator('#train-start').isEnabled()).toBe(true);
+    await page.screenshot({ path: join(shots, '9-train-too-large.png') });
+    for (const [id, value] of [['#train-layers', '2'], ['#train-dims', '64'], ['#train-heads', '4'], ['#train-context', '16']] as const) await page.locator(id).fill(value);
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('issue 16.4: Stop always works: a step that does not come back ends the worker and starts a fresh one', async () => {
+    const other = await openPage('?stopAfter=0');
+    await expect.poll(() => other.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
+    await other.getByRole('tab', { name: 'Train' }).click();
+    await other.locator('#train-steps').fill('2000');
+    await other.locator('#train-start').click();
+    await expect.poll(() => status(other), { timeout: 60_000 }).toMatch(/step \d+ of 2000/);
+    await other.locator('#train-stop').click();
+    await expect.poll(() => status(other), { timeout: 10_000 }).toMatch(/^run 1: stopped, at step \d+ of 2000: the worker did not finish its step within 1 ms of Stop, so it was restarted/);
+    // Focus went back to Train, which works on the new worker.
+    expect(await other.evaluate(() => document.activeElement?.id)).toBe('train-start');
+    await train(other, 20);
+    await other.close();
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('issue 16.7: the production build works under a sub-path from a plain static server (no COOP/COEP): 1 worker, 1 thread, and it says why', async () => {
+    const base = `http://127.0.0.1:${staticPort}${SUB_PATH}`;
+    const plain = await openPage('?threads=2', base);
+    await expect.poll(() => plain.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
+    expect(await plain.locator('#runtime').textContent()).toMatch(/worker: wasm \+ SIMD, 1 thread \(asked for 2: threads need a cross-origin-isolated page, served with COOP\/COEP headers\).*not cross-origin isolated/);
+    // Styled (the stylesheet loaded from the sub-path), and the GPT-2 vocabulary came too.
+    expect(await plain.evaluate(() => getComputedStyle(document.body).maxWidth)).toBe('1100px');
+    await expect.poll(() => plain.locator('#token-count').textContent(), { timeout: 30_000 }).toMatch(/vocabulary 50,257/);
+    await plain.getByRole('tab', { name: 'Train' }).click();
+    expect(await plain.locator('#train-workers').inputValue()).toBe('1');
+    speeds.push(`  sub-path, not isolated: ${await train(plain, 20)}`);
+    await plain.screenshot({ path: join(shots, '10-sub-path.png'), fullPage: true });
+    await plain.close();
+    const bad = await openPage('?threads=abc', base);
+    await expect.poll(() => bad.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/^ignored \?threads=abc: it must be a whole number from 1 to 64 · .*worker: wasm/);
+    await bad.close();
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
@@ -164,7 +400,9 @@ describe('playground in Chromium', () => {
     const expected = `worker: wasm + SIMD, ${threads} thread${threads === 1 ? '' : 's'}`;
     await expect.poll(() => other.locator('#runtime').textContent(), { timeout: 60_000 }).toContain(expected);
     expect(wasmFetched.sort()).toEqual([binary, 'tfjs-backend-wasm-simd'].sort());
-    speeds.push(`  ${query}: ${await train80(other)}`);
+    await other.getByRole('tab', { name: 'Train' }).click();
+    await other.locator('#train-workers').fill('1');
+    speeds.push(`  ${query}, 1 worker: ${await train(other, 80)}`);
     await other.close();
     expect(problems, problems.join('\n')).toEqual([]);
   });

@@ -1,20 +1,42 @@
 // Charts with Apache ECharts: line charts, heatmaps and labelled scatter plots from one library.
-import { init, type EChartsOption } from 'echarts';
+import { type EChartsOption, init } from 'echarts';
+import { short } from './ui.js';
 
 const charts = new WeakMap<HTMLElement, ReturnType<typeof init>>();
+const drawn = new WeakMap<HTMLElement, { option: EChartsOption; description: string }>();
 
-export function chart(container: HTMLElement, option: EChartsOption): void {
+/**
+ * Draws `option` in `container` (which must be in the page, so ECharts can measure it).
+ * `description` is the chart's text alternative (role=img + aria-label) for people who cannot
+ * see it. Long titles wrap to the container's width; values in tooltips have 4 significant digits.
+ */
+export function chart(container: HTMLElement, option: EChartsOption, description: string): void {
   let instance = charts.get(container);
   if (!instance) {
     instance = init(container, undefined, { renderer: 'canvas' });
     charts.set(container, instance);
-    new ResizeObserver(() => instance!.resize()).observe(container);
+    // A new width re-wraps the title too.
+    new ResizeObserver(() => {
+      instance!.resize();
+      const last = drawn.get(container);
+      if (last && container.clientWidth > 0) chart(container, last.option, last.description);
+    }).observe(container);
   }
-  instance.setOption(option, true);
+  drawn.set(container, { option, description });
+  container.setAttribute('role', 'img');
+  container.setAttribute('aria-label', description);
+  const width = Math.max(160, container.clientWidth - 20);
+  const title = option.title && !Array.isArray(option.title) ? { ...option.title, textStyle: { fontSize: 13, width, overflow: 'break' as const, ...option.title.textStyle } } : option.title;
+  const tooltip = option.tooltip && !Array.isArray(option.tooltip) ? { valueFormatter: short, ...option.tooltip } : option.tooltip;
+  // A title that wraps (a phone's width) pushes the plot down by its extra lines (~7 px a character).
+  const text = title && !Array.isArray(title) ? String(title.text ?? '') : '';
+  const extraLines = Math.max(0, Math.ceil((text.length * 7) / width) - 1);
+  const grid = option.grid && !Array.isArray(option.grid) && typeof option.grid.top === 'number' ? { ...option.grid, top: option.grid.top + extraLines * 17 } : option.grid;
+  instance.setOption({ ...option, ...(title ? { title } : {}), ...(tooltip ? { tooltip } : {}), ...(grid ? { grid } : {}) }, true);
 }
 
-/** A heatmap of a matrix (rows top to bottom). */
-export function heatmap(container: HTMLElement, title: string, rows: number[][], labels: { x?: string; y?: string } = {}): void {
+/** A heatmap of a matrix (rows top to bottom), its colour bar labelled with its range. */
+export function heatmap(container: HTMLElement, title: string, rows: number[][], labels: { x?: string; y?: string; xLabels?: string[]; yLabels?: string[] } = {}): void {
   const data: [number, number, number][] = [];
   let min = Infinity;
   let max = -Infinity;
@@ -25,13 +47,17 @@ export function heatmap(container: HTMLElement, title: string, rows: number[][],
       max = Math.max(max, value);
     }
   }
-  chart(container, {
-    title: { text: title, textStyle: { fontSize: 13 } },
-    tooltip: { position: 'top' },
-    grid: { top: 30, bottom: 40, left: 50, right: 20 },
-    xAxis: { type: 'category', name: labels.x ?? '', data: rows[0]?.map((_, i) => i) ?? [] },
-    yAxis: { type: 'category', name: labels.y ?? '', inverse: true, data: rows.map((_, i) => i) },
-    visualMap: { min, max, calculable: false, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 120, inRange: { color: ['#313695', '#f7f7f7', '#a50026'] } },
-    series: [{ type: 'heatmap', data, progressive: 0 }],
-  });
+  chart(
+    container,
+    {
+      title: { text: title },
+      tooltip: { position: 'top' },
+      grid: { top: 50, bottom: 75, left: 55, right: 20 },
+      xAxis: { type: 'category', name: labels.x ?? '', nameLocation: 'middle', nameGap: 22, data: labels.xLabels ?? rows[0]?.map((_, i) => i) ?? [] },
+      yAxis: { type: 'category', name: labels.y ?? '', inverse: true, data: labels.yLabels ?? rows.map((_, i) => i) },
+      visualMap: { min, max, calculable: false, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 120, itemWidth: 12, text: [short(max), short(min)], inRange: { color: ['#313695', '#f7f7f7', '#a50026'] } },
+      series: [{ type: 'heatmap', data, progressive: 0 }],
+    },
+    `${title}: a heatmap of ${rows.length} rows (${labels.y ?? 'rows'}) by ${rows[0]?.length ?? 0} columns (${labels.x ?? 'columns'}), values from ${short(min)} to ${short(max)}`,
+  );
 }

@@ -12,10 +12,12 @@ import { listen, send } from './worker-client.js';
 const panels: Record<string, (root: HTMLElement) => void> = { tokenize: mountTokenize, embed: mountEmbed, positions: mountPositions, train: mountTrain, explore: mountExplore, files: mountFiles };
 const mounted = new Set<string>();
 const status = document.getElementById('runtime')!;
-const lines: string[] = [];
-const report = (line: string) => {
-  lines.push(line);
-  status.textContent = `${lines.join(' · ')}${globalThis.crossOriginIsolated ? ' · cross-origin isolated' : ''}`;
+const errorBox = document.getElementById('error')!;
+// One line per part (page, worker, notes), replaced when the worker restarts.
+const parts = new Map<string, string>();
+const report = (key: string, line: string) => {
+  parts.set(key, line);
+  status.textContent = `${[...parts.values()].join(' · ')}${globalThis.crossOriginIsolated ? ' · cross-origin isolated' : ' · not cross-origin isolated (1 thread, 1 worker)'}`;
 };
 
 function show(id: string): void {
@@ -30,7 +32,7 @@ function show(id: string): void {
     try {
       panels[id]!(document.getElementById(id)!);
     } catch (error) {
-      showError(error);
+      showError(errorBox, error);
     }
   }
 }
@@ -46,18 +48,20 @@ tabs.forEach((tab, index) => {
     show(next.getAttribute('aria-controls')!);
   });
 });
-window.addEventListener('unhandledrejection', (event) => showError(event.reason));
+window.addEventListener('unhandledrejection', (event) => showError(errorBox, event.reason));
 listen((message) => {
-  if (message.type === 'runtime') report(message.text);
+  if (message.type === 'runtime') report('worker', message.text);
+  else if (message.type === 'error' && message.source === 'runtime') showError(errorBox, message.message);
 });
 
-const threads = requestedThreads();
+const { threads, problem } = requestedThreads();
+if (problem) report('threads', problem);
 send({ type: 'start', ...(threads === undefined ? {} : { threads }) });
 // The page's tensors are small (one table, one plot): it keeps to the single-thread build and
 // leaves the cores to the worker's training.
 startRuntime(1)
   .then((info) => {
-    report(describeRuntime(info, 'page'));
+    report('page', describeRuntime(info, 'page'));
     show('tokenize');
   })
-  .catch(showError);
+  .catch((error) => showError(errorBox, error));

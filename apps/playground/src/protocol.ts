@@ -10,6 +10,13 @@ export interface TrainRequest {
   steps: number;
   batchSize: number;
   learningRate: number;
+  /** Threads sharing each batch (data-parallel Web Workers, the training worker counted). */
+  workers: number;
+  /**
+   * Micro-batches each batch is split into (their gradients summed in order): fixed by the batch
+   * and the device, not by `workers`, so a run gives the same losses on any number of workers.
+   */
+  microBatches: number;
 }
 
 export type ToWorker =
@@ -19,7 +26,7 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'save' }
-  | { type: 'load'; files: CheckpointFiles }
+  | { type: 'load'; files: CheckpointFiles; names: { model: string; tokenizer: string } }
   | { type: 'explore'; prompt: string; token: string; analogy: [string, string, string] };
 
 export interface Exploration {
@@ -33,13 +40,17 @@ export interface Exploration {
   next: { token: string; probability: number }[];
 }
 
+/** Which panel an error belongs to (it is shown there, next to the control that asked). */
+export type ErrorSource = 'runtime' | 'train' | 'files' | 'explore';
+
 export type FromWorker =
   | { type: 'runtime'; text: string }
+  | { type: 'started'; run: number; workers: number; note?: string }
   | { type: 'step'; run: number; step: number; loss: number; tokensPerSecond: number }
   | { type: 'eval'; run: number; step: number; trainLoss: number; validationLoss: number }
   | { type: 'sample'; run: number; step: number; text: string }
-  | { type: 'done'; run: number; reason: string }
+  | { type: 'done'; run: number; status: 'done' | 'stopped' | 'failed'; reason: string }
   | { type: 'checkpoint'; files: CheckpointFiles }
   | { type: 'loaded'; summary: string }
   | { type: 'exploration'; exploration: Exploration }
-  | { type: 'error'; message: string };
+  | { type: 'error'; source: ErrorSource; message: string };

@@ -15,11 +15,15 @@ export const wasmPaths: Record<WasmFileName, string> = {
  * Threads for the training worker from `?threads=N` in the page's address (`?threads=1`: the
  * single-thread SIMD build, to compare). Without it, tfjs decides: on a cross-origin-isolated
  * page, the threaded SIMD build with half the logical cores, which measured faster for the small
- * models trained here than a thread per core.
+ * models trained here than a thread per core. A value that is not a whole number from 1 to 64 is
+ * ignored, and `problem` says so.
  */
-export function requestedThreads(): number | undefined {
+export function requestedThreads(): { threads?: number; problem?: string } {
   const asked = new URLSearchParams(location.search).get('threads');
-  return asked === null ? undefined : Number(asked);
+  if (asked === null) return {};
+  const threads = Number(asked);
+  if (asked.trim() === '' || !Number.isInteger(threads) || threads < 1 || threads > 64) return { problem: `ignored ?threads=${asked}: it must be a whole number from 1 to 64` };
+  return { threads };
 }
 
 /** Starts the runtime with the app's wasm files. */
@@ -27,6 +31,11 @@ export function startRuntime(threads: number | undefined): Promise<RuntimeInfo> 
   return ready({ wasmPaths, ...(threads === undefined ? {} : { threads }) });
 }
 
-export function describeRuntime(info: RuntimeInfo, where: string): string {
-  return `${where}: ${info.backend}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.fallbackReason ? ` (fell back: ${info.fallbackReason})` : ''}`;
+/** What a runtime got; with `asked` threads it did not get, why. */
+export function describeRuntime(info: RuntimeInfo, where: string, asked?: number): string {
+  let why = '';
+  if (asked !== undefined && asked > info.threads) {
+    why = globalThis.crossOriginIsolated ? ` (asked for ${asked})` : ` (asked for ${asked}: threads need a cross-origin-isolated page, served with COOP/COEP headers)`;
+  }
+  return `${where}: ${info.backend}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${why}${info.fallbackReason ? ` (fell back: ${info.fallbackReason})` : ''}`;
 }

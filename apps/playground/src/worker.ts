@@ -1,9 +1,10 @@
 // The training worker: the model, its training and its exploration run here, off the UI thread.
-// Training is the library's TrainingSession, the same one the minigpt CLI runs.
-import { checkpointFromFiles, checkpointToFiles, type MiniGPT, TrainingSession } from '@embedlab/mini-gpt';
+// Training is the library's TrainingSession, the same one the minigpt CLI runs; with more than one
+// worker asked, it starts data-parallel replicas (replica.ts) as Web Workers of its own.
+import { checkpointFromFiles, checkpointToFiles, connectReplicas, type MiniGPT, type ReplicaEndpoint, type ReplicaPool, TrainingSession } from '@embedlab/mini-gpt';
 import { type RuntimeInfo, tf } from '@embedlab/runtime';
 import type { Tokenizer } from '@embedlab/tokenizer';
-import type { Exploration, FromWorker, ToWorker, TrainRequest } from './protocol.js';
+import type { ErrorSource, Exploration, FromWorker, ToWorker, TrainRequest } from './protocol.js';
 import { describeRuntime, startRuntime } from './wasm.js';
 
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
@@ -13,41 +14,92 @@ let model: MiniGPT | undefined;
 let tokenizer: Tokenizer | undefined;
 let step = 0;
 let session: TrainingSession | undefined;
+let training = false;
 
 async function sample(run: number, at: number): Promise<void> {
   const lines = await session!.samples({ count: 3, tokens: 60, seed: at });
   post({ type: 'sample', run, step: at, text: lines.join('\n') });
 }
 
+/** A replica Web Worker as the library's endpoint; a worker that fails to load reports it as an error message. */
+function replicaEndpoint(): ReplicaEndpoint {
+  const worker = new Worker(new URL('./replica.ts', import.meta.url), { type: 'module' });
+  return {
+    postMessage: (message, transfer) => worker.postMessage(message, transfer ?? []),
+    onMessage: (listener) => {
+      worker.addEventListener('message', (event) => listener(event.data));
+      worker.addEventListener('error', (event) => listener({ type: 'error', message: event.message || 'the replica worker could not start' }));
+    },
+    terminate: () => worker.terminate(),
+  };
+}
+
+/** Replica workers for a run on `workers` threads (this worker is the first), or why there are none. */
+function startReplicas(workers: number): { pool?: ReplicaPool; note?: string } {
+  if (workers <= 1) return {};
+  if (typeof Worker === 'undefined') return { note: 'this browser cannot start workers from a worker, so it trains on 1 worker' };
+  try {
+    return { pool: connectReplicas(Array.from({ length: workers - 1 }, replicaEndpoint)) };
+  } catch (error) {
+    return { note: `the replica workers did not start (${(error as Error).message}), so it trains on 1 worker` };
+  }
+}
+
 async function runTraining(request: TrainRequest): Promise<void> {
-  model?.dispose();
-  session = TrainingSession.create({
-    corpus: request.corpus,
-    tokenizer: request.tokenizer === 'char' ? 'char' : 'bpe:384',
-    preset: 'names',
-    model: request.model,
-    training: { steps: request.steps, batchSize: request.batchSize, learningRate: request.learningRate, warmupSteps: Math.min(20, Math.floor(request.steps / 10)), evalInterval: Math.max(10, Math.floor(request.steps / 10)), evalBatches: 4 },
-  });
-  ({ model, tokenizer } = session);
-  await sample(request.run, 0);
-  const result = await session.run({
-    onStep: (e) => {
-      step = e.step + 1;
-      post({ type: 'step', run: request.run, step, loss: e.loss, tokensPerSecond: e.tokensPerSecond });
-    },
-    onEval: async (e) => {
-      post({ type: 'eval', run: request.run, step: e.step, trainLoss: e.trainLoss, validationLoss: e.validationLoss });
-      await sample(request.run, e.step);
-    },
-  });
-  session.optimizer.dispose();
-  const { threads } = await started!;
-  const speed = `median ${Math.round(result.medianTokensPerSecond).toLocaleString('en-US')} tokens/s on ${threads} thread${threads === 1 ? '' : 's'}`;
-  post({ type: 'done', run: request.run, reason: `${result.message ?? `trained ${result.step} steps`}, ${speed}` });
+  const { run } = request;
+  let pool: ReplicaPool | undefined;
+  training = true;
+  try {
+    model?.dispose();
+    model = undefined;
+    const replicas = startReplicas(Math.min(request.workers, request.microBatches));
+    pool = replicas.pool;
+    let workers = pool ? pool.size : 1;
+    session = TrainingSession.create({
+      corpus: request.corpus,
+      tokenizer: request.tokenizer === 'char' ? 'char' : 'bpe:384',
+      preset: 'names',
+      model: request.model,
+      workers: request.microBatches,
+      training: { steps: request.steps, batchSize: request.batchSize, learningRate: request.learningRate, warmupSteps: Math.min(20, Math.floor(request.steps / 10)), evalInterval: Math.max(10, Math.floor(request.steps / 10)), evalBatches: 4 },
+    });
+    ({ model, tokenizer } = session);
+    post({ type: 'started', run, workers, ...(replicas.note ? { note: replicas.note } : {}) });
+    await sample(run, 0);
+    const result = await session.run(
+      {
+        onStep: (e) => {
+          step = e.step + 1;
+          post({ type: 'step', run, step, loss: e.loss, tokensPerSecond: e.tokensPerSecond });
+        },
+        onEval: async (e) => {
+          post({ type: 'eval', run, step: e.step, trainLoss: e.trainLoss, validationLoss: e.validationLoss });
+          await sample(run, e.step);
+        },
+        // The same losses on this thread alone, more slowly.
+        onWorkersUnavailable: (reason) => {
+          workers = 1;
+          post({ type: 'started', run, workers, note: `the replica workers failed (${reason}), so it trains on 1 worker` });
+        },
+      },
+      pool ? { workers: pool } : {},
+    );
+    session.optimizer.dispose();
+    const { threads } = await started!;
+    const speed = `median ${Math.round(result.medianTokensPerSecond).toLocaleString('en-US')} tokens/s on ${workers} worker${workers === 1 ? '' : 's'}${workers === 1 ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''}, ${request.microBatches} micro-batch${request.microBatches === 1 ? '' : 'es'} a step`;
+    if (result.stoppedBy === 'done') post({ type: 'done', run, status: 'done', reason: `trained ${result.step} steps, ${speed}` });
+    else if (result.stoppedBy === 'aborted') post({ type: 'done', run, status: 'stopped', reason: `stopped at step ${result.step} of ${request.steps}, ${speed}` });
+    else post({ type: 'done', run, status: 'failed', reason: `${result.message ?? 'the loss stopped being a finite number'}; try a smaller learning rate or model` });
+  } catch (error) {
+    post({ type: 'done', run, status: 'failed', reason: (error as Error).message });
+  } finally {
+    pool?.close();
+    training = false;
+  }
 }
 
 function explore(prompt: string, token: string, analogy: [string, string, string]): Exploration {
-  if (!model || !tokenizer) throw new Error('train or load a model first');
+  if (!model || !tokenizer) throw new Error('there is no model to explore yet: train one (Train) or load one (Save & load)');
   const vocab = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer!.idToToken(id));
   const idOf = (text: string, field: string) => {
     const id = tokenizer!.tokenToId(text);
@@ -59,8 +111,9 @@ function explore(prompt: string, token: string, analogy: [string, string, string
   const neighbours = model.embedding.nearest(idOf(token, 'token'), 5).map(named);
   const [a, b, c] = analogy.map((text, i) => idOf(text, `analogy ${'abc'[i]}`)) as [number, number, number];
   const analogous = model.embedding.analogy(a, b, c, 5).map(named);
+  if (tokenizer.canEncode && !tokenizer.canEncode(prompt, { disallowedSpecial: [] })) throw new Error(`prompt: ${JSON.stringify(prompt)} has characters that are not in this model's vocabulary`);
   const ids = tokenizer.encode(prompt, { disallowedSpecial: [] }).slice(-model.config.blockSize);
-  if (ids.length === 0) throw new Error('the prompt has no tokens');
+  if (ids.length === 0) throw new Error('prompt: it has no tokens; write at least one character');
   const maps: tf.Tensor[] = [];
   const logits = model.forward([ids], { attention: maps, logits: 'last' });
   const probabilities = tf.tidy(() => tf.softmax(tf.reshape(logits, [-1])));
@@ -80,18 +133,21 @@ function explore(prompt: string, token: string, analogy: [string, string, string
   };
 }
 
+const sources: Record<ToWorker['type'], ErrorSource> = { start: 'runtime', train: 'train', pause: 'train', resume: 'train', stop: 'train', save: 'files', load: 'files', explore: 'explore' };
+
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   try {
     if (message.type === 'start') {
       started = startRuntime(message.threads);
-      post({ type: 'runtime', text: describeRuntime(await started, 'worker') });
+      post({ type: 'runtime', text: describeRuntime(await started, 'worker', message.threads) });
       return;
     }
     if (!started) throw new Error('the worker got work before its start message');
     await started;
     switch (message.type) {
       case 'train':
+        if (training) throw new Error('a run is already training');
         await runTraining(message);
         break;
       case 'pause':
@@ -108,11 +164,25 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         post({ type: 'checkpoint', files: checkpointToFiles(model, tokenizer, { step }) });
         break;
       case 'load': {
-        const checkpoint = checkpointFromFiles(message.files);
+        if (training) throw new Error('a run is training: stop it (Train, Stop) before loading a checkpoint');
+        const { names } = message;
+        let checkpoint: ReturnType<typeof checkpointFromFiles>;
+        try {
+          checkpoint = checkpointFromFiles(message.files);
+        } catch (error) {
+          // Name the files the person chose, not the names inside a checkpoint directory.
+          throw new Error(`${names.model} + ${names.tokenizer}: ${(error as Error).message.replaceAll('model.safetensors', names.model).replaceAll('tokenizer.json', names.tokenizer)}`);
+        }
+        const c = checkpoint.model.config;
+        if (checkpoint.tokenizer.vocabSize > c.vocabSize) {
+          checkpoint.model.dispose();
+          throw new Error(`${names.tokenizer} has ${checkpoint.tokenizer.vocabSize.toLocaleString('en-US')} tokens but ${names.model} has rows for ${c.vocabSize.toLocaleString('en-US')}: they are not from the same checkpoint`);
+        }
         model?.dispose();
+        session = undefined;
         ({ model, tokenizer, step } = checkpoint);
-        const c = model.config;
-        post({ type: 'loaded', summary: `loaded a ${c.nLayer}-layer, ${c.nEmbd}-dim model (${model.parameterCount().total.toLocaleString('en-US')} parameters, ${c.position} positions) at step ${step}, ${tokenizer.kind} tokenizer of ${tokenizer.vocabSize} tokens` });
+        const padded = tokenizer.vocabSize < c.vocabSize ? ` (the model has ${c.vocabSize.toLocaleString('en-US')} rows, ${(c.vocabSize - tokenizer.vocabSize).toLocaleString('en-US')} of them padding)` : '';
+        post({ type: 'loaded', summary: `loaded ${names.model} + ${names.tokenizer}: a ${c.nLayer}-layer, ${c.nEmbd}-dim model (${model.parameterCount().total.toLocaleString('en-US')} parameters, ${c.position} positions) at step ${step}, ${tokenizer.kind} tokenizer of ${tokenizer.vocabSize} tokens${padded}` });
         break;
       }
       case 'explore':
@@ -120,6 +190,6 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         break;
     }
   } catch (error) {
-    post({ type: 'error', message: (error as Error).message });
+    post({ type: 'error', source: sources[message.type], message: (error as Error).message });
   }
 };

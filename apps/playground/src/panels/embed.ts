@@ -3,8 +3,8 @@ import { tf } from '@embedlab/runtime';
 import { TokenEmbedding } from '@embedlab/token-embedding';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { chart, heatmap } from '../charts.js';
-import { corpus } from '../corpus.js';
-import { element, field, numberInput, select, showError } from '../ui.js';
+import { corpus, corpusName, onCorpusChange } from '../corpus.js';
+import { clearOnChange, element, errorBox, field, numberInput, readInteger, select, short, showError, visible } from '../ui.js';
 
 const SIZES: [string, number, number, number][] = [
   ['GPT-2 small', 50257, 768, 1024],
@@ -13,18 +13,25 @@ const SIZES: [string, number, number, number][] = [
 ];
 
 export function mountEmbed(root: HTMLElement): void {
-  const tokenizer = CharTokenizer.fromCorpus(corpus());
+  let tokenizer = CharTokenizer.fromCorpus(corpus());
   const dim = select([['8', '8'], ['16', '16'], ['32', '32']], '16');
   dim.id = 'embed-dim';
-  const token = select(Array.from({ length: tokenizer.vocabSize }, (_, id) => [String(id), `${JSON.stringify(tokenizer.idToToken(id))} (id ${id})`]), '4');
-  token.id = 'embed-token';
-  const position = numberInput(3, 0, 15);
-  position.id = 'embed-position';
+  const token = element('select', { id: 'embed-token' });
+  const position = Object.assign(numberInput(3, 0, 15), { id: 'embed-position' });
+  const error = errorBox('embed-error');
+  const source = element('p', { class: 'note', id: 'embed-corpus' });
   const rows = element('div', { class: 'chart', id: 'embed-rows' });
   const table = element('div', { class: 'chart', id: 'embed-table' });
   const counts = element('table', { id: 'embed-counts' });
   let wte: TokenEmbedding | undefined;
   let wpe: LearnedPositionalEmbedding | undefined;
+
+  const fillTokens = () => {
+    const ids = Array.from({ length: tokenizer.vocabSize }, (_, id) => id);
+    token.replaceChildren(...ids.map((id) => element('option', { value: String(id) }, `${visible(tokenizer.idToToken(id))} (id ${id})`)));
+    token.value = String(Math.min(4, tokenizer.vocabSize - 1));
+    source.textContent = `char tokens of the corpus in use (${corpusName()}): ${tokenizer.vocabSize} rows`;
+  };
 
   const rebuild = () => {
     wte?.dispose();
@@ -44,40 +51,55 @@ export function mountEmbed(root: HTMLElement): void {
 
   const update = () => {
     try {
-      const p = Number(position.value);
+      const p = readInteger(position, 'Position');
       const [tokenRow, positionRow, sum] = tf.tidy(() => {
         const t = wte!.apply([Number(token.value)]);
         const q = wpe!.apply(1, { offset: p });
         return [t, q, tf.add(t, q)].map((x) => Array.from(x.dataSync()));
       }) as [number[], number[], number[]];
       const dims = tokenRow.map((_, i) => String(i));
-      chart(rows, {
-        title: { text: `x = wte[${token.value}] + wpe[${p}]  (what + where)`, textStyle: { fontSize: 13 } },
-        tooltip: { trigger: 'axis' },
-        legend: { bottom: 0 },
-        grid: { top: 30, bottom: 50, left: 40, right: 10 },
-        xAxis: { type: 'category', data: dims, name: 'dimension' },
-        yAxis: { type: 'value' },
-        series: [
-          { name: `token ${JSON.stringify(tokenizer.idToToken(Number(token.value)))}`, type: 'bar', data: tokenRow },
-          { name: `position ${p}`, type: 'bar', data: positionRow },
-          { name: 'sum', type: 'bar', data: sum },
-        ],
-      });
-    } catch (error) {
-      showError(error);
+      const name = visible(tokenizer.idToToken(Number(token.value)));
+      chart(
+        rows,
+        {
+          title: { text: `x = wte[${token.value}] + wpe[${p}]  (what + where)` },
+          tooltip: { trigger: 'axis' },
+          legend: { bottom: 0 },
+          grid: { top: 40, bottom: 60, left: 45, right: 10 },
+          xAxis: { type: 'category', data: dims, name: 'dimension', nameLocation: 'middle', nameGap: 22 },
+          yAxis: { type: 'value', name: 'value', axisLabel: { formatter: short } },
+          series: [
+            { name: `token ${name}`, type: 'bar', data: tokenRow },
+            { name: `position ${p}`, type: 'bar', data: positionRow },
+            { name: 'sum', type: 'bar', data: sum },
+          ],
+        },
+        `bars per dimension for token ${name} (row ${token.value} of wte), position ${p} (row ${p} of wpe) and their sum; sum: ${sum.map(short).join(', ')}`,
+      );
+    } catch (problem) {
+      showError(error, problem);
     }
   };
 
   dim.addEventListener('change', rebuild);
   token.addEventListener('change', update);
   position.addEventListener('input', update);
+  // A corpus chosen on the Train panel gives this panel its characters too.
+  onCorpusChange((text) => {
+    tokenizer = CharTokenizer.fromCorpus(text);
+    fillTokens();
+    rebuild();
+  });
+  clearOnChange(root, error);
   root.append(
     element('p', { class: 'note' }, 'A token id picks a row of the token table; its position picks a row of the position table; the model adds them.'),
     element('div', { class: 'row' }, field('Token', token), field('Position (0-15)', position), field('Dimensions', dim)),
+    error,
+    source,
     element('div', { class: 'grid2' }, rows, table),
     element('h3', {}, 'Parameters of the two tables'),
     counts,
   );
+  fillTokens();
   rebuild();
 }

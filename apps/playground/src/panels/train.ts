@@ -1,142 +1,355 @@
 import type { PositionKind } from '@embedlab/mini-gpt';
 import { chart } from '../charts.js';
-import { corpus, setCorpus } from '../corpus.js';
-import { listen, send } from '../worker-client.js';
-import { clearError, element, field, numberInput, select, showError } from '../ui.js';
+import { corpus, corpusName, MIN_CHARACTERS, onCorpusChange, readCorpusFile, setCorpus, visibleCharacters } from '../corpus.js';
+import { clearError, clearOnChange, element, errorBox, field, InputError, numberInput, plural, readInteger, select, showError, short } from '../ui.js';
+import { listen, restartWorker, send, training } from '../worker-client.js';
 
-interface Series {
-  name: string;
-  data: [number, number][];
+interface Run {
+  id: number;
+  label: string;
+  steps: number;
+  workers: number;
+  train: [number, number][];
+  validation: [number, number][];
+  state: 'starting' | 'running' | 'paused' | 'done' | 'stopped' | 'failed';
+  startedAt: number;
+  stepAt: number;
+  announced: number;
 }
 
+/** Sizes of a run, for the estimate before it starts (`workers`: the workers that get micro-batches). */
+interface Shape {
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  blockSize: number;
+  batchSize: number;
+  vocabSize: number;
+  tied: boolean;
+  workers: number;
+  microBatches: number;
+}
+
+/** What one wasm instance may hold: a tab's wasm memory is limited to a few GB and shared with the page. */
+const MEMORY_LIMIT = 1e9;
+/** A step slower than this is refused: the run would not show anything for minutes. */
+const STEP_LIMIT_SECONDS = 20;
+/** Floating-point operations a worker does per second, until a run on this device measures it. */
+let flopsPerWorker = 1.5e9;
+let measured = false;
+
+function parameters(s: Shape): number {
+  return 12 * s.nLayer * s.nEmbd * s.nEmbd + s.vocabSize * s.nEmbd * (s.tied ? 1 : 2) + s.blockSize * s.nEmbd;
+}
+
+/** Floating-point operations per token for a forward and backward pass (6 per weight, plus attention). */
+function flopsPerToken(s: Shape): number {
+  return 6 * parameters(s) + 12 * s.nLayer * s.blockSize * s.nEmbd;
+}
+
+/**
+ * Bytes one worker holds: weights, gradients and the two AdamW moments, and the activations the
+ * gradient tape keeps for one micro-batch (per layer per token ~34·C floats plus 5 per
+ * attention score, after Korthikanti et al. 2022, in float32), plus logits and their gradients.
+ */
+function memoryBytes(s: Shape): number {
+  const sequences = s.batchSize / s.microBatches;
+  const activations = sequences * s.blockSize * (s.nLayer * (34 * s.nEmbd + 5 * s.nHead * s.blockSize) + 4 * s.vocabSize);
+  return 4 * (4 * parameters(s) + activations);
+}
+
+const megabytes = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(bytes / 1e6))} MB`);
+const duration = (seconds: number) => (seconds < 1 ? `${Math.max(1, Math.round(seconds * 1000))} ms` : seconds < 90 ? `${seconds.toFixed(seconds < 10 ? 1 : 0)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`);
+
+/** Grace after Stop before the worker is ended and restarted (`?stopAfter=ms` shortens it, for tests). */
+const stopGraceMs = (() => {
+  const asked = Number(new URLSearchParams(location.search).get('stopAfter'));
+  return Number.isFinite(asked) && asked >= 0 && new URLSearchParams(location.search).has('stopAfter') ? asked : 10_000;
+})();
+
 export function mountTrain(root: HTMLElement): void {
+  const cores = Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1));
   const corpusFile = element('input', { type: 'file', accept: '.txt,text/plain', id: 'train-corpus-file' });
-  const corpusInfo = element('span', { class: 'note', id: 'train-corpus-info' }, `shipped corpus: ${corpus().split('\n').length} first names`);
+  const corpusInfo = element('span', { class: 'note', id: 'train-corpus-info' });
   const tokenizer = select([['char', 'char-level'], ['bpe', 'BPE (384, trained on the corpus)']], 'char');
+  tokenizer.id = 'train-tokenizer';
   const position = select(['learned', 'sinusoidal', 'rope', 'alibi', 'none'].map((p) => [p, p] as [string, string]), 'learned');
   position.id = 'train-position';
   const tie = element('input', { type: 'checkbox', checked: '', id: 'train-tie' });
-  const layers = numberInput(2, 1, 8);
-  const heads = numberInput(4, 1, 16);
-  const dims = numberInput(64, 8, 256, 8);
-  const block = numberInput(16, 4, 128);
-  const steps = numberInput(300, 10, 100000, 10);
-  steps.id = 'train-steps';
+  const layers = Object.assign(numberInput(2, 1, 8), { id: 'train-layers' });
+  const heads = Object.assign(numberInput(4, 1, 16), { id: 'train-heads' });
+  const dims = Object.assign(numberInput(64, 8, 256, 8), { id: 'train-dims' });
+  const block = Object.assign(numberInput(16, 4, 128), { id: 'train-context' });
+  const batch = Object.assign(numberInput(32, 1, 64), { id: 'train-batch' });
+  const steps = Object.assign(numberInput(300, 10, 100000, 10), { id: 'train-steps' });
+  // All cores on a cross-origin-isolated page (gradients through SharedArrayBuffer); one otherwise.
+  const workers = Object.assign(numberInput(globalThis.crossOriginIsolated ? cores : 1, 1, cores), { id: 'train-workers' });
+  const estimate = element('p', { class: 'note', id: 'train-estimate' });
   const start = element('button', { id: 'train-start' }, 'Train');
   const pause = element('button', { id: 'train-pause', disabled: '' }, 'Pause');
   const stop = element('button', { id: 'train-stop', disabled: '' }, 'Stop');
-  const status = element('p', { id: 'train-status', role: 'status', 'aria-live': 'polite' }, 'ready');
+  const clear = element('button', { id: 'train-clear', disabled: '' }, 'Clear finished runs');
+  const error = errorBox('train-error');
+  const status = element('p', { id: 'train-status' }, 'ready');
+  const progress = element('progress', { id: 'train-progress', max: '1', value: '0', 'aria-label': 'Training progress' });
+  // Screen readers hear milestones only (start, half way, pause, the end), not every step.
+  const announce = element('p', { id: 'train-announce', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const lossChart = element('div', { class: 'chart', id: 'train-loss' });
   const samples = element('div', { class: 'samples', id: 'train-samples', 'aria-label': 'Samples' });
-  const series: Series[] = [];
-  let run = 0;
-  let running = false;
-  let isPaused = false;
+  const runs: Run[] = [];
+  let current: Run | undefined;
+  let stopTimer: ReturnType<typeof setTimeout> | undefined;
+  let sampleLog: string[] = [];
 
-  const draw = () =>
-    chart(lossChart, {
-      title: { text: 'loss (nats per token)', textStyle: { fontSize: 13 } },
-      tooltip: { trigger: 'axis' },
-      legend: { bottom: 0, type: 'scroll' },
-      grid: { top: 30, bottom: 60, left: 50, right: 20 },
-      xAxis: { type: 'value', name: 'step' },
-      yAxis: { type: 'value', scale: true },
-      series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: false, data: s.data })),
-    });
+  const describeCorpus = () => {
+    const text = corpus();
+    corpusInfo.textContent = corpusName() === 'names' ? `shipped corpus: ${plural(text.split('\n').length, 'first name')}` : `${corpusName()}: ${plural(text.length, 'character')}`;
+  };
+  let vocabulary = new Set(corpus()).size;
+  onCorpusChange((text) => {
+    vocabulary = new Set(text).size;
+    describeCorpus();
+    updateEstimate();
+  });
+
+  const draw = () => {
+    const shown = runs.flatMap((r) => [
+      { name: `${r.label} train`, data: r.train },
+      { name: `${r.label} validation`, data: r.validation },
+    ]).filter((s) => s.data.length > 0);
+    chart(
+      lossChart,
+      {
+        title: { text: 'loss (nats per token)' },
+        tooltip: { trigger: 'axis' },
+        legend: { bottom: 0, type: 'scroll' },
+        grid: { top: 40, bottom: 60, left: 55, right: 20 },
+        xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25 },
+        yAxis: { type: 'value', scale: true, name: 'loss', axisLabel: { formatter: short } },
+        series: shown.map((s) => ({ name: s.name, type: 'line', showSymbol: false, data: s.data })),
+      },
+      shown.length === 0
+        ? 'loss chart: no runs yet'
+        : `loss chart: ${runs.map((r) => `${r.label}: ${r.state}${r.train.length ? `, loss from ${short(r.train[0]![1])} at step ${r.train[0]![0]} to ${short(r.train.at(-1)![1])} at step ${r.train.at(-1)![0]}` : ''}${r.validation.length ? `, validation ${short(r.validation.at(-1)![1])}` : ''}`).join('; ')}`,
+    );
+  };
+
+  /** Reads and checks every setting; throws an InputError naming the field. */
+  const settings = () => {
+    const values = {
+      nLayer: readInteger(layers, 'Layers'),
+      nHead: readInteger(heads, 'Heads'),
+      nEmbd: readInteger(dims, 'Dimensions'),
+      blockSize: readInteger(block, 'Context'),
+      batchSize: readInteger(batch, 'Batch'),
+      steps: readInteger(steps, 'Steps'),
+      workers: readInteger(workers, 'Workers'),
+    };
+    if (values.nEmbd % values.nHead !== 0) throw new InputError(heads, `Dimensions (${values.nEmbd}) must be a multiple of Heads (${values.nHead}): try ${values.nHead * Math.max(1, Math.round(values.nEmbd / values.nHead))} dimensions`);
+    // Micro-batches per step: the largest divisor of the batch up to the cores (or the workers asked),
+    // whatever the number of workers, so 1 worker and all of them train the same numbers.
+    let microBatches = Math.min(values.batchSize, Math.max(cores, values.workers));
+    while (values.batchSize % microBatches !== 0) microBatches--;
+    const shape: Shape = { ...values, workers: Math.min(values.workers, microBatches), microBatches, vocabSize: tokenizer.value === 'char' ? vocabulary : 384, tied: tie.checked };
+    return { ...values, microBatches, shape };
+  };
+
+  const updateEstimate = () => {
+    try {
+      const { shape, steps: total } = settings();
+      const bytes = memoryBytes(shape);
+      const seconds = (flopsPerToken(shape) * shape.batchSize * shape.blockSize) / (flopsPerWorker * shape.workers);
+      const verdict = bytes > MEMORY_LIMIT ? ' — too large: it would not fit in the wasm memory of a tab' : seconds > STEP_LIMIT_SECONDS ? ' — too slow to watch: make the model, context or batch smaller' : '';
+      estimate.textContent = `≈ ${parameters(shape).toLocaleString('en-US')} parameters, ≈ ${megabytes(bytes)} per worker, ≈ ${duration(seconds)} per step, ≈ ${duration(seconds * total)} for ${plural(total, 'step')} (${measured ? 'speed measured by the last run' : 'a guess until the first run measures this device'})${verdict}`;
+      estimate.classList.toggle('warning', verdict !== '');
+      return { bytes, seconds };
+    } catch (problem) {
+      estimate.textContent = (problem as Error).message;
+      estimate.classList.add('warning');
+      return undefined;
+    }
+  };
+
+  const setRunning = (running: boolean) => {
+    training.running = running;
+    const hadFocus = document.activeElement;
+    start.disabled = running;
+    pause.disabled = !running;
+    stop.disabled = !running;
+    clear.disabled = running ? runs.length <= 1 : runs.length === 0;
+    // Focus never drops to the page when the focused button disables itself.
+    if (running && hadFocus === start) stop.focus();
+    if (!running && (hadFocus === stop || hadFocus === pause)) start.focus();
+  };
+
+  const finish = (run: Run, state: 'done' | 'stopped' | 'failed', reason: string) => {
+    clearTimeout(stopTimer);
+    run.state = state;
+    setRunning(false);
+    pause.textContent = 'Pause';
+    status.textContent = `run ${run.id}: ${state}, ${reason}`;
+    announce.textContent = status.textContent;
+    if (state === 'failed') showError(error, new Error(`run ${run.id} failed: ${reason}`));
+    // A run that never took a step leaves nothing on the chart.
+    if (run.train.length === 0) runs.splice(runs.indexOf(run), 1);
+    if (state === 'done') progress.value = 1;
+    current = undefined;
+    draw();
+  };
 
   corpusFile.addEventListener('change', async () => {
     const file = corpusFile.files?.[0];
     if (!file) return;
     try {
-      setCorpus(await file.text());
-      corpusInfo.textContent = `${file.name}: ${corpus().length.toLocaleString('en-US')} characters`;
-      clearError();
-    } catch (error) {
-      showError(new Error(`${file.name}: ${(error as Error).message}`));
+      setCorpus(await readCorpusFile(file), file.name);
+    } catch (problem) {
+      showError(error, problem);
     }
   });
 
   start.addEventListener('click', () => {
-    const nEmbd = Number(dims.value);
-    const nHead = Number(heads.value);
-    if (nEmbd % nHead !== 0) {
-      showError(new Error(`dimensions (${nEmbd}) must be a multiple of heads (${nHead})`));
+    let values: ReturnType<typeof settings>;
+    try {
+      values = settings();
+      const need = MIN_CHARACTERS[tokenizer.value as 'char' | 'bpe'];
+      const visible = visibleCharacters(corpus());
+      if (visible < need) throw new InputError(tokenizer, `${corpusName()} has ${plural(visible, 'character')} that are not whitespace; the ${tokenizer.value === 'bpe' ? 'BPE tokenizer needs at least 2,000 to learn merges from' : 'char tokenizer needs at least 100'}`);
+      const guess = updateEstimate()!;
+      if (guess.bytes > MEMORY_LIMIT) throw new InputError(layers, `this model needs ≈ ${megabytes(guess.bytes)} per worker, more than the ${megabytes(MEMORY_LIMIT)} a browser tab's wasm memory can hold for training: lower the layers, dimensions, context or batch`);
+      if (guess.seconds > STEP_LIMIT_SECONDS) throw new InputError(layers, `each step would take ≈ ${duration(guess.seconds)} on this device: lower the layers, dimensions, context or batch (or train it with the minigpt CLI)`);
+    } catch (problem) {
+      showError(error, problem);
       return;
     }
-    clearError();
-    run++;
-    const label = `run ${run} (${position.value}, ${tie.checked ? 'tied' : 'untied'})`;
-    series.push({ name: `${label} train`, data: [] }, { name: `${label} validation`, data: [] });
+    clearError(error);
+    const id = (runs.at(-1)?.id ?? current?.id ?? 0) + 1;
+    const { shape } = values;
+    const label = `run ${id}: ${tokenizer.value}, ${corpusName()}, ${shape.nLayer}L ${shape.nHead}H ${shape.nEmbd}d ctx ${shape.blockSize}, ${position.value} ${tie.checked ? 'tied' : 'untied'}`;
+    current = { id, label, steps: values.steps, workers: values.workers, train: [], validation: [], state: 'starting', startedAt: performance.now(), stepAt: 0, announced: 0 };
+    runs.push(current);
+    sampleLog = [];
     samples.textContent = '';
     delete lossChart.dataset.firstLoss;
-    running = true;
-    start.disabled = true;
-    pause.disabled = false;
-    stop.disabled = false;
-    status.textContent = `run ${run}: starting…`;
+    lossChart.dataset.losses = '[]';
+    progress.value = 0;
+    setRunning(true);
+    status.textContent = `run ${id}: starting…`;
+    announce.textContent = `run ${id} starting`;
     send({
       type: 'train',
-      run,
+      run: id,
       corpus: corpus(),
       tokenizer: tokenizer.value as 'char' | 'bpe',
-      model: { blockSize: Number(block.value), nLayer: Number(layers.value), nHead, nEmbd, position: position.value as PositionKind, tieWeights: tie.checked },
-      steps: Number(steps.value),
-      batchSize: 32,
+      model: { blockSize: shape.blockSize, nLayer: shape.nLayer, nHead: shape.nHead, nEmbd: shape.nEmbd, position: position.value as PositionKind, tieWeights: tie.checked },
+      steps: values.steps,
+      batchSize: shape.batchSize,
       learningRate: 3e-3,
+      workers: values.workers,
+      microBatches: values.microBatches,
     });
   });
   pause.addEventListener('click', () => {
-    isPaused = !isPaused;
-    send({ type: isPaused ? 'pause' : 'resume' });
-    pause.textContent = isPaused ? 'Resume' : 'Pause';
-    status.textContent = isPaused ? `run ${run}: paused` : status.textContent;
+    if (!current) return;
+    const pausing = current.state !== 'paused';
+    send({ type: pausing ? 'pause' : 'resume' });
+    current.state = pausing ? 'paused' : 'running';
+    pause.textContent = pausing ? 'Resume' : 'Pause';
+    status.textContent = pausing ? `run ${current.id}: paused at step ${current.stepAt} of ${current.steps}` : `run ${current.id}: resuming at step ${current.stepAt} of ${current.steps}…`;
+    announce.textContent = status.textContent;
   });
-  stop.addEventListener('click', () => send({ type: 'stop' }));
+  stop.addEventListener('click', () => {
+    const run = current;
+    if (!run) return;
+    send({ type: 'stop' });
+    status.textContent = `run ${run.id}: stopping after the current step…`;
+    // A step that does not come back (a model too big for the device) cannot be stopped from the
+    // inside: end the worker and start a fresh one.
+    stopTimer = setTimeout(() => {
+      if (current !== run) return;
+      restartWorker();
+      finish(run, 'stopped', `at step ${run.stepAt} of ${run.steps}: the worker did not finish its step within ${duration(stopGraceMs / 1000)} of Stop, so it was restarted (this run's model is gone)`);
+    }, stopGraceMs);
+  });
+  clear.addEventListener('click', () => {
+    runs.splice(0, runs.length, ...runs.filter((r) => r === current));
+    clear.disabled = true;
+    draw();
+  });
+  window.addEventListener('beforeunload', (event) => {
+    if (training.running) event.preventDefault();
+  });
 
   listen((message) => {
-    if (!('run' in message) || message.run !== run) return;
-    const [trainSeries, validationSeries] = series.slice(-2) as [Series, Series];
-    if (message.type === 'step') {
-      trainSeries.data.push([message.step, message.loss]);
-      // For people reading the page source and for the end-to-end test: the run's first and last loss.
+    if (message.type === 'error' && message.source === 'train') {
+      if (current && current.state === 'starting') finish(current, 'failed', message.message);
+      else showError(error, message.message);
+      return;
+    }
+    if (!('run' in message) || !current || message.run !== current.id) return;
+    const run = current;
+    if (message.type === 'started') {
+      run.workers = message.workers;
+      run.label += `, ${plural(message.workers, 'worker')}`;
+      run.state = 'running';
+      status.textContent = `run ${run.id}: started on ${plural(message.workers, 'worker')}${message.note ? ` (${message.note})` : ''}`;
+      announce.textContent = status.textContent;
+    } else if (message.type === 'step') {
+      run.train.push([message.step, message.loss]);
+      run.stepAt = message.step;
+      if (run.state === 'starting') run.state = 'running';
+      // For people reading the page source and for the end-to-end test: the run's losses.
       lossChart.dataset.firstLoss ??= String(message.loss);
       lossChart.dataset.lastLoss = String(message.loss);
-      if (message.step % 5 === 0) draw();
-      status.textContent = `run ${run}: step ${message.step}, loss ${message.loss.toFixed(3)}, ${message.tokensPerSecond.toFixed(0)} tokens/s`;
+      lossChart.dataset.losses = JSON.stringify(run.train.map(([, loss]) => loss));
+      if (message.step % 5 === 0 || message.step === 1) draw();
+      const fraction = message.step / run.steps;
+      progress.value = fraction;
+      const elapsed = (performance.now() - run.startedAt) / 1000;
+      const eta = message.step > 0 ? (elapsed / message.step) * (run.steps - message.step) : 0;
+      if (run.state !== 'paused') status.textContent = `run ${run.id}: step ${message.step} of ${run.steps} (${Math.floor(fraction * 100)}%), loss ${message.loss.toFixed(3)}, ${Math.round(message.tokensPerSecond).toLocaleString('en-US')} tokens/s on ${plural(run.workers, 'worker')}, about ${duration(eta)} left`;
+      else status.textContent = `run ${run.id}: paused at step ${message.step} of ${run.steps}`;
+      if (fraction >= 0.5 && run.announced < 0.5) {
+        run.announced = 0.5;
+        announce.textContent = `run ${run.id}: half way, loss ${message.loss.toFixed(2)}`;
+      }
+      // Device speed for the next estimates.
+      if (message.step > 3) {
+        const [layersNow, headsNow, dimsNow, blockNow, batchNow] = [layers, heads, dims, block, batch].map((input) => Number(input.value));
+        const shape: Shape = { nLayer: layersNow!, nHead: headsNow!, nEmbd: dimsNow!, blockSize: blockNow!, batchSize: batchNow!, vocabSize: tokenizer.value === 'char' ? vocabulary : 384, tied: tie.checked, workers: run.workers, microBatches: 1 };
+        flopsPerWorker = (message.tokensPerSecond * flopsPerToken(shape)) / run.workers;
+        measured = true;
+      }
     } else if (message.type === 'eval') {
-      validationSeries.data.push([message.step, message.validationLoss]);
+      run.validation.push([message.step, message.validationLoss]);
       draw();
     } else if (message.type === 'sample') {
-      samples.textContent = `after ${message.step} steps:\n${message.text}\n\n${samples.textContent}`;
+      // The latest samples first, and only the last few runs of samples (the list stays short).
+      sampleLog = [`after ${message.step} steps:\n${message.text}`, ...sampleLog].slice(0, 6);
+      samples.textContent = sampleLog.join('\n\n');
     } else if (message.type === 'done') {
-      running = false;
-      isPaused = false;
-      start.disabled = false;
-      pause.disabled = true;
-      pause.textContent = 'Pause';
-      stop.disabled = true;
-      status.textContent = `run ${run}: done, ${message.reason}`;
-      draw();
-    }
-  });
-  listen((message) => {
-    if (message.type === 'error' && running) {
-      running = false;
-      start.disabled = false;
-      pause.disabled = true;
-      stop.disabled = true;
+      finish(run, message.status, message.reason);
+      updateEstimate();
     }
   });
 
+  clearOnChange(root, error);
+  root.addEventListener('input', updateEstimate);
+  root.addEventListener('change', updateEstimate);
   root.append(
-    element('p', { class: 'note' }, 'Train a small GPT in a Web Worker on the WASM backend; runs stay on the chart so two can be compared (tied vs untied, learned vs RoPE).'),
+    element('p', { class: 'note' }, 'Train a small GPT in Web Workers on the WASM backend (data-parallel: each worker takes its share of every batch); runs stay on the chart so two can be compared (tied vs untied, learned vs RoPE).'),
     element('div', { class: 'row' }, field('Corpus (.txt)', corpusFile), corpusInfo),
-    element('div', { class: 'row' }, field('Tokenizer', tokenizer), field('Positions', position), field('Tie weights', tie), field('Layers', layers), field('Heads', heads), field('Dimensions', dims), field('Context', block), field('Steps', steps)),
-    element('div', { class: 'row' }, start, pause, stop),
+    element('div', { class: 'row' }, field('Tokenizer', tokenizer), field('Positions', position), field('Tie weights', tie), field('Layers (1-8)', layers), field('Heads (1-16)', heads), field('Dimensions (8-256)', dims), field('Context (4-128)', block), field('Batch (1-64)', batch), field('Steps', steps), field(`Workers (1-${cores})`, workers)),
+    estimate,
+    element('div', { class: 'row' }, start, pause, stop, clear),
+    error,
     status,
+    progress,
+    announce,
     lossChart,
     element('h3', {}, 'Samples'),
     samples,
   );
+  describeCorpus();
+  updateEstimate();
   draw();
 }
