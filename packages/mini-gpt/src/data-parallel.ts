@@ -166,26 +166,20 @@ export class ReplicaPool {
   async gradients(model: MiniGPT, dataset: TokenDataset, step: number, micros: number, batchSize: number, seed: number): Promise<{ loss: number; grads: Tensor[] }> {
     const variables = model.trainableVariables;
     flatten(variables, this.weights!);
-    const remote = new Map<number, Promise<{ loss: number; grads: Float32Array }>>();
-    // One micro-batch per worker at a time (each has one gradient buffer); the main thread takes the rest.
-    const queue = Array.from({ length: micros }, (_, m) => m).filter((m) => m % this.size !== 0);
-    const busy = this.replicas.map(() => Promise.resolve() as Promise<unknown>);
     const results = new Map<number, { loss: number; grads: Tensor[] }>();
-    for (const micro of queue) {
-      const index = (micro % this.size) - 1;
-      const replica = this.replicas[index]!;
-      const done = busy[index]!.then(() =>
-        replica.compute({ type: 'step', step, micro, batchSize, seed, divisor: micros, ...(sharedMemory ? {} : { weights: this.weights!.slice() }) }).then((result) => {
-          // Copy out before the buffer is reused for this worker's next micro-batch.
-          results.set(micro, { loss: result.loss, grads: unflatten(result.grads, variables) });
-          return result;
-        }),
-      );
-      busy[index] = done;
-      remote.set(micro, done);
-    }
+    // Each worker takes its micro-batches one after another (it has one gradient buffer). The
+    // first is posted now, before this thread starts on its own share: an async function runs
+    // synchronously up to its first await.
+    const serve = async (replica: Replica, index: number) => {
+      for (let micro = index + 1; micro < micros; micro += this.size) {
+        const result = await replica.compute({ type: 'step', step, micro, batchSize, seed, divisor: micros, ...(sharedMemory ? {} : { weights: this.weights!.slice() }) });
+        // Copied out before the buffer is reused for this worker's next micro-batch.
+        results.set(micro, { loss: result.loss, grads: unflatten(result.grads, variables) });
+      }
+    };
+    const remote = this.replicas.map(serve);
     for (let micro = 0; micro < micros; micro += this.size) results.set(micro, microBatchGradients(model, dataset, step, micro, batchSize, seed, micros));
-    await Promise.all(remote.values());
+    await Promise.all(remote);
     return sumInOrder(Array.from({ length: micros }, (_, micro) => results.get(micro)!));
   }
 
