@@ -26,7 +26,7 @@ export function chart(container: HTMLElement, option: EChartsOption, description
   container.setAttribute('role', 'img');
   container.setAttribute('aria-label', description);
   const width = Math.max(160, container.clientWidth - 20);
-  const title = option.title && !Array.isArray(option.title) ? { ...option.title, textStyle: { fontSize: 13, width, overflow: 'break' as const, ...option.title.textStyle } } : option.title;
+  const title = option.title && !Array.isArray(option.title) ? { ...option.title, textStyle: { fontSize: 13, lineHeight: 17, width, overflow: 'break' as const, ...option.title.textStyle } } : option.title;
   const tooltip = option.tooltip && !Array.isArray(option.tooltip) ? { valueFormatter: short, ...option.tooltip } : option.tooltip;
   // A title that wraps (a phone's width) pushes the plot down by its extra lines (~7 px a character).
   const text = title && !Array.isArray(title) ? String(title.text ?? '') : '';

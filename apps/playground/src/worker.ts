@@ -52,6 +52,7 @@ async function runTraining(request: TrainRequest): Promise<void> {
   try {
     model?.dispose();
     model = undefined;
+    session = undefined;
     const replicas = startReplicas(Math.min(request.workers, request.microBatches));
     pool = replicas.pool;
     let workers = pool ? pool.size : 1;
@@ -91,6 +92,7 @@ async function runTraining(request: TrainRequest): Promise<void> {
     else if (result.stoppedBy === 'aborted') post({ type: 'done', run, status: 'stopped', reason: `stopped at step ${result.step} of ${request.steps}, ${speed}` });
     else post({ type: 'done', run, status: 'failed', reason: `${result.message ?? 'the loss stopped being a finite number'}; try a smaller learning rate or model` });
   } catch (error) {
+    session?.optimizer.dispose();
     post({ type: 'done', run, status: 'failed', reason: (error as Error).message });
   } finally {
     pool?.close();

@@ -120,6 +120,8 @@ export function mountTrain(root: HTMLElement): void {
     chart(
       lossChart,
       {
+        // Redrawn as steps arrive: no animation (it would lag behind the run, and moves for nothing).
+        animation: false,
         title: { text: 'loss (nats per token)' },
         tooltip: { trigger: 'axis' },
         legend: { bottom: 0, type: 'scroll' },
