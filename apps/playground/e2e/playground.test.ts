@@ -303,6 +303,9 @@ describe('playground in Chromium', () => {
     await page.locator('#train-steps').fill('2000');
     await page.locator('#train-start').click();
     await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/step \d+ of 2000 \(\d+%\), loss [\d.]+, [\d,]+ tokens\/s on \d+ workers?, about .* left/);
+    // Screen readers heard the start, not every step; leaving the page mid-run asks first.
+    expect(await page.locator('#train-announce').textContent()).toMatch(/^run \d+: started on \d+ workers?$/);
+    expect(await page.evaluate(() => !window.dispatchEvent(new Event('beforeunload', { cancelable: true })))).toBe(true);
     await page.locator('#train-pause').click();
     await expect.poll(() => status(page)).toMatch(/: paused at step \d+ of 2000$/);
     await tab('Save & load');
@@ -316,6 +319,7 @@ describe('playground in Chromium', () => {
     await page.locator('#files-open').setInputFiles([join(shots, 'model.safetensors'), join(shots, 'tokenizer.json')]);
     await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/^loaded model.safetensors/);
     expect(await page.locator('#files-error').isHidden()).toBe(true);
+    expect(await page.evaluate(() => !window.dispatchEvent(new Event('beforeunload', { cancelable: true })))).toBe(false);
   });
 
   it('issue 16.2: a failed run ends as failed with its reason, and leaves no empty legend entry; runs can be cleared', async () => {
