@@ -199,7 +199,7 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     expect(readFileSync(join(target, 'results.csv'), 'utf8').split('\n')[0]).toBe('variant,position,tied,rope_scaling,parameters,loss_1x,perplexity_1x,loss_2x,perplexity_2x');
     const svg = readFileSync(join(target, 'loss-vs-position.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
-    for (const label of ['rope-tied+linear:2', 'loss (nats per token)', 'position in the window', 'trained length 16']) expect(svg).toContain(label);
+    for (const label of ['rope-tied+linear:2', 'loss (nats per token)', 'position in the window', 'trained length 16', '<title>Loss by position for learned-tied, rope-tied, rope-tied+linear:2</title>', '<desc>learned-tied: 1x ']) expect(svg).toContain(label);
     const again = run(...args);
     expect(again.stdout).toMatch(/^resuming .*: learned-tied, rope-tied, rope-tied\+linear:2 already done/);
     expect(run('compare', '--out', target, '--steps', '4').stderr).toMatch(/holds a comparison with other settings/);

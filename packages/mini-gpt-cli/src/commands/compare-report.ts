@@ -55,5 +55,13 @@ export function lossByPositionSvg(rows: VariantResult[], trainedLength: number, 
   });
   const svg = chart.renderToSVGString();
   chart.dispose();
-  return svg;
+  return withTextAlternative(svg, `Loss by position for ${rows.map((r) => r.name).join(', ')}`, rows.map((r) => `${r.name}: ${r.contexts.map((c) => `${c.multiple}x ${loss(c.loss)}`).join(', ')}`).join('; '));
+}
+
+const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A title and a description (the table's numbers) for screen readers and for readers of the file. */
+function withTextAlternative(svg: string, title: string, description: string): string {
+  const open = svg.indexOf('>') + 1;
+  return `${svg.slice(0, open).replace('<svg ', '<svg role="img" ')}<title>${escape(title)}</title><desc>${escape(description)}</desc>${svg.slice(open)}`;
 }
