@@ -111,6 +111,10 @@ describe('TrainingSession', { timeout: 120_000 }, () => {
     resumed.dispose();
   });
 
+  it('says at creation when the text is too short for the context', () => {
+    expect(() => TrainingSession.create({ corpus: 'abcdefgh\n'.repeat(3), model: small })).toThrow('the validation split has 3 tokens, fewer than blockSize + 1 = 9');
+  });
+
   it('refuses to resume a checkpoint without optimizer state, or on text its tokenizer cannot encode', () => {
     const session = TrainingSession.create({ corpus, model: small, training: quick });
     const { 'optimizer.safetensors': _, ...weightsOnly } = session.checkpointFiles();

@@ -142,6 +142,8 @@ export class TrainingSession {
     this.model = parts.model;
     this.tokenizer = parts.tokenizer;
     this.dataset = new TokenDataset(parts.tokens);
+    // Too little text for the context is said at creation, not at the first step.
+    this.dataset.check(parts.model.config.blockSize);
     this.options = parts.options;
     this.optimizer = parts.optimizer;
     this.step = parts.step;
@@ -157,7 +159,13 @@ export class TrainingSession {
     const model = createModel({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize }, seed);
     const { beta1, beta2, weightDecay } = options;
     const optimizer = new AdamW(definedOnly({ beta1, beta2, weightDecay }));
-    return new TrainingSession({ model, tokenizer, tokens, options, optimizer, step: 0, data: setup.data });
+    try {
+      return new TrainingSession({ model, tokenizer, tokens, options, optimizer, step: 0, data: setup.data });
+    } catch (error) {
+      model.dispose();
+      optimizer.dispose();
+      throw error;
+    }
   }
 
   /**
