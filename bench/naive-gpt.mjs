@@ -25,7 +25,12 @@ export function createNaiveGpt({ vocabSize, blockSize, nLayer, nHead, nEmbd }, s
       fcProjBias: filled([nEmbd], 0),
     })),
   };
-  const variables = [p.wte, p.wpe, ...p.lnf, ...p.blocks.flatMap((b) => [...b.ln1, ...b.ln2, b.attn, b.attnBias, b.proj, b.projBias, b.fc, b.fcBias, b.fcProj, b.fcProjBias])];
+  const variables = [
+    p.wte,
+    p.wpe,
+    ...p.lnf,
+    ...p.blocks.flatMap((b) => [...b.ln1, ...b.ln2, b.attn, b.attnBias, b.proj, b.projBias, b.fc, b.fcBias, b.fcProj, b.fcProjBias]),
+  ];
   const layerNorm = (x, [w, b]) => {
     const { mean, variance } = tf.moments(x, -1, true);
     return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), w), b);
@@ -57,7 +62,11 @@ export function createNaiveGpt({ vocabSize, blockSize, nLayer, nHead, nEmbd }, s
   return {
     variables,
     step(x, y) {
-      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(y, [-1]), vocabSize), tf.reshape(forward(x), [-1, vocabSize])), true, variables);
+      const loss = optimizer.minimize(
+        () => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.reshape(y, [-1]), vocabSize), tf.reshape(forward(x), [-1, vocabSize])),
+        true,
+        variables,
+      );
       const value = loss.dataSync()[0];
       loss.dispose();
       return value;

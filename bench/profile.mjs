@@ -12,7 +12,12 @@ const { model: shape, training } = PRESETS[presetName];
 const vocabSize = 65;
 const model = createModel({ ...shape, vocabSize }, 1);
 const [batch, seq] = [training.batchSize, shape.blockSize];
-const tokens = (salt) => tf.tensor2d(Array.from({ length: batch * seq }, (_, i) => (i * salt) % vocabSize), [batch, seq], 'int32');
+const tokens = (salt) =>
+  tf.tensor2d(
+    Array.from({ length: batch * seq }, (_, i) => (i * salt) % vocabSize),
+    [batch, seq],
+    'int32',
+  );
 const [ids, targets] = [tokens(7), tokens(11)];
 const step = () => {
   const { value, grads } = tf.variableGrads(() => model.loss(ids, targets, { dropoutSeed: () => 1 }));
@@ -22,7 +27,7 @@ for (let i = 0; i < 3; i++) step();
 const start = performance.now();
 for (let i = 0; i < 5; i++) step();
 const ms = (performance.now() - start) / 5;
-console.log(`${presetName}: forward + backward ${ms.toFixed(0)} ms per step, ${((batch * seq) / ms * 1000).toFixed(0)} tokens/s (no optimizer)`);
+console.log(`${presetName}: forward + backward ${ms.toFixed(0)} ms per step, ${(((batch * seq) / ms) * 1000).toFixed(0)} tokens/s (no optimizer)`);
 
 const { kernels } = await tf.profile(step);
 const sum = (groups, key, ms) => groups.set(key, { ms: (groups.get(key)?.ms ?? 0) + ms, calls: (groups.get(key)?.calls ?? 0) + 1 });
@@ -34,6 +39,8 @@ for (const k of kernels) {
 }
 const top = (groups, n) => [...groups].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);
 console.log('\nkernel                   ms   share  calls');
-for (const [name, { ms: t, calls }] of top(byKernel, 15)) console.log(`${name.padEnd(22)} ${t.toFixed(1).padStart(6)} ${((100 * t) / ms).toFixed(1).padStart(6)}% ${String(calls).padStart(6)}`);
+for (const [name, { ms: t, calls }] of top(byKernel, 15))
+  console.log(`${name.padEnd(22)} ${t.toFixed(1).padStart(6)} ${((100 * t) / ms).toFixed(1).padStart(6)}% ${String(calls).padStart(6)}`);
 console.log('\nBatchMatMul (tfjs) by operand shapes');
-for (const [shapes, { ms: t, calls }] of top(byShape, 10)) console.log(`${shapes.padEnd(36)} ${t.toFixed(1).padStart(6)} ms ${String(calls).padStart(4)} calls`);
+for (const [shapes, { ms: t, calls }] of top(byShape, 10))
+  console.log(`${shapes.padEnd(36)} ${t.toFixed(1).padStart(6)} ms ${String(calls).padStart(4)} calls`);

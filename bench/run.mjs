@@ -30,7 +30,10 @@ for (const [name, script, args] of benchmarks) {
     results[name] = JSON.parse(readFileSync(json, 'utf8'));
   } catch (error) {
     // One broken benchmark (others edit this checkout too) is a row of the table, not the end of the run.
-    const said = `${error.stderr ?? ''}`.trim().split('\n').filter((l) => /error/i.test(l));
+    const said = `${error.stderr ?? ''}`
+      .trim()
+      .split('\n')
+      .filter((l) => /error/i.test(l));
     results[name] = { error: said.at(-1) ?? error.message.split('\n')[0] };
   }
 }
@@ -40,8 +43,13 @@ for (const [name, script, args] of benchmarks) {
 const rows = [];
 const mb = (value) => (value === undefined ? '' : `${value.toFixed(0)} MB`);
 // The PyTorch row on as many threads as ours uses comes first (1 thread for one worker or for sampling).
-const torchRatios = (ours, torch, threads = 1) => [...torch.rows].sort((a, b) => (b.threads === threads) - (a.threads === threads)).map((t) => `x${(ours / t.tokensPerSecond).toFixed(2)} of PyTorch (${threadsLabel(t.threads)})`).join(', ');
-const torchNote = (t) => `torch ${t.torch}, ${t.blas === 'reference' ? 'REFERENCE BLAS (install libopenblas0-pthread)' : t.blas}, ${t.coresUsed.toFixed(1)} cores busy`;
+const torchRatios = (ours, torch, threads = 1) =>
+  [...torch.rows]
+    .sort((a, b) => (b.threads === threads) - (a.threads === threads))
+    .map((t) => `x${(ours / t.tokensPerSecond).toFixed(2)} of PyTorch (${threadsLabel(t.threads)})`)
+    .join(', ');
+const torchNote = (t) =>
+  `torch ${t.torch}, ${t.blas === 'reference' ? 'REFERENCE BLAS (install libopenblas0-pthread)' : t.blas}, ${t.coresUsed.toFixed(1)} cores busy`;
 /** Rows of one benchmark's results; a failed benchmark, or a result of another shape, is one row saying so. */
 function section(name, build) {
   const r = results[name];
@@ -57,35 +65,69 @@ function pushTorch(prefix, torch, ours) {
     rows.push([`${prefix}: PyTorch`, 'not run', TORCH_MISSING, '']);
     return;
   }
-  for (const t of torch.rows) rows.push([`${prefix}: PyTorch, ${threadsLabel(t.threads)}`, `${t.tokensPerSecond.toFixed(ours < 10 ? 1 : 0)} tokens/s`, torchNote(t), mb(t.maxRssMB)]);
+  for (const t of torch.rows)
+    rows.push([`${prefix}: PyTorch, ${threadsLabel(t.threads)}`, `${t.tokensPerSecond.toFixed(ours < 10 ? 1 : 0)} tokens/s`, torchNote(t), mb(t.maxRssMB)]);
 }
-for (const preset of ['baby', 'names']) section(`training (${preset})`, (r) => {
-  const prefix = `train ${preset}`;
-  const product = r.ours[0].tokensPerSecond;
-  for (const row of r.ours) {
-    const comparison = r.torch.missing ? 'no PyTorch ratio (PyTorch not available)' : torchRatios(row.tokensPerSecond, r.torch, row.workers);
-    rows.push([`${prefix}: ${row.label}, ${row.workers} worker${row.workers === 1 ? '' : 's'} (wasm)`, `${row.tokensPerSecond.toFixed(0)} tokens/s`, comparison, mb(row.peakRssMB)]);
-  }
-  pushTorch(prefix, r.torch, product);
-  for (const row of r.baselines) rows.push([`${prefix}: ${row.label} (${row.backend})`, `${row.tokensPerSecond.toFixed(0)} tokens/s`, `x${row.ratioToProduct.toFixed(2)} of mini-gpt`, '']);
-});
-for (const shape of ['baby', 'gpt2-small']) section(`sampling (${shape})`, (s) => {
-  const prefix = `sample ${shape} ${s.tokens} tokens`;
-  const digits = s.cachedTokensPerSecond < 10 ? 1 : 0;
-  const comparison = s.torch.missing ? 'no PyTorch ratio (PyTorch not available)' : torchRatios(s.cachedTokensPerSecond, s.torch);
-  rows.push([`${prefix}: mini-gpt, KV cache`, `${s.cachedTokensPerSecond.toFixed(digits)} tokens/s`, comparison, mb(s.maxRssMB)]);
-  pushTorch(prefix, s.torch, s.cachedTokensPerSecond);
-  if (s.recomputedTokensPerSecond !== undefined) rows.push([`${prefix}: mini-gpt, no cache`, `${s.recomputedTokensPerSecond.toFixed(digits)} tokens/s`, `the cache is ${s.speedup.toFixed(1)}x faster`, '']);
-});
+for (const preset of ['baby', 'names'])
+  section(`training (${preset})`, (r) => {
+    const prefix = `train ${preset}`;
+    const product = r.ours[0].tokensPerSecond;
+    for (const row of r.ours) {
+      const comparison = r.torch.missing ? 'no PyTorch ratio (PyTorch not available)' : torchRatios(row.tokensPerSecond, r.torch, row.workers);
+      rows.push([
+        `${prefix}: ${row.label}, ${row.workers} worker${row.workers === 1 ? '' : 's'} (wasm)`,
+        `${row.tokensPerSecond.toFixed(0)} tokens/s`,
+        comparison,
+        mb(row.peakRssMB),
+      ]);
+    }
+    pushTorch(prefix, r.torch, product);
+    for (const row of r.baselines)
+      rows.push([
+        `${prefix}: ${row.label} (${row.backend})`,
+        `${row.tokensPerSecond.toFixed(0)} tokens/s`,
+        `x${row.ratioToProduct.toFixed(2)} of mini-gpt`,
+        '',
+      ]);
+  });
+for (const shape of ['baby', 'gpt2-small'])
+  section(`sampling (${shape})`, (s) => {
+    const prefix = `sample ${shape} ${s.tokens} tokens`;
+    const digits = s.cachedTokensPerSecond < 10 ? 1 : 0;
+    const comparison = s.torch.missing ? 'no PyTorch ratio (PyTorch not available)' : torchRatios(s.cachedTokensPerSecond, s.torch);
+    rows.push([`${prefix}: mini-gpt, KV cache`, `${s.cachedTokensPerSecond.toFixed(digits)} tokens/s`, comparison, mb(s.maxRssMB)]);
+    pushTorch(prefix, s.torch, s.cachedTokensPerSecond);
+    if (s.recomputedTokensPerSecond !== undefined)
+      rows.push([
+        `${prefix}: mini-gpt, no cache`,
+        `${s.recomputedTokensPerSecond.toFixed(digits)} tokens/s`,
+        `the cache is ${s.speedup.toFixed(1)}x faster`,
+        '',
+      ]);
+  });
 section('tokenizer encode', (e) => {
-  for (const row of e.rows) rows.push([`GPT-2 encode: ${row.name}`, `${row.mbPerSecond.toFixed(1)} MB/s`, `x${(row.mbPerSecond / e.rows[1].mbPerSecond).toFixed(2)} of gpt-tokenizer`, '']);
-  for (const a of e.adversarial ?? []) rows.push([`GPT-2 encode ${a.name}: @embedlab/tokenizer`, `${a.oursMs.toFixed(0)} ms`, a.gptTokenizerMs === null ? `gpt-tokenizer > ${a.limitSeconds} s (stopped)` : `gpt-tokenizer ${(a.gptTokenizerMs / 1000).toFixed(1)} s (x${(a.gptTokenizerMs / a.oursMs).toFixed(0)})`]);
+  for (const row of e.rows)
+    rows.push([
+      `GPT-2 encode: ${row.name}`,
+      `${row.mbPerSecond.toFixed(1)} MB/s`,
+      `x${(row.mbPerSecond / e.rows[1].mbPerSecond).toFixed(2)} of gpt-tokenizer`,
+      '',
+    ]);
+  for (const a of e.adversarial ?? [])
+    rows.push([
+      `GPT-2 encode ${a.name}: @embedlab/tokenizer`,
+      `${a.oursMs.toFixed(0)} ms`,
+      a.gptTokenizerMs === null
+        ? `gpt-tokenizer > ${a.limitSeconds} s (stopped)`
+        : `gpt-tokenizer ${(a.gptTokenizerMs / 1000).toFixed(1)} s (x${(a.gptTokenizerMs / a.oursMs).toFixed(0)})`,
+    ]);
 });
 section('tokenizer train', (t) => {
   rows.push([`BPE training ${t.megabytes.toFixed(1)} MB -> ${t.vocabSize}`, `${t.seconds.toFixed(1)} s`, `${t.bytesPerToken.toFixed(2)} bytes/token`, '']);
 });
 section('tied head', (h) => {
-  for (const row of h.rows) rows.push([`head vocab ${h.vocabSize}: ${row.name}`, `${row.ms.toFixed(0)} ms/step`, `x${(row.ms / h.rows[0].ms).toFixed(2)} of tied`, '']);
+  for (const row of h.rows)
+    rows.push([`head vocab ${h.vocabSize}: ${row.name}`, `${row.ms.toFixed(0)} ms/step`, `x${(row.ms / h.rows[0].ms).toFixed(2)} of tied`, '']);
 });
 for (const row of rows) row.push(...Array(Math.max(0, 4 - row.length)).fill(''));
 
@@ -95,7 +137,13 @@ const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | '
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of rows) console.log(line(row));
-console.log(`\n${availableParallelism()} cores; 1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (ratios are same-run; absolute numbers vary by machine and load)`);
+console.log(
+  `\n${availableParallelism()} cores; 1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (ratios are same-run; absolute numbers vary by machine and load)`,
+);
 const out = argument('--json');
-if (out) writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), load: loadavg(), results }, null, 2)}\n`);
+if (out)
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), load: loadavg(), results }, null, 2)}\n`,
+  );
 if (Object.values(results).some((r) => r.error)) process.exitCode = 1;

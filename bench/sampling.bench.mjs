@@ -40,15 +40,23 @@ const torch = torchRows('sample.py', { config, tokens, prompt, ...sampling, runs
 const recomputed = gpt2 ? undefined : await measure(false, 1);
 const ratioToTorch = (torch.rows ?? []).map((t) => ({ threads: t.threads, ratio: cached.tokensPerSecond / t.tokensPerSecond }));
 
-console.log(`Sampling ${tokens} tokens, batch 1 (${shapeName} shape: ${config.nLayer} layers, ${config.nHead} heads, ${config.nEmbd} dims, vocab ${config.vocabSize}, context ${config.blockSize}):`);
+console.log(
+  `Sampling ${tokens} tokens, batch 1 (${shapeName} shape: ${config.nLayer} layers, ${config.nHead} heads, ${config.nEmbd} dims, vocab ${config.vocabSize}, context ${config.blockSize}):`,
+);
 const ratios = ratioToTorch.map((r) => `x${r.ratio.toFixed(2)} of PyTorch (${threadsLabel(r.threads)})`).join(', ');
-console.log(`  mini-gpt, KV cache          ${cached.tokensPerSecond.toFixed(1).padStart(7)} tokens/s  (median of ${runs}, ${cached.coresUsed.toFixed(1)} cores busy, peak RSS ${maxRssMB.toFixed(0)} MB)  ${ratios}`);
+console.log(
+  `  mini-gpt, KV cache          ${cached.tokensPerSecond.toFixed(1).padStart(7)} tokens/s  (median of ${runs}, ${cached.coresUsed.toFixed(1)} cores busy, peak RSS ${maxRssMB.toFixed(0)} MB)  ${ratios}`,
+);
 if (torch.missing) console.log(`  ${torch.missing}`);
 for (const row of torch.rows ?? []) {
-  console.log(`  ${`PyTorch, KV cache, ${threadsLabel(row.threads)}`.padEnd(27)} ${row.tokensPerSecond.toFixed(1).padStart(7)} tokens/s  (median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`);
+  console.log(
+    `  ${`PyTorch, KV cache, ${threadsLabel(row.threads)}`.padEnd(27)} ${row.tokensPerSecond.toFixed(1).padStart(7)} tokens/s  (median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`,
+  );
 }
 if (recomputed) {
-  console.log(`  mini-gpt, no cache          ${recomputed.tokensPerSecond.toFixed(1).padStart(7)} tokens/s  (the cache is ${(cached.tokensPerSecond / recomputed.tokensPerSecond).toFixed(1)}x faster)`);
+  console.log(
+    `  mini-gpt, no cache          ${recomputed.tokensPerSecond.toFixed(1).padStart(7)} tokens/s  (the cache is ${(cached.tokensPerSecond / recomputed.tokensPerSecond).toFixed(1)}x faster)`,
+  );
 }
 writeJson({
   benchmark: 'sampling',

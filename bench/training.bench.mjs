@@ -89,13 +89,19 @@ console.log(
 );
 for (const row of ours) {
   const ratios = row.ratioToTorch.map((r) => `x${r.ratio.toFixed(2)} of PyTorch (${threadsLabel(r.threads)})`).join(', ');
-  console.log(`  ${`${row.label}, ${row.workers} worker(s)`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${row.coresUsed.toFixed(1)} cores busy, peak RSS ${row.peakRssMB.toFixed(0)} MB)  ${ratios}`);
+  console.log(
+    `  ${`${row.label}, ${row.workers} worker(s)`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${row.coresUsed.toFixed(1)} cores busy, peak RSS ${row.peakRssMB.toFixed(0)} MB)  ${ratios}`,
+  );
 }
 if (torch.missing) console.log(`  ${torch.missing}`);
 for (const row of torch.rows ?? []) {
-  console.log(`  ${`PyTorch, ${threadsLabel(row.threads)}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`);
+  console.log(
+    `  ${`PyTorch, ${threadsLabel(row.threads)}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`,
+  );
 }
 for (const row of baselines) {
-  console.log(`  ${`${row.label} on ${row.backend}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, x${row.ratioToProduct.toFixed(2)} of mini-gpt)`);
+  console.log(
+    `  ${`${row.label} on ${row.backend}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, x${row.ratioToProduct.toFixed(2)} of mini-gpt)`,
+  );
 }
 writeJson({ benchmark: 'training', preset: presetName, config, batchSize, ours, torch, baselines, maxRssMB: peakRssMB() });

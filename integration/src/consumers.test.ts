@@ -68,7 +68,13 @@ function unigramEntropy(text: string): number {
 
 /** Serves a directory's files on 127.0.0.1 (a free port) for a browser to open. */
 async function serve(root: string): Promise<{ url: string; close: () => void }> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.wasm': 'application/wasm',
+    '.json': 'application/json',
+  };
   const server = createServer((request, response) => {
     const path = resolve(root, `.${decodeURIComponent(new URL(request.url ?? '/', 'http://127.0.0.1').pathname)}`);
     const file = path.endsWith(sep) || path === resolve(root) ? join(path, 'index.html') : path;
@@ -94,15 +100,20 @@ describe('installed from tarballs into fresh projects', () => {
   });
 
   it('the tokenizer works alone, with no TensorFlow.js installed', () => {
-    const dir = project('tokenizer-alone', ['tokenizer'], {}, {
-      'main.js': `
+    const dir = project(
+      'tokenizer-alone',
+      ['tokenizer'],
+      {},
+      {
+        'main.js': `
         import { CharTokenizer, trainBpe, tokenizerFromJSON } from '@embedlab/tokenizer';
         const char = CharTokenizer.fromCorpus('hello world');
         const bpe = trainBpe('low lower lowest '.repeat(50), { vocabSize: 270 });
         const again = tokenizerFromJSON(JSON.stringify(bpe));
         console.log(JSON.stringify({ char: char.decode(char.encode('hello')), bpe: again.decode(bpe.encode('lowest')) }));
       `,
-    });
+      },
+    );
     expect(JSON.parse(run(dir, 'node', ['main.js']))).toEqual({ char: 'hello', bpe: 'lowest' });
     expect(existsSync(join(dir, 'node_modules', '@tensorflow'))).toBe(false);
     writeFileSync(join(dir, 'vocab.txt'), 'abc');
@@ -110,8 +121,12 @@ describe('installed from tarballs into fresh projects', () => {
   });
 
   it("token-embedding and positional-encodings train in a user's own tfjs loop, on one tfjs", () => {
-    const dir = project('own-loop', ['token-embedding', 'positional-encodings'], { '@tensorflow/tfjs-core': '4.22.0' }, {
-      'main.js': `
+    const dir = project(
+      'own-loop',
+      ['token-embedding', 'positional-encodings'],
+      { '@tensorflow/tfjs-core': '4.22.0' },
+      {
+        'main.js': `
         import * as tf from '@tensorflow/tfjs-core';
         import { ready, tf as runtimeTf } from '@embedlab/runtime';
         import { TokenEmbedding } from '@embedlab/token-embedding';
@@ -135,7 +150,8 @@ describe('installed from tarballs into fresh projects', () => {
         }
         console.log(JSON.stringify({ backend: info.backend, sameEngine: tf.engine() === runtimeTf.engine(), first: losses[0], last: losses.at(-1) }));
       `,
-    });
+      },
+    );
     const result = JSON.parse(run(dir, 'node', ['main.js']));
     expect(result).toMatchObject({ backend: 'wasm', sameEngine: true });
     expect(result.last).toBeLessThan(result.first / 2);
@@ -143,8 +159,12 @@ describe('installed from tarballs into fresh projects', () => {
   });
 
   it('mini-gpt trains, samples, saves and is inspected by its CLI', () => {
-    const dir = project('mini-gpt', ['mini-gpt', 'mini-gpt-cli'], {}, {
-      'main.js': `
+    const dir = project(
+      'mini-gpt',
+      ['mini-gpt', 'mini-gpt-cli'],
+      {},
+      {
+        'main.js': `
         import { ready } from '@embedlab/runtime';
         import { CharTokenizer } from '@embedlab/tokenizer';
         import { PRESETS, TokenDataset, checkpointToFiles, createModel, generateText, namesCorpus, train } from '@embedlab/mini-gpt';
@@ -159,7 +179,8 @@ describe('installed from tarballs into fresh projects', () => {
         saveCheckpoint('model', checkpointToFiles(model, tokenizer, { step: result.step }));
         console.log(JSON.stringify({ stoppedBy: result.stoppedBy, loss: result.lastEval.validationLoss, text }));
       `,
-    });
+      },
+    );
     const result = JSON.parse(run(dir, 'node', ['main.js']));
     expect(result.stoppedBy).toBe('done');
     // Uniform guessing scores ln 28 = 3.33 and letter frequencies alone the unigram entropy
@@ -173,15 +194,20 @@ describe('installed from tarballs into fresh projects', () => {
   });
 
   it('a Vite build of a page that imports positional-encodings, opened in headless Chromium', async () => {
-    const dir = project('vite-page', ['positional-encodings'], { vite: '7.3.0' }, {
-      'index.html': '<!doctype html><html><body><pre id="out"></pre><script type="module" src="/main.js"></script></body></html>',
-      'main.js': `
+    const dir = project(
+      'vite-page',
+      ['positional-encodings'],
+      { vite: '7.3.0' },
+      {
+        'index.html': '<!doctype html><html><body><pre id="out"></pre><script type="module" src="/main.js"></script></body></html>',
+        'main.js': `
         import { ready } from '@embedlab/runtime';
         import { SinusoidalPositionalEncoding } from '@embedlab/positional-encodings';
         await ready({ backend: 'cpu' });
         document.getElementById('out').textContent = JSON.stringify(new SinusoidalPositionalEncoding({ dim: 4 }).apply(2).arraySync());
       `,
-    });
+      },
+    );
     run(dir, 'npx', ['--no-install', 'vite', 'build', '--logLevel', 'error']);
     const assets = readdirSync(join(dir, 'dist', 'assets'));
     expect(assets.some((f) => f.endsWith('.js'))).toBe(true);

@@ -24,7 +24,21 @@ describe('the packages composed', () => {
     const text = 'where each token sits';
     const tokenizer = CharTokenizer.fromCorpus(text);
     const ids = [tokenizer.encode(text)];
-    const model = createModel({ vocabSize: tokenizer.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0, bias: true, position: 'sinusoidal', tieWeights: true, gelu: 'tanh' }, 3);
+    const model = createModel(
+      {
+        vocabSize: tokenizer.vocabSize,
+        blockSize: 32,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 8,
+        dropout: 0,
+        bias: true,
+        position: 'sinusoidal',
+        tieWeights: true,
+        gelu: 'tanh',
+      },
+      3,
+    );
     // The model's first layer is the packages' objects, sharing one matrix for input and output.
     expect(model.embedding).toBeInstanceOf(TokenEmbedding);
     expect(model.head).toBeInstanceOf(EmbeddingHead);
@@ -54,7 +68,21 @@ describe('the packages composed', () => {
   it('trains mini-gpt on a BPE trained by the tokenizer package, and reloads it with the same logits', async () => {
     const corpus = namesCorpus().slice(0, 20_000);
     const tokenizer = trainBpe(corpus, { vocabSize: 300 });
-    const model = createModel({ vocabSize: tokenizer.vocabSize, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true, position: 'rope', tieWeights: false, gelu: 'exact' }, 4);
+    const model = createModel(
+      {
+        vocabSize: tokenizer.vocabSize,
+        blockSize: 16,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 16,
+        dropout: 0,
+        bias: true,
+        position: 'rope',
+        tieWeights: false,
+        gelu: 'exact',
+      },
+      4,
+    );
     const result = await train(model, new TokenDataset(tokenizer.encode(corpus)), { steps: 20, batchSize: 8, learningRate: 3e-3, evalInterval: 20 });
     expect(result.stoppedBy).toBe('done');
     const restored = checkpointFromFiles(checkpointToFiles(model, tokenizer));
@@ -67,8 +95,12 @@ describe('the packages composed', () => {
     const data = join(dir, 'names.txt');
     writeFileSync(data, namesCorpus().slice(0, 30_000));
     const out = join(dir, 'cli-model');
-    const cli = createRequire(import.meta.url).resolve('@embedlab/mini-gpt-cli/package.json').replace(/package\.json$/, 'bin/minigpt.js');
-    const trained = spawnSync(process.execPath, [cli, 'train', '--data', data, '--tokenizer', 'bpe:280', '--steps', '10', '--samples', '0', '--out', out], { encoding: 'utf8' });
+    const cli = createRequire(import.meta.url)
+      .resolve('@embedlab/mini-gpt-cli/package.json')
+      .replace(/package\.json$/, 'bin/minigpt.js');
+    const trained = spawnSync(process.execPath, [cli, 'train', '--data', data, '--tokenizer', 'bpe:280', '--steps', '10', '--samples', '0', '--out', out], {
+      encoding: 'utf8',
+    });
     expect(trained.status, trained.stderr).toBe(0);
     const { model, tokenizer, step } = loadCheckpoint(out);
     expect(step).toBe(10);

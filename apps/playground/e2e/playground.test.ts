@@ -68,7 +68,13 @@ async function inView(on: Page, selector: string): Promise<boolean> {
 
 /** A static server with no COOP/COEP headers, serving the build under SUB_PATH (as GitHub Pages serves a project site). */
 function serveStatic(dist: string): Promise<number> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.tiktoken': 'text/plain' };
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.wasm': 'application/wasm',
+    '.tiktoken': 'text/plain',
+  };
   staticServer = createServer((request, response) => {
     const path = new URL(request.url!, 'http://x').pathname;
     if (!path.startsWith(SUB_PATH)) return void response.writeHead(404).end('not found');
@@ -87,7 +93,11 @@ describe('playground in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     execFileSync('pnpm', ['exec', 'vite', 'build', '--logLevel', 'error'], { cwd: app, stdio: 'inherit' });
-    server = spawn('pnpm', ['exec', 'vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: app, stdio: 'ignore', detached: true });
+    server = spawn('pnpm', ['exec', 'vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], {
+      cwd: app,
+      stdio: 'ignore',
+      detached: true,
+    });
     staticPort = await serveStatic(join(app, 'dist'));
     for (let i = 0; i < 100; i++) {
       try {
@@ -142,7 +152,8 @@ describe('playground in Chromium', () => {
     await page.evaluate(() => {
       (window as unknown as { longest: number }).longest = 0;
       new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) (window as unknown as { longest: number }).longest = Math.max((window as unknown as { longest: number }).longest, entry.duration);
+        for (const entry of list.getEntries())
+          (window as unknown as { longest: number }).longest = Math.max((window as unknown as { longest: number }).longest, entry.duration);
       }).observe({ type: 'longtask' });
     });
     const megabyte = 'The quick brown fox jumps over the lazy dog; 1234567890!\n'.repeat(18_400);
@@ -150,7 +161,9 @@ describe('playground in Chromium', () => {
       node.value = text;
       node.dispatchEvent(new Event('input', { bubbles: true }));
     }, megabyte);
-    await expect.poll(() => page.locator('#token-count').textContent(), { timeout: 60_000 }).toMatch(/^[\d,]+ tokens, 1,048,800 characters, vocabulary 50,257 \(the first 500 shown\)/);
+    await expect
+      .poll(() => page.locator('#token-count').textContent(), { timeout: 60_000 })
+      .toMatch(/^[\d,]+ tokens, 1,048,800 characters, vocabulary 50,257 \(the first 500 shown\)/);
     // Keystrokes while it encodes: the page answers at once.
     const started = Date.now();
     await page.locator('#tokenize-text').press('End');
@@ -206,7 +219,9 @@ describe('playground in Chromium', () => {
     expect(last).toBeLessThan(first - 0.5);
     expect(await page.locator('#train-progress').evaluate((node: HTMLProgressElement) => node.value)).toBe(1);
     await expect.poll(() => page.locator('#train-samples').textContent()).toMatch(/^after 80 steps:\n\S/);
-    expect(await page.locator('#train-loss').getAttribute('aria-label')).toMatch(/run 1: char, names, 2L 4H 64d ctx 16, learned tied, \d+ workers?: done, loss from/);
+    expect(await page.locator('#train-loss').getAttribute('aria-label')).toMatch(
+      /run 1: char, names, 2L 4H 64d ctx 16, learned tied, \d+ workers?: done, loss from/,
+    );
     await page.screenshot({ path: join(shots, '4-train.png'), fullPage: true });
   });
 
@@ -277,7 +292,9 @@ describe('playground in Chromium', () => {
     await page.locator('#files-save').click();
     await expect.poll(() => downloads.length, { timeout: 30_000 }).toBe(2);
     await page.locator('#files-open').setInputFiles(downloads);
-    await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/^loaded model.safetensors \+ tokenizer.json: a 2-layer, 128-dim model/);
+    await expect
+      .poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 })
+      .toMatch(/^loaded model.safetensors \+ tokenizer.json: a 2-layer, 128-dim model/);
     await page.screenshot({ path: join(shots, '6-files.png'), fullPage: true });
     // The same files are a checkpoint directory for the CLI.
     const sampled = execFileSync('pnpm', ['exec', 'minigpt', 'sample', '--checkpoint', shots, '--tokens', '30', '--seed', '7'], { cwd: app, encoding: 'utf8' });
@@ -288,12 +305,16 @@ describe('playground in Chromium', () => {
     const out = mkdtempSync(join(tmpdir(), 'embedlab-cli-'));
     execFileSync('pnpm', ['exec', 'minigpt', 'train', '--steps', '3', '--samples', '0', '--position', 'rope', '--out', out], { cwd: app, stdio: 'ignore' });
     await page.locator('#files-open').setInputFiles([join(out, 'model.safetensors'), join(out, 'tokenizer.json')]);
-    await expect.poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 }).toMatch(/a \d+-layer, \d+-dim model \([\d,]+ parameters, rope positions\) at step 3, char tokenizer of 28 tokens/);
+    await expect
+      .poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 })
+      .toMatch(/a \d+-layer, \d+-dim model \([\d,]+ parameters, rope positions\) at step 3, char tokenizer of 28 tokens/);
     await page.locator('#files-open').setInputFiles([
       { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a safetensors file at all') },
       { name: join(out, 'tokenizer.json').split('/').pop()!, mimeType: 'application/json', buffer: readFileSync(join(out, 'tokenizer.json')) },
     ]);
-    await expect.poll(() => page.locator('#files-error').textContent(), { timeout: 30_000 }).toMatch(/^broken.safetensors \+ tokenizer.json: .*broken.safetensors/);
+    await expect
+      .poll(() => page.locator('#files-error').textContent(), { timeout: 30_000 })
+      .toMatch(/^broken.safetensors \+ tokenizer.json: .*broken.safetensors/);
     expect(await page.locator('#files-status').textContent()).toBe('nothing loaded: the model in use is unchanged');
     rmSync(out, { recursive: true, force: true });
   });
@@ -302,7 +323,9 @@ describe('playground in Chromium', () => {
     await tab('Train');
     await page.locator('#train-steps').fill('2000');
     await page.locator('#train-start').click();
-    await expect.poll(() => status(page), { timeout: 60_000 }).toMatch(/step \d+ of 2000 \(\d+%\), loss [\d.]+, [\d,]+ tokens\/s on \d+ workers?, about .* left/);
+    await expect
+      .poll(() => status(page), { timeout: 60_000 })
+      .toMatch(/step \d+ of 2000 \(\d+%\), loss [\d.]+, [\d,]+ tokens\/s on \d+ workers?, about .* left/);
     // Screen readers heard the start, not every step; leaving the page mid-run asks first.
     expect(await page.locator('#train-announce').textContent()).toMatch(/^run \d+: started on \d+ workers?$/);
     expect(await page.evaluate(() => !window.dispatchEvent(new Event('beforeunload', { cancelable: true })))).toBe(true);
@@ -338,25 +361,49 @@ describe('playground in Chromium', () => {
   });
 
   it('issue 16.6: the default char tokenizer trains on a one-line corpus (no newline); a PNG is refused as a corpus', async () => {
-    await page.locator('#train-corpus-file').setInputFiles({ name: 'one-line.txt', mimeType: 'text/plain', buffer: Buffer.from('the cat sat on the mat and the dog sat on the log; '.repeat(40)) });
+    await page
+      .locator('#train-corpus-file')
+      .setInputFiles({ name: 'one-line.txt', mimeType: 'text/plain', buffer: Buffer.from('the cat sat on the mat and the dog sat on the log; '.repeat(40)) });
     await expect.poll(() => page.locator('#train-corpus-info').textContent()).toBe('one-line.txt: 2,040 characters');
     await train(page, 20);
     await expect.poll(() => page.locator('#train-samples').textContent()).toMatch(/^after 20 steps:\n/);
-    await page.locator('#train-corpus-file').setInputFiles({ name: 'picture.png', mimeType: 'image/png', buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0xff, 0xfe]) });
+    await page.locator('#train-corpus-file').setInputFiles({
+      name: 'picture.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0xff, 0xfe]),
+    });
     await expect.poll(() => page.locator('#train-error').textContent()).toMatch(/^picture.png is not a UTF-8 text file \(the browser says image\/png\)/);
     expect(await page.locator('#train-corpus-info').textContent()).toBe('one-line.txt: 2,040 characters');
     await page.locator('#train-corpus-file').setInputFiles({ name: 'spaces.txt', mimeType: 'text/plain', buffer: Buffer.from(' '.repeat(200)) });
-    await expect.poll(() => page.locator('#train-error').textContent()).toBe('spaces.txt has 0 characters that are not whitespace; a corpus needs at least 100');
+    await expect
+      .poll(() => page.locator('#train-error').textContent())
+      .toBe('spaces.txt has 0 characters that are not whitespace; a corpus needs at least 100');
   });
 
   it('issue 16.4: a model too large for the tab is refused before it starts, with the estimate beside the settings', async () => {
-    for (const [id, value] of [['#train-layers', '8'], ['#train-dims', '256'], ['#train-heads', '16'], ['#train-context', '128'], ['#train-batch', '32'], ['#train-workers', '1']] as const) await page.locator(id).fill(value);
-    await expect.poll(() => page.locator('#train-estimate').textContent()).toMatch(/≈ [\d.]+ GB per worker, .* too large: it would not fit in the wasm memory of a tab$/);
+    for (const [id, value] of [
+      ['#train-layers', '8'],
+      ['#train-dims', '256'],
+      ['#train-heads', '16'],
+      ['#train-context', '128'],
+      ['#train-batch', '32'],
+      ['#train-workers', '1'],
+    ] as const)
+      await page.locator(id).fill(value);
+    await expect
+      .poll(() => page.locator('#train-estimate').textContent())
+      .toMatch(/≈ [\d.]+ GB per worker, .* too large: it would not fit in the wasm memory of a tab$/);
     await page.locator('#train-start').click();
     await expect.poll(() => page.locator('#train-error').textContent()).toMatch(/^this model needs ≈ [\d.]+ GB per worker, more than the 1.0 GB/);
     expect(await page.locator('#train-start').isEnabled()).toBe(true);
     await page.screenshot({ path: join(shots, '9-train-too-large.png') });
-    for (const [id, value] of [['#train-layers', '2'], ['#train-dims', '64'], ['#train-heads', '4'], ['#train-context', '16']] as const) await page.locator(id).fill(value);
+    for (const [id, value] of [
+      ['#train-layers', '2'],
+      ['#train-dims', '64'],
+      ['#train-heads', '4'],
+      ['#train-context', '16'],
+    ] as const)
+      await page.locator(id).fill(value);
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
@@ -368,7 +415,9 @@ describe('playground in Chromium', () => {
     await other.locator('#train-start').click();
     await expect.poll(() => status(other), { timeout: 60_000 }).toMatch(/step \d+ of 2000/);
     await other.locator('#train-stop').click();
-    await expect.poll(() => status(other), { timeout: 10_000 }).toMatch(/^run 1: stopped, at step \d+ of 2000: the worker did not finish its step within 1 ms of Stop, so it was restarted/);
+    await expect
+      .poll(() => status(other), { timeout: 10_000 })
+      .toMatch(/^run 1: stopped, at step \d+ of 2000: the worker did not finish its step within 1 ms of Stop, so it was restarted/);
     // Focus went back to Train, which works on the new worker.
     expect(await other.evaluate(() => document.activeElement?.id)).toBe('train-start');
     await train(other, 20);
@@ -380,7 +429,9 @@ describe('playground in Chromium', () => {
     const base = `http://127.0.0.1:${staticPort}${SUB_PATH}`;
     const plain = await openPage('?threads=2', base);
     await expect.poll(() => plain.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
-    expect(await plain.locator('#runtime').textContent()).toMatch(/worker: wasm \+ SIMD, 1 thread \(asked for 2: threads need a cross-origin-isolated page, served with COOP\/COEP headers\).*not cross-origin isolated/);
+    expect(await plain.locator('#runtime').textContent()).toMatch(
+      /worker: wasm \+ SIMD, 1 thread \(asked for 2: threads need a cross-origin-isolated page, served with COOP\/COEP headers\).*not cross-origin isolated/,
+    );
     // Styled (the stylesheet loaded from the sub-path), and the GPT-2 vocabulary came too.
     expect(await plain.evaluate(() => getComputedStyle(document.body).maxWidth)).toBe('1100px');
     await expect.poll(() => plain.locator('#token-count').textContent(), { timeout: 30_000 }).toMatch(/vocabulary 50,257/);
@@ -390,7 +441,9 @@ describe('playground in Chromium', () => {
     await plain.screenshot({ path: join(shots, '10-sub-path.png'), fullPage: true });
     await plain.close();
     const bad = await openPage('?threads=abc', base);
-    await expect.poll(() => bad.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/^ignored \?threads=abc: it must be a whole number from 1 to 64 · .*worker: wasm/);
+    await expect
+      .poll(() => bad.locator('#runtime').textContent(), { timeout: 60_000 })
+      .toMatch(/^ignored \?threads=abc: it must be a whole number from 1 to 64 · .*worker: wasm/);
     await bad.close();
     expect(problems, problems.join('\n')).toEqual([]);
   });

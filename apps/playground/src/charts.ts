@@ -26,17 +26,28 @@ export function chart(container: HTMLElement, option: EChartsOption, description
   container.setAttribute('role', 'img');
   container.setAttribute('aria-label', description);
   const width = Math.max(160, container.clientWidth - 20);
-  const title = option.title && !Array.isArray(option.title) ? { ...option.title, textStyle: { fontSize: 13, lineHeight: 17, width, overflow: 'break' as const, ...option.title.textStyle } } : option.title;
+  const title =
+    option.title && !Array.isArray(option.title)
+      ? { ...option.title, textStyle: { fontSize: 13, lineHeight: 17, width, overflow: 'break' as const, ...option.title.textStyle } }
+      : option.title;
   const tooltip = option.tooltip && !Array.isArray(option.tooltip) ? { valueFormatter: short, ...option.tooltip } : option.tooltip;
   // A title that wraps (a phone's width) pushes the plot down by its extra lines (~7 px a character).
   const text = title && !Array.isArray(title) ? String(title.text ?? '') : '';
   const extraLines = Math.max(0, Math.ceil((text.length * 7) / width) - 1);
-  const grid = option.grid && !Array.isArray(option.grid) && typeof option.grid.top === 'number' ? { ...option.grid, top: option.grid.top + extraLines * 17 } : option.grid;
+  const grid =
+    option.grid && !Array.isArray(option.grid) && typeof option.grid.top === 'number'
+      ? { ...option.grid, top: option.grid.top + extraLines * 17 }
+      : option.grid;
   instance.setOption({ ...option, ...(title ? { title } : {}), ...(tooltip ? { tooltip } : {}), ...(grid ? { grid } : {}) }, true);
 }
 
 /** A heatmap of a matrix (rows top to bottom), its colour bar labelled with its range. */
-export function heatmap(container: HTMLElement, title: string, rows: number[][], labels: { x?: string; y?: string; xLabels?: string[]; yLabels?: string[] } = {}): void {
+export function heatmap(
+  container: HTMLElement,
+  title: string,
+  rows: number[][],
+  labels: { x?: string; y?: string; xLabels?: string[]; yLabels?: string[] } = {},
+): void {
   const data: [number, number, number][] = [];
   let min = Infinity;
   let max = -Infinity;
@@ -55,7 +66,18 @@ export function heatmap(container: HTMLElement, title: string, rows: number[][],
       grid: { top: 50, bottom: 75, left: 55, right: 20 },
       xAxis: { type: 'category', name: labels.x ?? '', nameLocation: 'middle', nameGap: 22, data: labels.xLabels ?? rows[0]?.map((_, i) => i) ?? [] },
       yAxis: { type: 'category', name: labels.y ?? '', inverse: true, data: labels.yLabels ?? rows.map((_, i) => i) },
-      visualMap: { min, max, calculable: false, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 120, itemWidth: 12, text: [short(max), short(min)], inRange: { color: ['#313695', '#f7f7f7', '#a50026'] } },
+      visualMap: {
+        min,
+        max,
+        calculable: false,
+        orient: 'horizontal',
+        left: 'center',
+        bottom: 0,
+        itemHeight: 120,
+        itemWidth: 12,
+        text: [short(max), short(min)],
+        inRange: { color: ['#313695', '#f7f7f7', '#a50026'] },
+      },
       series: [{ type: 'heatmap', data, progressive: 0 }],
     },
     `${title}: a heatmap of ${rows.length} rows (${labels.y ?? 'rows'}) by ${rows[0]?.length ?? 0} columns (${labels.x ?? 'columns'}), values from ${short(min)} to ${short(max)}`,

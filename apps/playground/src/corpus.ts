@@ -40,7 +40,10 @@ export async function readCorpusFile(file: File): Promise<string> {
   }
   if (text.includes('\u0000')) throw new Error(`${file.name} holds NUL bytes: it looks like a binary file, not text; choose a .txt file`);
   const visible = visibleCharacters(text);
-  if (visible < MIN_CHARACTERS.char) throw new Error(`${file.name} has ${plural(visible, 'character')} that ${visible === 1 ? 'is' : 'are'} not whitespace; a corpus needs at least ${MIN_CHARACTERS.char}`);
+  if (visible < MIN_CHARACTERS.char)
+    throw new Error(
+      `${file.name} has ${plural(visible, 'character')} that ${visible === 1 ? 'is' : 'are'} not whitespace; a corpus needs at least ${MIN_CHARACTERS.char}`,
+    );
   return text;
 }
 

@@ -9,7 +9,14 @@ import { showError } from './ui.js';
 import { describeRuntime, requestedThreads, startRuntime } from './wasm.js';
 import { listen, send } from './worker-client.js';
 
-const panels: Record<string, (root: HTMLElement) => void> = { tokenize: mountTokenize, embed: mountEmbed, positions: mountPositions, train: mountTrain, explore: mountExplore, files: mountFiles };
+const panels: Record<string, (root: HTMLElement) => void> = {
+  tokenize: mountTokenize,
+  embed: mountEmbed,
+  positions: mountPositions,
+  train: mountTrain,
+  explore: mountExplore,
+  files: mountFiles,
+};
 const mounted = new Set<string>();
 const status = document.getElementById('runtime')!;
 const errorBox = document.getElementById('error')!;

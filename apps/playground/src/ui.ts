@@ -1,5 +1,9 @@
 // Small DOM helpers shared by the panels.
-export function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Record<string, string> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
   node.append(...children);
@@ -37,7 +41,10 @@ export function readInteger(input: HTMLInputElement, name: string): number {
   const min = Number(input.min);
   const max = Number(input.max);
   if (raw === '' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InputError(input, `${name} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}; got ${raw === '' ? 'an empty field' : raw}`);
+    throw new InputError(
+      input,
+      `${name} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}; got ${raw === '' ? 'an empty field' : raw}`,
+    );
   }
   return value;
 }
@@ -85,7 +92,17 @@ export function short(value: unknown): string {
 
 /** Whitespace and control characters made visible: a space as ␣, a newline as ⏎, a tab as ⇥. */
 export function visible(token: string): string {
-  return token.replace(/[\p{Cc} ]/gu, (c) => (c === ' ' ? '␣' : c === '\n' ? '⏎' : c === '\t' ? '⇥' : c.charCodeAt(0) < 0x20 ? String.fromCharCode(0x2400 + c.charCodeAt(0)) : `\\u{${c.charCodeAt(0).toString(16)}}`));
+  return token.replace(/[\p{Cc} ]/gu, (c) =>
+    c === ' '
+      ? '␣'
+      : c === '\n'
+        ? '⏎'
+        : c === '\t'
+          ? '⇥'
+          : c.charCodeAt(0) < 0x20
+            ? String.fromCharCode(0x2400 + c.charCodeAt(0))
+            : `\\u{${c.charCodeAt(0).toString(16)}}`,
+  );
 }
 
 /** A token in running text, isolated so right-to-left tokens do not reorder the list around them. */

@@ -22,7 +22,8 @@ export function requestedThreads(): { threads?: number; problem?: string } {
   const asked = new URLSearchParams(location.search).get('threads');
   if (asked === null) return {};
   const threads = Number(asked);
-  if (asked.trim() === '' || !Number.isInteger(threads) || threads < 1 || threads > 64) return { problem: `ignored ?threads=${asked}: it must be a whole number from 1 to 64` };
+  if (asked.trim() === '' || !Number.isInteger(threads) || threads < 1 || threads > 64)
+    return { problem: `ignored ?threads=${asked}: it must be a whole number from 1 to 64` };
   return { threads };
 }
 
@@ -35,7 +36,9 @@ export function startRuntime(threads: number | undefined): Promise<RuntimeInfo> 
 export function describeRuntime(info: RuntimeInfo, where: string, asked?: number): string {
   let why = '';
   if (asked !== undefined && asked > info.threads) {
-    why = globalThis.crossOriginIsolated ? ` (asked for ${asked})` : ` (asked for ${asked}: threads need a cross-origin-isolated page, served with COOP/COEP headers)`;
+    why = globalThis.crossOriginIsolated
+      ? ` (asked for ${asked})`
+      : ` (asked for ${asked}: threads need a cross-origin-isolated page, served with COOP/COEP headers)`;
   }
   return `${where}: ${info.backend}${info.simd ? ' + SIMD' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${why}${info.fallbackReason ? ` (fell back: ${info.fallbackReason})` : ''}`;
 }

@@ -1,7 +1,15 @@
 // The training worker: the model, its training and its exploration run here, off the UI thread.
 // Training is the library's TrainingSession, the same one the minigpt CLI runs; with more than one
 // worker asked, it starts data-parallel replicas (replica.ts) as Web Workers of its own.
-import { checkpointFromFiles, checkpointToFiles, connectReplicas, type MiniGPT, type ReplicaEndpoint, type ReplicaPool, TrainingSession } from '@embedlab/mini-gpt';
+import {
+  checkpointFromFiles,
+  checkpointToFiles,
+  connectReplicas,
+  type MiniGPT,
+  type ReplicaEndpoint,
+  type ReplicaPool,
+  TrainingSession,
+} from '@embedlab/mini-gpt';
 import { type RuntimeInfo, tf } from '@embedlab/runtime';
 import type { Tokenizer } from '@embedlab/tokenizer';
 import type { ErrorSource, Exploration, FromWorker, ToWorker, TrainRequest } from './protocol.js';
@@ -62,7 +70,14 @@ async function runTraining(request: TrainRequest): Promise<void> {
       preset: 'names',
       model: request.model,
       workers: request.microBatches,
-      training: { steps: request.steps, batchSize: request.batchSize, learningRate: request.learningRate, warmupSteps: Math.min(20, Math.floor(request.steps / 10)), evalInterval: Math.max(10, Math.floor(request.steps / 10)), evalBatches: 4 },
+      training: {
+        steps: request.steps,
+        batchSize: request.batchSize,
+        learningRate: request.learningRate,
+        warmupSteps: Math.min(20, Math.floor(request.steps / 10)),
+        evalInterval: Math.max(10, Math.floor(request.steps / 10)),
+        evalBatches: 4,
+      },
     });
     ({ model, tokenizer } = session);
     post({ type: 'started', run, workers, ...(replicas.note ? { note: replicas.note } : {}) });
@@ -89,8 +104,15 @@ async function runTraining(request: TrainRequest): Promise<void> {
     const { threads } = await started!;
     const speed = `median ${Math.round(result.medianTokensPerSecond).toLocaleString('en-US')} tokens/s on ${workers} worker${workers === 1 ? '' : 's'}${workers === 1 ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''}, ${request.microBatches} micro-batch${request.microBatches === 1 ? '' : 'es'} a step`;
     if (result.stoppedBy === 'done') post({ type: 'done', run, status: 'done', reason: `trained ${result.step} steps, ${speed}` });
-    else if (result.stoppedBy === 'aborted') post({ type: 'done', run, status: 'stopped', reason: `stopped at step ${result.step} of ${request.steps}, ${speed}` });
-    else post({ type: 'done', run, status: 'failed', reason: `${result.message ?? 'the loss stopped being a finite number'}; try a smaller learning rate or model` });
+    else if (result.stoppedBy === 'aborted')
+      post({ type: 'done', run, status: 'stopped', reason: `stopped at step ${result.step} of ${request.steps}, ${speed}` });
+    else
+      post({
+        type: 'done',
+        run,
+        status: 'failed',
+        reason: `${result.message ?? 'the loss stopped being a finite number'}; try a smaller learning rate or model`,
+      });
   } catch (error) {
     session?.optimizer.dispose();
     post({ type: 'done', run, status: 'failed', reason: (error as Error).message });
@@ -113,7 +135,8 @@ function explore(prompt: string, token: string, analogy: [string, string, string
   const neighbours = model.embedding.nearest(idOf(token, 'token'), 5).map(named);
   const [a, b, c] = analogy.map((text, i) => idOf(text, `analogy ${'abc'[i]}`)) as [number, number, number];
   const analogous = model.embedding.analogy(a, b, c, 5).map(named);
-  if (tokenizer.canEncode && !tokenizer.canEncode(prompt, { disallowedSpecial: [] })) throw new Error(`prompt: ${JSON.stringify(prompt)} has characters that are not in this model's vocabulary`);
+  if (tokenizer.canEncode && !tokenizer.canEncode(prompt, { disallowedSpecial: [] }))
+    throw new Error(`prompt: ${JSON.stringify(prompt)} has characters that are not in this model's vocabulary`);
   const ids = tokenizer.encode(prompt, { disallowedSpecial: [] }).slice(-model.config.blockSize);
   if (ids.length === 0) throw new Error('prompt: it has no tokens; write at least one character');
   const maps: tf.Tensor[] = [];
@@ -135,7 +158,16 @@ function explore(prompt: string, token: string, analogy: [string, string, string
   };
 }
 
-const sources: Record<ToWorker['type'], ErrorSource> = { start: 'runtime', train: 'train', pause: 'train', resume: 'train', stop: 'train', save: 'files', load: 'files', explore: 'explore' };
+const sources: Record<ToWorker['type'], ErrorSource> = {
+  start: 'runtime',
+  train: 'train',
+  pause: 'train',
+  resume: 'train',
+  stop: 'train',
+  save: 'files',
+  load: 'files',
+  explore: 'explore',
+};
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
@@ -173,18 +205,28 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
           checkpoint = checkpointFromFiles(message.files);
         } catch (error) {
           // Name the files the person chose, not the names inside a checkpoint directory.
-          throw new Error(`${names.model} + ${names.tokenizer}: ${(error as Error).message.replaceAll('model.safetensors', names.model).replaceAll('tokenizer.json', names.tokenizer)}`);
+          throw new Error(
+            `${names.model} + ${names.tokenizer}: ${(error as Error).message.replaceAll('model.safetensors', names.model).replaceAll('tokenizer.json', names.tokenizer)}`,
+          );
         }
         const c = checkpoint.model.config;
         if (checkpoint.tokenizer.vocabSize > c.vocabSize) {
           checkpoint.model.dispose();
-          throw new Error(`${names.tokenizer} has ${checkpoint.tokenizer.vocabSize.toLocaleString('en-US')} tokens but ${names.model} has rows for ${c.vocabSize.toLocaleString('en-US')}: they are not from the same checkpoint`);
+          throw new Error(
+            `${names.tokenizer} has ${checkpoint.tokenizer.vocabSize.toLocaleString('en-US')} tokens but ${names.model} has rows for ${c.vocabSize.toLocaleString('en-US')}: they are not from the same checkpoint`,
+          );
         }
         model?.dispose();
         session = undefined;
         ({ model, tokenizer, step } = checkpoint);
-        const padded = tokenizer.vocabSize < c.vocabSize ? ` (the model has ${c.vocabSize.toLocaleString('en-US')} rows, ${(c.vocabSize - tokenizer.vocabSize).toLocaleString('en-US')} of them padding)` : '';
-        post({ type: 'loaded', summary: `loaded ${names.model} + ${names.tokenizer}: a ${c.nLayer}-layer, ${c.nEmbd}-dim model (${model.parameterCount().total.toLocaleString('en-US')} parameters, ${c.position} positions) at step ${step}, ${tokenizer.kind} tokenizer of ${tokenizer.vocabSize} tokens${padded}` });
+        const padded =
+          tokenizer.vocabSize < c.vocabSize
+            ? ` (the model has ${c.vocabSize.toLocaleString('en-US')} rows, ${(c.vocabSize - tokenizer.vocabSize).toLocaleString('en-US')} of them padding)`
+            : '';
+        post({
+          type: 'loaded',
+          summary: `loaded ${names.model} + ${names.tokenizer}: a ${c.nLayer}-layer, ${c.nEmbd}-dim model (${model.parameterCount().total.toLocaleString('en-US')} parameters, ${c.position} positions) at step ${step}, ${tokenizer.kind} tokenizer of ${tokenizer.vocabSize} tokens${padded}`,
+        });
         break;
       }
       case 'explore':

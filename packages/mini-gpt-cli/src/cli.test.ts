@@ -24,7 +24,10 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
 
     const resumed = run('train', '--out', out, '--resume', '--steps', '50', '--json', '--samples', '0');
     expect(resumed.status, resumed.stderr).toBe(0);
-    const events = resumed.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = resumed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(events.slice(0, 3)).toEqual([
       { event: 'info', message: 'applying --steps 50 (was 40)' },
       { event: 'info', message: 'the learning-rate decay now ends at step 50 (was 40)' },
@@ -76,18 +79,39 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     const hf = join(dir, 'hf-gpt2');
     // A GPT-2-style byte-level vocabulary: the 256 bytes, three merges, <|endoftext|>.
     const vocab: Record<string, number> = Object.fromEntries(BYTE_TO_UNICODE.map((c, id) => [c, id]));
-    Object.assign(vocab, { 'Ġt': 256, he: 257, 'Ġthe': 258, '<|endoftext|>': 259 });
+    Object.assign(vocab, { Ġt: 256, he: 257, Ġthe: 258, '<|endoftext|>': 259 });
     const merges = '#version: 0.2\nĠ t\nh e\nĠt he\n';
     mkdirSync(hf, { recursive: true });
     writeFileSync(join(hf, 'vocab.json'), JSON.stringify(vocab));
     writeFileSync(join(hf, 'merges.txt'), merges);
-    writeFileSync(join(hf, 'config.json'), JSON.stringify({ vocab_size: 260, n_positions: 32, n_embd: 16, n_layer: 2, n_head: 2, activation_function: 'gelu_new' }));
+    writeFileSync(
+      join(hf, 'config.json'),
+      JSON.stringify({ vocab_size: 260, n_positions: 32, n_embd: 16, n_layer: 2, n_head: 2, activation_function: 'gelu_new' }),
+    );
     const tokenizer = fromGpt2Files(JSON.stringify(vocab), merges);
     const prompt = 'on the hill';
     const ids = tokenizer.encode(prompt);
     expect(ids).toContain(258);
-    const config = { vocabSize: 260, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'tanh' };
-    const reference = runTorch<{ greedy: number[] }>(NANOGPT_REFERENCE, { config, seed: 11, ids: [ids], targets: [ids], save_hf: join(hf, 'model.safetensors'), greedy: 8 });
+    const config = {
+      vocabSize: 260,
+      blockSize: 32,
+      nLayer: 2,
+      nHead: 2,
+      nEmbd: 16,
+      dropout: 0,
+      bias: true,
+      position: 'learned',
+      tieWeights: true,
+      gelu: 'tanh',
+    };
+    const reference = runTorch<{ greedy: number[] }>(NANOGPT_REFERENCE, {
+      config,
+      seed: 11,
+      ids: [ids],
+      targets: [ids],
+      save_hf: join(hf, 'model.safetensors'),
+      greedy: 8,
+    });
     const sampled = run('sample', '--hf', hf, '--prompt', prompt, '--tokens', '8', '--temperature', '0');
     expect(sampled.status, sampled.stderr).toBe(0);
     expect(sampled.stdout).toBe(`${prompt}${tokenizer.decode(reference.greedy)}\n`);
@@ -98,8 +122,14 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
   it('answers bad flags and files with one line and a non-zero exit', () => {
     const cases: [string[], RegExp][] = [
       [['train', '--data', join(dir, 'missing.txt'), '--out', join(dir, 'x')], /^minigpt: no such file or directory: .*missing.txt$/],
-      [['train', '--steps', 'many', '--out', join(dir, 'x')], /^minigpt: option '--steps <n>' argument 'many' is invalid. --steps must be an integer >= 1, got "many" \(see --help\)$/],
-      [['train', '--preset', 'huge', '--out', join(dir, 'x')], /^minigpt: option '--preset <name>' argument 'huge' is invalid. Allowed choices are names, baby, gpt2-small. \(see --help\)$/],
+      [
+        ['train', '--steps', 'many', '--out', join(dir, 'x')],
+        /^minigpt: option '--steps <n>' argument 'many' is invalid. --steps must be an integer >= 1, got "many" \(see --help\)$/,
+      ],
+      [
+        ['train', '--preset', 'huge', '--out', join(dir, 'x')],
+        /^minigpt: option '--preset <name>' argument 'huge' is invalid. Allowed choices are names, baby, gpt2-small. \(see --help\)$/,
+      ],
       [['train', '--preset', 'baby', '--out', join(dir, 'x')], /^minigpt: --data FILE\|DIR is required for the baby preset/],
       [['sample', '--checkpoint', join(dir, 'nowhere')], /^minigpt: .*nowhere is not a checkpoint directory: model.safetensors is missing$/],
       [['frobnicate'], /^minigpt: unknown command 'frobnicate' \(see --help\)$/],
@@ -135,7 +165,9 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     const intoFile = run('train', '--steps', '5', '--out', file);
     expect(intoFile.stderr.trim()).toBe(`minigpt: --out ${file} is a file, not a directory`);
     expect(intoFile.stdout).toBe('');
-    expect(run('train', '--steps', '5', '--out', out).stderr.trim()).toBe(`minigpt: ${out} already holds a checkpoint; continue it with --resume, or replace it with --force`);
+    expect(run('train', '--steps', '5', '--out', out).stderr.trim()).toBe(
+      `minigpt: ${out} already holds a checkpoint; continue it with --resume, or replace it with --force`,
+    );
 
     const shared = join(dir, 'shared');
     const first = spawn(process.execPath, [cli, 'train', '--steps', '100000', '--samples', '0', '--json', '--out', shared]);
@@ -146,7 +178,7 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     expect(second.stderr.trim()).toMatch(new RegExp(`^minigpt: ${shared} is in use by another training \\(pid ${first.pid} on `));
   });
 
-  it('trains and samples a corpus without a newline (the default prompt is the tokenizer\'s separator)', () => {
+  it("trains and samples a corpus without a newline (the default prompt is the tokenizer's separator)", () => {
     const target = join(dir, 'one-line');
     const text = join(dir, 'one-line.txt');
     writeFileSync(text, 'the cat sat on the mat and the dog sat on the log '.repeat(30));
@@ -182,8 +214,12 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     const learnedModel = join(dir, 'learned');
     expect(run('train', '--steps', '1', '--samples', '0', '--out', learnedModel).status).toBe(0);
     const learned = run('eval', '--checkpoint', learnedModel, '--data', data, '--context', '32');
-    expect(learned.stderr.trim()).toBe('minigpt: evaluate: context 32 exceeds blockSize 16; learned positions have no row past the length they were trained with (sinusoidal, rope, alibi and none can read further)');
-    expect(run('eval', '--checkpoint', learnedModel, '--data', data, '--rope-scaling', 'yarn:2').stderr).toMatch(/the model has learned positions; RoPE scaling needs rope/);
+    expect(learned.stderr.trim()).toBe(
+      'minigpt: evaluate: context 32 exceeds blockSize 16; learned positions have no row past the length they were trained with (sinusoidal, rope, alibi and none can read further)',
+    );
+    expect(run('eval', '--checkpoint', learnedModel, '--data', data, '--rope-scaling', 'yarn:2').stderr).toMatch(
+      /the model has learned positions; RoPE scaling needs rope/,
+    );
   });
 
   it('compares position encodings: a table, results.json/.csv, an SVG chart, and a rerun that resumes', () => {
@@ -196,16 +232,26 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     const results = JSON.parse(readFileSync(join(target, 'results.json'), 'utf8'));
     expect(results.variants.map((v: { name: string }) => v.name)).toEqual(['learned-tied', 'rope-tied', 'rope-tied+linear:2']);
     expect(results.variants[1].contexts.map((c: { context: number }) => c.context)).toEqual([16, 32]);
-    expect(readFileSync(join(target, 'results.csv'), 'utf8').split('\n')[0]).toBe('variant,position,tied,rope_scaling,parameters,loss_1x,perplexity_1x,loss_2x,perplexity_2x');
+    expect(readFileSync(join(target, 'results.csv'), 'utf8').split('\n')[0]).toBe(
+      'variant,position,tied,rope_scaling,parameters,loss_1x,perplexity_1x,loss_2x,perplexity_2x',
+    );
     const svg = readFileSync(join(target, 'loss-vs-position.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
-    for (const label of ['rope-tied+linear:2', 'loss (nats per token)', 'position in the window', 'trained length 16', '<title>Loss by position for learned-tied, rope-tied, rope-tied+linear:2</title>', '<desc>learned-tied: 1x ']) expect(svg).toContain(label);
+    for (const label of [
+      'rope-tied+linear:2',
+      'loss (nats per token)',
+      'position in the window',
+      'trained length 16',
+      '<title>Loss by position for learned-tied, rope-tied, rope-tied+linear:2</title>',
+      '<desc>learned-tied: 1x ',
+    ])
+      expect(svg).toContain(label);
     const again = run(...args);
     expect(again.stdout).toMatch(/^resuming .*: learned-tied, rope-tied, rope-tied\+linear:2 already done/);
     expect(run('compare', '--out', target, '--steps', '4').stderr).toMatch(/holds a comparison with other settings/);
   });
 
-  it('continues an interrupted comparison where it stopped, inside a model\'s training too', async () => {
+  it("continues an interrupted comparison where it stopped, inside a model's training too", async () => {
     const target = join(dir, 'compare-interrupted');
     const args = ['compare', '--out', target, '--positions', 'none,alibi', '--steps', '400', '--multiples', '1', '--json'];
     const child = spawn(process.execPath, [cli, ...args]);
@@ -220,7 +266,10 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     expect(child.exitCode).toBe(130);
     const again = run(...args);
     expect(again.status, again.stderr).toBe(0);
-    const events = again.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = again.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     // none-tied was finished; alibi-tied continues from the step it had saved, not from 0.
     expect(events.filter((e) => e.event === 'step').every((e) => e.variant === 'alibi-tied')).toBe(true);
     expect(events.find((e) => e.event === 'step').step).toBeGreaterThanOrEqual(6);
@@ -233,11 +282,18 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     writeFileSync(text, 'abc abd abe\nbcd bce\n'.repeat(50));
     expect(run('train', '--data', text, '--steps', '4', '--eval-interval', '2', '--samples', '0', '--out', target).status).toBe(0);
     const refused = run('train', '--resume', '--position', 'rope', '--tokenizer', 'bpe:300', '--out', target);
-    expect(refused.stderr.trim()).toBe(`minigpt: --tokenizer, --position cannot change when resuming: the checkpoint in ${target} fixes the model, tokenizer and seed`);
+    expect(refused.stderr.trim()).toBe(
+      `minigpt: --tokenizer, --position cannot change when resuming: the checkpoint in ${target} fixes the model, tokenizer and seed`,
+    );
     // No --data: the checkpoint's own text, not the built-in names (whose letters this tokenizer lacks).
     const resumed = run('train', '--resume', '--steps', '6', '--lr', '0.001', '--samples', '0', '--json', '--out', target);
     expect(resumed.status, resumed.stderr).toBe(0);
-    const messages = resumed.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((e) => e.event === 'info').map((e) => e.message);
+    const messages = resumed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((e) => e.event === 'info')
+      .map((e) => e.message);
     expect(messages).toEqual(['applying --steps 6 (was 4)', 'the learning-rate decay now ends at step 6 (was 4)', 'applying --lr 0.001 (was 0.003)']);
     expect(run('inspect', '--checkpoint', target).stdout).toMatch(/step 6/);
   });

@@ -48,7 +48,11 @@ export class CausalSelfAttention {
   private readonly headDim: number;
   private readonly rate: number;
 
-  constructor(private readonly layer: number, config: GPTConfig, init: BlockInit) {
+  constructor(
+    private readonly layer: number,
+    config: GPTConfig,
+    init: BlockInit,
+  ) {
     const { nEmbd, nHead, bias } = config;
     this.nHead = nHead;
     this.headDim = nEmbd / nHead;

@@ -25,7 +25,18 @@ vi.mock('node:fs', async (importOriginal) => {
 
 const root = mkdtempSync(join(tmpdir(), 'embedlab-checkpoint-dir-'));
 const tokenizer = CharTokenizer.fromCorpus('abcdefgh\n');
-const config = { vocabSize: tokenizer.vocabSize, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0, bias: true, position: 'learned' as const, tieWeights: true, gelu: 'tanh' as const };
+const config = {
+  vocabSize: tokenizer.vocabSize,
+  blockSize: 4,
+  nLayer: 1,
+  nHead: 2,
+  nEmbd: 8,
+  dropout: 0,
+  bias: true,
+  position: 'learned' as const,
+  tieWeights: true,
+  gelu: 'tanh' as const,
+};
 
 function filesAt(step: number, seed = 1): CheckpointFiles {
   const model = createModel(config, seed);

@@ -1,6 +1,24 @@
 // A checkpoint directory on disk: saves that are all-or-nothing, a lock per directory, and
 // checks of the output directory before any training starts. Node only.
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Checkpoint, type CheckpointFiles, checkpointFromFiles } from './checkpoint.js';
@@ -52,7 +70,8 @@ function currentSave(dir: string): string {
 /** Removes what crashed saves left behind: staging directories, temporary links, saves no longer current. */
 function removeLeftovers(dir: string, keep: string): void {
   for (const entry of readdirSync(dir)) {
-    if (STAGING.test(entry) || /\.link-\d+$/.test(entry) || /\.tmp-\d+/.test(entry) || (SAVE.test(entry) && entry !== keep)) rmSync(join(dir, entry), { recursive: true, force: true });
+    if (STAGING.test(entry) || /\.link-\d+$/.test(entry) || /\.tmp-\d+/.test(entry) || (SAVE.test(entry) && entry !== keep))
+      rmSync(join(dir, entry), { recursive: true, force: true });
   }
 }
 
@@ -65,7 +84,9 @@ function removeLeftovers(dir: string, keep: string): void {
 export function saveCheckpoint(dir: string, files: CheckpointFiles): void {
   mkdirSync(dir, { recursive: true });
   const previous = existsSync(join(dir, CURRENT)) ? readlinkSync(join(dir, CURRENT)) : undefined;
-  const numbers = readdirSync(dir).flatMap((entry) => SAVE.exec(entry)?.[1] ?? []).map(Number);
+  const numbers = readdirSync(dir)
+    .flatMap((entry) => SAVE.exec(entry)?.[1] ?? [])
+    .map(Number);
   const name = `save-${String(Math.max(0, ...numbers) + 1).padStart(6, '0')}`;
   const staging = join(dir, `.staging-${process.pid}-${name}`);
   try {
@@ -175,7 +196,9 @@ export function lockCheckpointDirectory(dir: string): CheckpointLock {
     }
     const stale = owner.host === me.host && typeof owner.pid === 'number' && !processIsAlive(owner.pid);
     if (!stale) {
-      throw new Error(`${dir} is in use by another training (pid ${owner.pid ?? '?'} on ${owner.host ?? '?'} since ${owner.since ?? '?'}); wait for it to finish, or remove ${path} if that process is gone`);
+      throw new Error(
+        `${dir} is in use by another training (pid ${owner.pid ?? '?'} on ${owner.host ?? '?'} since ${owner.since ?? '?'}); wait for it to finish, or remove ${path} if that process is gone`,
+      );
     }
     rmSync(path, { force: true });
   }

@@ -33,11 +33,13 @@ function ours(model: MiniGPT) {
   const names = [...model.stateDict().keys()];
   const variables = names.map((name) => model.stateDict().get(name)!);
   const { value, grads } = tf.variableGrads(() => model.loss(ids, targets), variables);
-  const gradients = new Map(names.map((name, i) => {
-    const gradient = grads[variables[i]!.name]!;
-    // Ours are stored [in, out] for XNNPACK; PyTorch's nn.Linear holds [out, in].
-    return [name, (isLinearWeight(name) ? tf.transpose(gradient) : gradient).dataSync()];
-  }));
+  const gradients = new Map(
+    names.map((name, i) => {
+      const gradient = grads[variables[i]!.name]!;
+      // Ours are stored [in, out] for XNNPACK; PyTorch's nn.Linear holds [out, in].
+      return [name, (isLinearWeight(name) ? tf.transpose(gradient) : gradient).dataSync()];
+    }),
+  );
   return { logits, loss: value.dataSync()[0]!, wteGradNorm: tf.norm(grads[model.stateDict().get('transformer.wte.weight')!.name]!).dataSync()[0]!, gradients };
 }
 
@@ -47,8 +49,14 @@ describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
   });
 
   const configs: [string, GPTConfig][] = [
-    ['tied, exact GELU (nanoGPT)', { vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'exact' }],
-    ['untied, no bias, tanh GELU', { vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 16, dropout: 0, bias: false, position: 'learned', tieWeights: false, gelu: 'tanh' }],
+    [
+      'tied, exact GELU (nanoGPT)',
+      { vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'exact' },
+    ],
+    [
+      'untied, no bias, tanh GELU',
+      { vocabSize: 17, blockSize: 8, nLayer: 2, nHead: 4, nEmbd: 16, dropout: 0, bias: false, position: 'learned', tieWeights: false, gelu: 'tanh' },
+    ],
   ];
   // The other position kinds, each written independently in the PyTorch reference (see its docstring).
   const positions: [string, GPTConfig][] = [
@@ -78,10 +86,14 @@ describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
     model.dispose();
   }
 
-  it.each(configs)('loads a model made by PyTorch with the same logits, loss and the gradient of every parameter (%s)', (label, config) => expectTorchParity(label, config));
+  it.each(configs)('loads a model made by PyTorch with the same logits, loss and the gradient of every parameter (%s)', (label, config) =>
+    expectTorchParity(label, config),
+  );
   // Weights N(0, 0.5²) rather than 0.02² make attention sharp, so that a position bug moves the
   // logits well past float32 rounding (with 0.02, RoPE on the wrong dimension pairs moves them by 1e-4).
-  it.each(positions)('loads a model made by PyTorch with the same logits, loss and the gradient of every parameter (%s, weights N(0, 0.5²))', (label, config) => expectTorchParity(label, config, 0.5));
+  it.each(positions)('loads a model made by PyTorch with the same logits, loss and the gradient of every parameter (%s, weights N(0, 0.5²))', (label, config) =>
+    expectTorchParity(label, config, 0.5),
+  );
 
   it.each(configs)('saves a model that PyTorch loads with the same logits (%s)', (label, config) => {
     const model = createModel(config, 99);
@@ -100,13 +112,26 @@ describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
     const hfConfig = { vocab_size: 17, n_positions: 8, n_embd: 16, n_layer: 2, n_head: 2, activation_function: 'gelu_new' };
     const model = loadHuggingFaceGPT2(new Uint8Array(readFileSync(path)), JSON.stringify(hfConfig));
     expect(maxDifference(model.forward(ids).dataSync(), reference.logits)).toBeLessThan(1e-4);
-    expect(() => loadHuggingFaceGPT2(new Uint8Array(readFileSync(path)), { ...hfConfig, n_embd: 32 })).toThrow(/wte.weight has shape \[17,16\], but this model needs \[17,32\]/);
+    expect(() => loadHuggingFaceGPT2(new Uint8Array(readFileSync(path)), { ...hfConfig, n_embd: 32 })).toThrow(
+      /wte.weight has shape \[17,16\], but this model needs \[17,32\]/,
+    );
   });
 
   it('saves and resumes a run exactly through the checkpoint files', async () => {
     const tokenizer = CharTokenizer.fromCorpus('abcdefghij\n');
     const dataset = new TokenDataset(tokenizer.encode('abcdefghij\n'.repeat(40)));
-    const config: GPTConfig = { vocabSize: tokenizer.vocabSize, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0.1, bias: true, position: 'rope', tieWeights: true, gelu: 'tanh' };
+    const config: GPTConfig = {
+      vocabSize: tokenizer.vocabSize,
+      blockSize: 8,
+      nLayer: 1,
+      nHead: 2,
+      nEmbd: 16,
+      dropout: 0.1,
+      bias: true,
+      position: 'rope',
+      tieWeights: true,
+      gelu: 'tanh',
+    };
     const options = { steps: 10, batchSize: 4, learningRate: 1e-2, warmupSteps: 2, evalInterval: 100, decaySteps: 10 };
     const straight = await train(createModel(config, 1), dataset, options);
 
@@ -129,8 +154,12 @@ describe('checkpoints and PyTorch parity', { timeout: 120_000 }, () => {
     const foreign = writeSafetensors(new Map([['encoder.layer.0.weight', { shape: [2], data: new Float32Array(2) }]]));
     expect(() => modelFromSafetensors(foreign)).toThrow(/no embedlab-mini-gpt\/1 config in its metadata/);
     const bigTokenizer = CharTokenizer.fromCorpus('abcdefgh');
-    expect(() => checkpointFromFiles({ ...files, 'tokenizer.json': JSON.stringify(bigTokenizer.toJSON()) })).toThrow('tokenizer.json does not belong to model.safetensors');
-    expect(() => checkpointFromFiles({ 'model.safetensors': modelToSafetensors(model), 'tokenizer.json': JSON.stringify(bigTokenizer.toJSON()) })).toThrow('tokenizer.json: the tokenizer has 8 tokens but the model only 3');
+    expect(() => checkpointFromFiles({ ...files, 'tokenizer.json': JSON.stringify(bigTokenizer.toJSON()) })).toThrow(
+      'tokenizer.json does not belong to model.safetensors',
+    );
+    expect(() => checkpointFromFiles({ 'model.safetensors': modelToSafetensors(model), 'tokenizer.json': JSON.stringify(bigTokenizer.toJSON()) })).toThrow(
+      'tokenizer.json: the tokenizer has 8 tokens but the model only 3',
+    );
     expect(() => checkpointToFiles(model, bigTokenizer)).toThrow(/8 tokens but the model only 3/);
     expect(() => loadCheckpoint(join(dir, 'nowhere'))).toThrow(/not a checkpoint directory: model.safetensors is missing/);
   });

@@ -68,13 +68,21 @@ const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
  * claiming a million layers is refused without listing them), then every name, shape and dtype —
  * before any model is allocated. Returns the file's tensor for each parameter name.
  */
-function matchTensors(config: GPTConfig, tensors: Map<string, NamedTensor>, source: string, nameOf: (name: string) => string, linearIsOutIn: boolean): Map<string, NamedTensor> {
+function matchTensors(
+  config: GPTConfig,
+  tensors: Map<string, NamedTensor>,
+  source: string,
+  nameOf: (name: string) => string,
+  linearIsOutIn: boolean,
+): Map<string, NamedTensor> {
   const ignored = [...tensors.keys()].filter((name) => IGNORED.test(name)).length;
   const tiedHead = config.tieWeights && tensors.has(nameOf('lm_head.weight')) ? 1 : 0;
   const expectedCount = parameterTensorCount(config);
   const present = tensors.size - ignored - tiedHead;
   if (present !== expectedCount) {
-    throw new Error(`${source}: the config (${config.nLayer} layers, vocabulary ${config.vocabSize}, ${config.nEmbd} dims) needs ${expectedCount} tensors but the file has ${present}; the config does not describe these weights`);
+    throw new Error(
+      `${source}: the config (${config.nLayer} layers, vocabulary ${config.vocabSize}, ${config.nEmbd} dims) needs ${expectedCount} tensors but the file has ${present}; the config does not describe these weights`,
+    );
   }
   const matched = new Map<string, NamedTensor>();
   const missing: string[] = [];
@@ -88,10 +96,12 @@ function matchTensors(config: GPTConfig, tensors: Map<string, NamedTensor>, sour
     }
     const expected = isLinearWeight(name) && linearIsOutIn ? [shape[1]!, shape[0]!] : shape;
     if (tensor.shape.join() !== expected.join()) throw new Error(`${source}: ${nameOf(name)} has shape [${tensor.shape}], but this model needs [${expected}]`);
-    if (tensor.dtype && !FLOAT_DTYPES.has(tensor.dtype)) throw new Error(`${source}: ${nameOf(name)} is ${tensor.dtype}; weights must be floating point (F32, F16, BF16 or F64)`);
+    if (tensor.dtype && !FLOAT_DTYPES.has(tensor.dtype))
+      throw new Error(`${source}: ${nameOf(name)} is ${tensor.dtype}; weights must be floating point (F32, F16, BF16 or F64)`);
     matched.set(name, tensor);
   }
-  if (missing.length > 0) throw new Error(`${source}: missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+  if (missing.length > 0)
+    throw new Error(`${source}: missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
   return matched;
 }
 
@@ -140,7 +150,9 @@ export function modelFromSafetensors(bytes: Uint8Array, options: { config?: GPTC
   let config = options.config;
   if (!config) {
     if (metadata.format !== CHECKPOINT_FORMAT || !metadata.config) {
-      throw new Error(`${source}: no ${CHECKPOINT_FORMAT} config in its metadata; pass the model config (the number of heads cannot be inferred from the shapes)`);
+      throw new Error(
+        `${source}: no ${CHECKPOINT_FORMAT} config in its metadata; pass the model config (the number of heads cannot be inferred from the shapes)`,
+      );
     }
     config = parseJsonField(source, 'config', metadata.config, isRecord, 'a JSON object') as unknown as GPTConfig;
   }
@@ -182,8 +194,17 @@ export function optimizerFromSafetensors(bytes: Uint8Array, model: MiniGPT, sour
   const { tensors, metadata } = readSafetensors(bytes, source);
   if (metadata.format !== CHECKPOINT_FORMAT) throw new Error(`${source}: not an ${CHECKPOINT_FORMAT} optimizer state`);
   const hyperparameters = parseJsonField(source, 'adamw', metadata.adamw ?? '{}', isRecord, 'a JSON object { beta1, beta2, epsilon, weightDecay }');
-  const options = parseJsonField(source, 'training', metadata.training ?? '{}', isRecord, 'a JSON object of training options') as unknown as TrainingState['options'];
-  const data = metadata.data === undefined ? undefined : parseJsonField(source, 'data', metadata.data, isDataSource, "{ kind: 'builtin', name } or { kind: 'file', path }");
+  const options = parseJsonField(
+    source,
+    'training',
+    metadata.training ?? '{}',
+    isRecord,
+    'a JSON object of training options',
+  ) as unknown as TrainingState['options'];
+  const data =
+    metadata.data === undefined
+      ? undefined
+      : parseJsonField(source, 'data', metadata.data, isDataSource, "{ kind: 'builtin', name } or { kind: 'file', path }");
   const step = stepField(source, 'step', metadata.step);
   const optimizerStep = stepField(source, 'optimizerStep', metadata.optimizerStep);
   const names = new Map([...model.stateDict()].map(([name, variable]) => [variable, name] as [Variable, string]));
@@ -223,13 +244,18 @@ export function optimizerFromSafetensors(bytes: Uint8Array, model: MiniGPT, sour
  * tokenizer's SHA-256 and the optimizer's holds the model's, so files of different saves or runs
  * are never loaded together.
  */
-export function checkpointToFiles(model: MiniGPT, tokenizer: Tokenizer, state: { step?: number; optimizer?: AdamW; training?: TrainingState } = {}): CheckpointFiles {
+export function checkpointToFiles(
+  model: MiniGPT,
+  tokenizer: Tokenizer,
+  state: { step?: number; optimizer?: AdamW; training?: TrainingState } = {},
+): CheckpointFiles {
   checkTokenizer(model, tokenizer, 'tokenizer');
   const step = state.training?.step ?? state.step ?? 0;
   const tokenizerJson = JSON.stringify(tokenizer.toJSON());
   const modelBytes = modelToSafetensors(model, step, { tokenizer: fingerprint(tokenizerJson) });
   const files: CheckpointFiles = { 'model.safetensors': modelBytes, 'tokenizer.json': tokenizerJson };
-  if (state.optimizer && state.training) files['optimizer.safetensors'] = optimizerToSafetensors(state.optimizer, model, state.training, { model: fingerprint(modelBytes) });
+  if (state.optimizer && state.training)
+    files['optimizer.safetensors'] = optimizerToSafetensors(state.optimizer, model, state.training, { model: fingerprint(modelBytes) });
   return files;
 }
 
@@ -300,10 +326,12 @@ export function loadHuggingFaceGPT2(safetensors: Uint8Array, configJson: string 
   }
   if (!isRecord(hf)) throw new Error(`config.json: must be a JSON object, got ${JSON.stringify(hf)?.slice(0, 40)}`);
   for (const field of ['vocab_size', 'n_positions', 'n_embd', 'n_layer', 'n_head'] as const) {
-    if (!Number.isSafeInteger(hf[field]) || (hf[field] as number) < 1) throw new Error(`config.json: ${field} must be a positive integer, got ${JSON.stringify(hf[field])}`);
+    if (!Number.isSafeInteger(hf[field]) || (hf[field] as number) < 1)
+      throw new Error(`config.json: ${field} must be a positive integer, got ${JSON.stringify(hf[field])}`);
   }
   const activation = hf.activation_function ?? 'gelu_new';
-  if (activation !== 'gelu_new' && activation !== 'gelu') throw new Error(`config.json: activation_function ${JSON.stringify(activation)} is not supported (gelu_new or gelu)`);
+  if (activation !== 'gelu_new' && activation !== 'gelu')
+    throw new Error(`config.json: activation_function ${JSON.stringify(activation)} is not supported (gelu_new or gelu)`);
   const tie = hf.tie_word_embeddings ?? true;
   if (typeof tie !== 'boolean') throw new Error(`config.json: tie_word_embeddings must be true or false, got ${JSON.stringify(tie)}`);
   const config: GPTConfig = {

@@ -5,7 +5,12 @@ import { comparisonVariants, runComparison, type VariantResult } from './compare
 import { namesCorpus } from './corpus.js';
 
 const corpus = namesCorpus().slice(0, 30_000);
-const tiny = { corpus, model: { blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 }, training: { steps: 4, batchSize: 4, evalInterval: 2, evalBatches: 1 }, multiples: [1, 2] };
+const tiny = {
+  corpus,
+  model: { blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 },
+  training: { steps: 4, batchSize: 4, evalInterval: 2, evalBatches: 1 },
+  multiples: [1, 2],
+};
 
 describe('position comparisons', { timeout: 120_000 }, () => {
   beforeAll(async () => {

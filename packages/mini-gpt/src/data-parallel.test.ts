@@ -1,6 +1,16 @@
 // Data-parallel training through the built package (worker threads run dist/replica-thread.js).
 import { CharTokenizer } from '@embedlab/tokenizer';
-import { checkpointFromFiles, connectReplicas, createModel, namesCorpus, type ReplicaEndpoint, serveReplica, TokenDataset, TrainingSession, train } from '@embedlab/mini-gpt';
+import {
+  checkpointFromFiles,
+  connectReplicas,
+  createModel,
+  namesCorpus,
+  type ReplicaEndpoint,
+  serveReplica,
+  TokenDataset,
+  TrainingSession,
+  train,
+} from '@embedlab/mini-gpt';
 import { startWorkers } from '@embedlab/mini-gpt/node';
 import { ready, tf } from '@embedlab/runtime';
 import { maxRelativeDifference } from '@embedlab/test-utils';
@@ -9,7 +19,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const corpus = namesCorpus().slice(0, 20_000);
 const tokenizer = CharTokenizer.fromCorpus(corpus);
 const dataset = new TokenDataset(tokenizer.encode(corpus));
-const config = { vocabSize: tokenizer.vocabSize, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0.1, bias: true, position: 'learned' as const, tieWeights: true, gelu: 'tanh' as const };
+const config = {
+  vocabSize: tokenizer.vocabSize,
+  blockSize: 8,
+  nLayer: 1,
+  nHead: 2,
+  nEmbd: 16,
+  dropout: 0.1,
+  bias: true,
+  position: 'learned' as const,
+  tieWeights: true,
+  gelu: 'tanh' as const,
+};
 const options = { steps: 6, batchSize: 4, learningRate: 1e-2, warmupSteps: 2, evalInterval: 100, gradientAccumulation: 2 };
 
 describe('data-parallel training', { timeout: 120_000 }, () => {
@@ -40,8 +61,14 @@ describe('data-parallel training', { timeout: 120_000 }, () => {
     parallel.dispose();
   });
 
-  it('splits a session\'s batch across workers and resumes exactly on any number of threads', async () => {
-    const make = () => TrainingSession.create({ corpus, model: { blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 }, training: { steps: 6, batchSize: 8, evalInterval: 3, evalBatches: 1 }, workers: 2 });
+  it("splits a session's batch across workers and resumes exactly on any number of threads", async () => {
+    const make = () =>
+      TrainingSession.create({
+        corpus,
+        model: { blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 },
+        training: { steps: 6, batchSize: 8, evalInterval: 3, evalBatches: 1 },
+        workers: 2,
+      });
     const first = make();
     expect([first.options.batchSize, first.options.gradientAccumulation]).toEqual([4, 2]);
     const workers = await startWorkers(2);
@@ -72,7 +99,12 @@ describe('data-parallel training', { timeout: 120_000 }, () => {
         }),
     });
     port2.start();
-    const pool = connectReplicas([{ postMessage: (message, transfer) => port1.postMessage(message, transfer ?? []), onMessage: (listener) => port1.addEventListener('message', (event) => listener(event.data)) }]);
+    const pool = connectReplicas([
+      {
+        postMessage: (message, transfer) => port1.postMessage(message, transfer ?? []),
+        onMessage: (listener) => port1.addEventListener('message', (event) => listener(event.data)),
+      },
+    ]);
     port1.start();
     const single = createModel(config, 5);
     const viaChannel = createModel(config, 5);
@@ -98,7 +130,10 @@ describe('data-parallel training', { timeout: 120_000 }, () => {
     const withFallback = TrainingSession.create(setup);
     const reasons: string[] = [];
     const fallbackLosses: number[] = [];
-    await withFallback.run({ onStep: (e) => void fallbackLosses.push(e.loss), onWorkersUnavailable: (reason) => void reasons.push(reason) }, { workers: connectReplicas([failing]) });
+    await withFallback.run(
+      { onStep: (e) => void fallbackLosses.push(e.loss), onWorkersUnavailable: (reason) => void reasons.push(reason) },
+      { workers: connectReplicas([failing]) },
+    );
     expect(reasons).toEqual(['a training worker failed: no wasm here']);
     const alone = TrainingSession.create(setup);
     const aloneLosses: number[] = [];

@@ -25,7 +25,15 @@ export type FromReplica = { type: 'ready' } | { type: 'grads'; micro: number; lo
  * The gradients of one micro-batch's loss divided by `divisor` (the micro-batches per step): the
  * random windows and dropout masks are drawn from (seed, step, micro), whichever thread runs it.
  */
-export function microBatchGradients(model: MiniGPT, dataset: Pick<TokenDataset, 'batch'>, step: number, micro: number, batchSize: number, seed: number, divisor: number): { loss: number; grads: Tensor[] } {
+export function microBatchGradients(
+  model: MiniGPT,
+  dataset: Pick<TokenDataset, 'batch'>,
+  step: number,
+  micro: number,
+  batchSize: number,
+  seed: number,
+  divisor: number,
+): { loss: number; grads: Tensor[] } {
   const variables = model.trainableVariables;
   const { x, y } = dataset.batch('train', batchSize, model.config.blockSize, createRng(seed, 1, step, micro));
   const dropoutRng = createRng(seed, 3, step, micro);
@@ -52,7 +60,14 @@ function sumInOrder(results: Iterable<{ loss: number; grads: Tensor[] }>): { los
 }
 
 /** The summed gradients of a step's micro-batches, one after another on this thread. */
-export function localGradients(model: MiniGPT, dataset: Pick<TokenDataset, 'batch'>, step: number, micros: number, batchSize: number, seed: number): { loss: number; grads: Tensor[] } {
+export function localGradients(
+  model: MiniGPT,
+  dataset: Pick<TokenDataset, 'batch'>,
+  step: number,
+  micros: number,
+  batchSize: number,
+  seed: number,
+): { loss: number; grads: Tensor[] } {
   // A generator: each micro-batch's gradients are added before the next is computed.
   function* each() {
     for (let micro = 0; micro < micros; micro++) yield microBatchGradients(model, dataset, step, micro, batchSize, seed, micros);
@@ -153,7 +168,13 @@ export class ReplicaPool {
     this.weights = floats(parameters);
     this.replicas = this.endpoints.map((endpoint) => new Replica(endpoint, parameters));
     for (const replica of this.replicas) {
-      replica.endpoint.postMessage({ type: 'init', config: model.config, train: dataset.train, weights: this.weights, grads: replica.grads } satisfies ToReplica);
+      replica.endpoint.postMessage({
+        type: 'init',
+        config: model.config,
+        train: dataset.train,
+        weights: this.weights,
+        grads: replica.grads,
+      } satisfies ToReplica);
     }
     await Promise.all(this.replicas.map((replica) => replica.readyPromise));
     this.connectedTo = model;
@@ -163,7 +184,14 @@ export class ReplicaPool {
    * The summed gradients of `micros` micro-batches (each loss divided by `micros`), micro-batch m
    * on thread m mod size, added in micro-batch order so the result is that of one thread.
    */
-  async gradients(model: MiniGPT, dataset: TokenDataset, step: number, micros: number, batchSize: number, seed: number): Promise<{ loss: number; grads: Tensor[] }> {
+  async gradients(
+    model: MiniGPT,
+    dataset: TokenDataset,
+    step: number,
+    micros: number,
+    batchSize: number,
+    seed: number,
+  ): Promise<{ loss: number; grads: Tensor[] }> {
     const variables = model.trainableVariables;
     flatten(variables, this.weights!);
     const results = new Map<number, { loss: number; grads: Tensor[] }>();
@@ -172,7 +200,15 @@ export class ReplicaPool {
     // synchronously up to its first await.
     const serve = async (replica: Replica, index: number) => {
       for (let micro = index + 1; micro < micros; micro += this.size) {
-        const result = await replica.compute({ type: 'step', step, micro, batchSize, seed, divisor: micros, ...(sharedMemory ? {} : { weights: this.weights!.slice() }) });
+        const result = await replica.compute({
+          type: 'step',
+          step,
+          micro,
+          batchSize,
+          seed,
+          divisor: micros,
+          ...(sharedMemory ? {} : { weights: this.weights!.slice() }),
+        });
         // Copied out before the buffer is reused for this worker's next micro-batch.
         results.set(micro, { loss: result.loss, grads: unflatten(result.grads, variables) });
       }

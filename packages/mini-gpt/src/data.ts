@@ -7,7 +7,8 @@ export class TokenDataset {
   readonly validation: Int32Array;
 
   constructor(tokens: ArrayLike<number>, { validationFraction = 0.1 }: { validationFraction?: number } = {}) {
-    if (!(validationFraction > 0 && validationFraction < 1)) throw new RangeError(`TokenDataset: validationFraction must be in (0, 1), got ${validationFraction}`);
+    if (!(validationFraction > 0 && validationFraction < 1))
+      throw new RangeError(`TokenDataset: validationFraction must be in (0, 1), got ${validationFraction}`);
     const all = Int32Array.from(tokens);
     const cut = Math.floor(all.length * (1 - validationFraction));
     this.train = all.subarray(0, cut);
@@ -16,8 +17,14 @@ export class TokenDataset {
 
   /** Checks both splits can give windows of `blockSize + 1` tokens. */
   check(blockSize: number): void {
-    for (const [name, split] of [['training', this.train], ['validation', this.validation]] as const) {
-      if (split.length < blockSize + 1) throw new Error(`TokenDataset: the ${name} split has ${split.length} tokens, fewer than blockSize + 1 = ${blockSize + 1}; use more data or a smaller blockSize`);
+    for (const [name, split] of [
+      ['training', this.train],
+      ['validation', this.validation],
+    ] as const) {
+      if (split.length < blockSize + 1)
+        throw new Error(
+          `TokenDataset: the ${name} split has ${split.length} tokens, fewer than blockSize + 1 = ${blockSize + 1}; use more data or a smaller blockSize`,
+        );
     }
   }
 

@@ -106,14 +106,28 @@ export class Decoder {
     };
     this.layers = model.blocks.map((_, i) => {
       const p = `transformer.h.${i}`;
-      return { ln1: norm(`${p}.ln_1`), attn: denseOf(`${p}.attn.c_attn`), attnProj: denseOf(`${p}.attn.c_proj`), ln2: norm(`${p}.ln_2`), fc: denseOf(`${p}.mlp.c_fc`), mlpProj: denseOf(`${p}.mlp.c_proj`) };
+      return {
+        ln1: norm(`${p}.ln_1`),
+        attn: denseOf(`${p}.attn.c_attn`),
+        attnProj: denseOf(`${p}.attn.c_proj`),
+        ln2: norm(`${p}.ln_2`),
+        fc: denseOf(`${p}.mlp.c_fc`),
+        mlpProj: denseOf(`${p}.mlp.c_proj`),
+      };
     });
     this.lnF = norm('transformer.ln_f');
     this.tokenTable = model.embedding.weight.dataSync() as Float32Array;
     this.tokenScale = model.embedding.scale;
     this.output = this.arena.allocate(model.head.outputWeight.size, model.head.outputWeight.dataSync());
     this.outputBias = model.head.bias && this.arena.allocate(vocabSize, model.head.bias.dataSync());
-    [this.normed, this.qkv, this.attended, this.projected, this.hidden, this.logits] = activations.map((length) => this.arena.allocate(length)) as [ArenaArray, ArenaArray, ArenaArray, ArenaArray, ArenaArray, ArenaArray];
+    [this.normed, this.qkv, this.attended, this.projected, this.hidden, this.logits] = activations.map((length) => this.arena.allocate(length)) as [
+      ArenaArray,
+      ArenaArray,
+      ArenaArray,
+      ArenaArray,
+      ArenaArray,
+      ArenaArray,
+    ];
     this.softCap = model.head.softCap;
   }
 
@@ -131,7 +145,8 @@ export class Decoder {
     const slopes = this.model.positional?.kind === 'attention-bias' ? this.model.positional.slopes : undefined;
     const nLayers = this.layers.length;
     const arena = new MatVecArena(MatVecArena.floatsFor([...Array<number>(2 * nLayers).fill(capacity * channels), channels, channels, capacity, heads]));
-    const fresh = (previousArrays: ArenaArray[] | undefined) => Array.from({ length: nLayers }, (_, i) => arena.allocate(capacity * channels, previousArrays ? previousArrays[i]!.values : undefined));
+    const fresh = (previousArrays: ArenaArray[] | undefined) =>
+      Array.from({ length: nLayers }, (_, i) => arena.allocate(capacity * channels, previousArrays ? previousArrays[i]!.values : undefined));
     this.cache = {
       arena,
       capacity,
@@ -168,7 +183,8 @@ export class Decoder {
     }
     const { arena, normed: normedArray, qkv: qkvArray, attended: attendedArray, projected: projectedArray, hidden: hiddenArray } = this;
     const [normed, qkv, attended, projected, hidden] = [normedArray.values, qkvArray.values, attendedArray.values, projectedArray.values, hiddenArray.values];
-    const apply = (input: ArenaArray, layer: Dense, output: ArenaArray) => arena.matVec(input, layer.weight, layer.bias, output, layer.inFeatures, layer.outFeatures);
+    const apply = (input: ArenaArray, layer: Dense, output: ArenaArray) =>
+      arena.matVec(input, layer.weight, layer.bias, output, layer.inFeatures, layer.outFeatures);
     for (const [index, layer] of this.layers.entries()) {
       layerNorm(x, layer.ln1, normed);
       apply(normedArray, layer.attn, qkvArray);

@@ -3,7 +3,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, parseRopeScaling, withRopeScaling } from './evaluate.js';
 import { createModel } from './model.js';
 
-const config = { vocabSize: 7, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0, bias: true, position: 'learned' as const, tieWeights: true, gelu: 'tanh' as const };
+const config = {
+  vocabSize: 7,
+  blockSize: 4,
+  nLayer: 1,
+  nHead: 2,
+  nEmbd: 8,
+  dropout: 0,
+  bias: true,
+  position: 'learned' as const,
+  tieWeights: true,
+  gelu: 'tanh' as const,
+};
 
 /** −log softmax(logits)[target], in float64 from the logits themselves. */
 function negativeLogLikelihood(logits: number[], target: number): number {
@@ -62,7 +73,9 @@ describe('evaluate', () => {
 
   it('refuses to read learned positions past their length', () => {
     const model = createModel(config, 4);
-    expect(() => evaluate(model, new Array(20).fill(1), { context: 8 })).toThrow('evaluate: context 8 exceeds blockSize 4; learned positions have no row past the length they were trained with');
+    expect(() => evaluate(model, new Array(20).fill(1), { context: 8 })).toThrow(
+      'evaluate: context 8 exceeds blockSize 4; learned positions have no row past the length they were trained with',
+    );
     model.dispose();
   });
 

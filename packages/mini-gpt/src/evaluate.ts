@@ -53,7 +53,9 @@ export function evaluate(model: MiniGPT, ids: ArrayLike<number>, options: Evalua
   const context = options.context ?? blockSize;
   if (!Number.isInteger(context) || context < 1) throw new RangeError(`evaluate: context must be a positive integer, got ${context}`);
   if (context > blockSize && position === 'learned') {
-    throw new RangeError(`evaluate: context ${context} exceeds blockSize ${blockSize}; learned positions have no row past the length they were trained with (sinusoidal, rope, alibi and none can read further)`);
+    throw new RangeError(
+      `evaluate: context ${context} exceeds blockSize ${blockSize}; learned positions have no row past the length they were trained with (sinusoidal, rope, alibi and none can read further)`,
+    );
   }
   if (ids.length < context + 1) throw new RangeError(`evaluate: the text has ${ids.length} tokens, fewer than context + 1 = ${context + 1}`);
   const all = Array.from(ids);
@@ -77,7 +79,14 @@ export function evaluate(model: MiniGPT, ids: ArrayLike<number>, options: Evalua
   };
   const edges = bucketEdges(blockSize, context);
   const { loss, perplexity, tokens } = summary(0, context);
-  return { loss, perplexity, tokens, context, buckets: edges.slice(1).map((to, i) => summary(edges[i]!, to)), byPosition: Array.from(perPosition, (total) => total / windows) };
+  return {
+    loss,
+    perplexity,
+    tokens,
+    context,
+    buckets: edges.slice(1).map((to, i) => summary(edges[i]!, to)),
+    byPosition: Array.from(perPosition, (total) => total / windows),
+  };
 }
 
 /**

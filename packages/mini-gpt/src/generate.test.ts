@@ -6,7 +6,18 @@ import { Decoder } from './decoder.js';
 import { generate, generateText, type GenerateOptions } from './generate.js';
 import { createModel } from './model.js';
 
-const config: GPTConfig = { vocabSize: 13, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'tanh' };
+const config: GPTConfig = {
+  vocabSize: 13,
+  blockSize: 6,
+  nLayer: 2,
+  nHead: 2,
+  nEmbd: 8,
+  dropout: 0,
+  bias: true,
+  position: 'learned',
+  tieWeights: true,
+  gelu: 'tanh',
+};
 
 async function collect(iterator: AsyncIterable<number>): Promise<number[]> {
   const out: number[] = [];
@@ -46,7 +57,10 @@ describe('generate', { timeout: 60_000 }, () => {
     ['none', {}, 'tanh'],
   ] as const)('gives the same tokens with the decoder as with the tensors path (%s %j, %s GELU)', async (position, extra, gelu) => {
     const { rope, ...options } = extra as { rope?: GPTConfig['rope']; allowExtrapolation?: boolean };
-    const model = createModel({ ...config, nHead: 2, nEmbd: 12, position, gelu, bias: gelu === 'tanh', tieWeights: gelu === 'exact', ...(rope ? { rope } : {}) }, 31);
+    const model = createModel(
+      { ...config, nHead: 2, nEmbd: 12, position, gelu, bias: gelu === 'tanh', tieWeights: gelu === 'exact', ...(rope ? { rope } : {}) },
+      31,
+    );
     for (const sampling of [{ temperature: 0 }, { temperature: 1.2, seed: 5 }, { temperature: 0.8, topP: 0.9, seed: 6 }]) {
       const common = { maxNewTokens: 16, ...sampling, ...options };
       const tensors = await collect(generate(model, [1, 2, 3, 4], { ...common, engine: 'tensors' }));
@@ -64,7 +78,8 @@ describe('generate', { timeout: 60_000 }, () => {
     const decoder = new Decoder(model);
     for (const [t, id] of ids.entries()) {
       const logits = decoder.step(id);
-      for (let v = 0; v < config.vocabSize; v++) expect(Math.abs(logits[v]! - expected[t * config.vocabSize + v]!), `position ${t}, id ${v}`).toBeLessThan(1e-5);
+      for (let v = 0; v < config.vocabSize; v++)
+        expect(Math.abs(logits[v]! - expected[t * config.vocabSize + v]!), `position ${t}, id ${v}`).toBeLessThan(1e-5);
     }
     model.dispose();
   });

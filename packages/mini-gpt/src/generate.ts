@@ -33,7 +33,8 @@ export interface GenerateOptions extends SamplingOptions {
 
 // Yields to the event loop between tokens. setTimeout(0) waits at least a millisecond, longer
 // than a token takes to decode; setImmediate (Node) does not.
-const yieldToEventLoop: (resolve: () => void) => void = typeof globalThis.setImmediate === 'function' ? (resolve) => globalThis.setImmediate(resolve) : (resolve) => setTimeout(resolve, 0);
+const yieldToEventLoop: (resolve: () => void) => void =
+  typeof globalThis.setImmediate === 'function' ? (resolve) => globalThis.setImmediate(resolve) : (resolve) => setTimeout(resolve, 0);
 const nextTick = () => new Promise<void>(yieldToEventLoop);
 
 /**
@@ -42,7 +43,15 @@ const nextTick = () => new Promise<void>(yieldToEventLoop);
  * the cache is rebuilt from the cropped context, so both paths see the same tokens.
  */
 export async function* generate(model: MiniGPT, promptIds: number[], options: GenerateOptions): AsyncGenerator<number, void, undefined> {
-  const { maxNewTokens, seed = 1337, stop = [], cache: useCache = true, engine = 'decoder', allowExtrapolation = false, vocabularySize = model.config.vocabSize } = options;
+  const {
+    maxNewTokens,
+    seed = 1337,
+    stop = [],
+    cache: useCache = true,
+    engine = 'decoder',
+    allowExtrapolation = false,
+    vocabularySize = model.config.vocabSize,
+  } = options;
   if (!Number.isInteger(vocabularySize) || vocabularySize < 1 || vocabularySize > model.config.vocabSize) {
     throw new RangeError(`generate: vocabularySize must be an integer in [1, ${model.config.vocabSize}], got ${vocabularySize}`);
   }
@@ -52,7 +61,8 @@ export async function* generate(model: MiniGPT, promptIds: number[], options: Ge
   const bad = promptIds.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= model.config.vocabSize);
   if (bad >= 0) throw new RangeError(`generate: prompt id ${promptIds[bad]} at position ${bad} is outside [0, ${model.config.vocabSize})`);
   checkSamplingOptions(options);
-  if (allowExtrapolation && model.config.position === 'learned') throw new Error('generate: learned positions cannot extrapolate past blockSize; allowExtrapolation needs sinusoidal, rope, alibi or none');
+  if (allowExtrapolation && model.config.position === 'learned')
+    throw new Error('generate: learned positions cannot extrapolate past blockSize; allowExtrapolation needs sinusoidal, rope, alibi or none');
   const maxContext = allowExtrapolation ? Number.POSITIVE_INFINITY : model.config.blockSize;
   const rng = createRng(seed);
   const tokens = [...promptIds];

@@ -11,7 +11,18 @@ import { createModel, parameterShapes } from './model.js';
 import { AdamW } from './optimizer.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
-const config: GPTConfig = { vocabSize: 5, blockSize: 4, nLayer: 1, nHead: 2, nEmbd: 8, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'tanh' };
+const config: GPTConfig = {
+  vocabSize: 5,
+  blockSize: 4,
+  nLayer: 1,
+  nHead: 2,
+  nEmbd: 8,
+  dropout: 0,
+  bias: true,
+  position: 'learned',
+  tieWeights: true,
+  gelu: 'tanh',
+};
 
 /** A safetensors file from a header object and a data section, exactly as given (no checks). */
 function rawSafetensors(header: unknown, data = new Uint8Array(0)): Uint8Array {
@@ -42,13 +53,28 @@ describe('untrusted files', () => {
       [rawSafetensors(null), 'x.safetensors: not a safetensors file (its header must be a JSON object, got null)'],
       [rawSafetensors([1, 2]), /its header must be a JSON object/],
       [rawSafetensors({ w: null }), 'x.safetensors: tensor w must be an object { dtype, shape, data_offsets }, got null'],
-      [rawSafetensors({ __metadata__: null, w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1)), 'x.safetensors: __metadata__ must be an object of strings, got null'],
+      [
+        rawSafetensors({ __metadata__: null, w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(1)),
+        'x.safetensors: __metadata__ must be an object of strings, got null',
+      ],
       [rawSafetensors({ __metadata__: { step: 3 } }), /__metadata__ must be an object of strings/],
       [rawSafetensors({ w: { dtype: 'F32', shape: [1], data_offsets: [0.5, 4.5] } }, f32(2)), 'x.safetensors: tensor w has invalid data_offsets [0.5,4.5]'],
-      [rawSafetensors({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, v: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32(3)), /tensor v \(bytes 4..12\) overlaps the tensor before it/],
-      [rawSafetensors({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)), 'x.safetensors: the data section has a hole at bytes 0..4 before tensor w'],
-      [rawSafetensors({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(3)), 'x.safetensors: the data section has 8 bytes after the last tensor that no tensor owns'],
-      [rawSafetensors({ w: { dtype: 'F32', shape: [1e9, 1e9], data_offsets: [0, 4] } }, f32(1)), 'x.safetensors: tensor w is [1000000000,1000000000] F32 but its data spans 4 bytes'],
+      [
+        rawSafetensors({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, v: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, f32(3)),
+        /tensor v \(bytes 4..12\) overlaps the tensor before it/,
+      ],
+      [
+        rawSafetensors({ w: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)),
+        'x.safetensors: the data section has a hole at bytes 0..4 before tensor w',
+      ],
+      [
+        rawSafetensors({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(3)),
+        'x.safetensors: the data section has 8 bytes after the last tensor that no tensor owns',
+      ],
+      [
+        rawSafetensors({ w: { dtype: 'F32', shape: [1e9, 1e9], data_offsets: [0, 4] } }, f32(1)),
+        'x.safetensors: tensor w is [1000000000,1000000000] F32 but its data spans 4 bytes',
+      ],
       [rawSafetensors({ w: { dtype: 'Q4', shape: [1], data_offsets: [0, 4] } }, f32(1)), /tensor w has unsupported dtype "Q4"/],
       [rawSafetensors({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)), 'x.safetensors: tensor w has an invalid shape [-1]'],
     ];
@@ -74,7 +100,9 @@ describe('untrusted files', () => {
       data.set(chunk, at);
       at += chunk.length;
     }
-    expect(() => modelFromSafetensors(rawSafetensors(header, data))).toThrow('model.safetensors: transformer.ln_f.weight is I32; weights must be floating point');
+    expect(() => modelFromSafetensors(rawSafetensors(header, data))).toThrow(
+      'model.safetensors: transformer.ln_f.weight is I32; weights must be floating point',
+    );
   });
 
   it("checks a checkpoint's config against its tensors before allocating a model", async () => {
@@ -93,10 +121,14 @@ describe('untrusted files', () => {
       // Nothing the size of the claim (here: nothing at all) reached tfjs: not one kernel ran.
       expect(profile.kernels).toEqual([]);
     }
-    expect(() => modelFromSafetensors(writeSafetensors(new Map(), { format: 'embedlab-mini-gpt/1', config: '{"vocab', step: '0' }))).toThrow('model.safetensors: metadata config is not JSON');
-    expect(() => modelFromSafetensors(writeSafetensors(readSafetensors(withClaimedConfig(config)).tensors, { format: 'embedlab-mini-gpt/1', config: JSON.stringify(config), step: '-3' }))).toThrow(
-      'model.safetensors: metadata step must be a non-negative integer, got "-3"',
+    expect(() => modelFromSafetensors(writeSafetensors(new Map(), { format: 'embedlab-mini-gpt/1', config: '{"vocab', step: '0' }))).toThrow(
+      'model.safetensors: metadata config is not JSON',
     );
+    expect(() =>
+      modelFromSafetensors(
+        writeSafetensors(readSafetensors(withClaimedConfig(config)).tensors, { format: 'embedlab-mini-gpt/1', config: JSON.stringify(config), step: '-3' }),
+      ),
+    ).toThrow('model.safetensors: metadata step must be a non-negative integer, got "-3"');
   });
 
   it('checks a Hugging Face config.json the same way', async () => {
@@ -105,7 +137,11 @@ describe('untrusted files', () => {
     model.dispose();
     // GPT-2's Conv1D layout is [in, out], which is ours: transpose back what modelToSafetensors turned to [out, in].
     for (const [name, t] of tensors) {
-      if (/c_(attn|proj|fc)\.weight$/.test(name)) tensors.set(name, { shape: [t.shape[1]!, t.shape[0]!], data: tf.tidy(() => tf.transpose(tf.tensor2d(t.data, t.shape as [number, number])).dataSync() as Float32Array) });
+      if (/c_(attn|proj|fc)\.weight$/.test(name))
+        tensors.set(name, {
+          shape: [t.shape[1]!, t.shape[0]!],
+          data: tf.tidy(() => tf.transpose(tf.tensor2d(t.data, t.shape as [number, number])).dataSync() as Float32Array),
+        });
     }
     const bytes = writeSafetensors(tensors);
     const hf = { vocab_size: 5, n_positions: 4, n_embd: 8, n_layer: 1, n_head: 2 };
@@ -128,8 +164,12 @@ describe('untrusted files', () => {
     const bad = (changes: Record<string, string>) => ({ ...good, 'optimizer.safetensors': writeSafetensors(tensors, { ...metadata, ...changes }) });
     expect(() => checkpointFromFiles(bad({ adamw: '{beta' }))).toThrow('optimizer.safetensors: metadata adamw is not JSON');
     expect(() => checkpointFromFiles(bad({ adamw: '{"beta1": 7}' }))).toThrow('optimizer.safetensors: metadata adamw: AdamW: beta1 is out of range, got 7');
-    expect(() => checkpointFromFiles(bad({ training: 'null' }))).toThrow('optimizer.safetensors: metadata training must be a JSON object of training options, got null');
-    expect(() => checkpointFromFiles(bad({ optimizerStep: 'x' }))).toThrow('optimizer.safetensors: metadata optimizerStep must be a non-negative integer, got "x"');
+    expect(() => checkpointFromFiles(bad({ training: 'null' }))).toThrow(
+      'optimizer.safetensors: metadata training must be a JSON object of training options, got null',
+    );
+    expect(() => checkpointFromFiles(bad({ optimizerStep: 'x' }))).toThrow(
+      'optimizer.safetensors: metadata optimizerStep must be a non-negative integer, got "x"',
+    );
     expect(() => checkpointFromFiles(bad({ data: '{"kind":"ftp"}' }))).toThrow(/metadata data must be/);
     model.dispose();
     optimizer.dispose();
@@ -142,7 +182,9 @@ describe('untrusted files', () => {
     const optimizer = new AdamW();
     const runA = checkpointToFiles(a, tokenizer, { optimizer, training });
     const runB = checkpointToFiles(b, tokenizer, { optimizer, training });
-    expect(() => checkpointFromFiles({ ...runA, 'optimizer.safetensors': runB['optimizer.safetensors']! })).toThrow('optimizer.safetensors does not belong to model.safetensors');
+    expect(() => checkpointFromFiles({ ...runA, 'optimizer.safetensors': runB['optimizer.safetensors']! })).toThrow(
+      'optimizer.safetensors does not belong to model.safetensors',
+    );
     // A char tokenizer of another corpus, of no more tokens than the model has rows.
     const other = JSON.stringify(CharTokenizer.fromCorpus('wxyz\n').toJSON());
     expect(() => checkpointFromFiles({ ...runA, 'tokenizer.json': other })).toThrow('tokenizer.json does not belong to model.safetensors');
@@ -172,7 +214,9 @@ describe('untrusted files', () => {
     const unmasked: number[] = [];
     for await (const id of generate(model, [0], { maxNewTokens: 30, seed: 3 })) unmasked.push(id);
     expect(unmasked.some((id) => id >= 3)).toBe(true);
-    await expect(generate(model, [0], { maxNewTokens: 1, vocabularySize: 65 }).next()).rejects.toThrow('generate: vocabularySize must be an integer in [1, 64], got 65');
+    await expect(generate(model, [0], { maxNewTokens: 1, vocabularySize: 65 }).next()).rejects.toThrow(
+      'generate: vocabularySize must be an integer in [1, 64], got 65',
+    );
     model.dispose();
   });
 

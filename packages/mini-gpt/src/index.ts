@@ -16,7 +16,16 @@ export type { ScheduleOptions } from './schedule.js';
 export { estimateLoss, train } from './train.js';
 export type { EvalEvent, StepEvent, TrainCallbacks, TrainOptions, TrainResult } from './train.js';
 export { TrainingSession, sampleLines, tokenizerFor, trainingOptions } from './session.js';
-export type { NewSessionOptions, Overrides, SampleOptions, SessionCallbacks, SessionResult, SessionStatus, SessionTrainOptions, TokenizerChoice } from './session.js';
+export type {
+  NewSessionOptions,
+  Overrides,
+  SampleOptions,
+  SessionCallbacks,
+  SessionResult,
+  SessionStatus,
+  SessionTrainOptions,
+  TokenizerChoice,
+} from './session.js';
 export { connectReplicas, ReplicaPool, serveReplica } from './data-parallel.js';
 export type { ReplicaEndpoint } from './data-parallel.js';
 export { comparisonVariants, runComparison } from './compare.js';

@@ -4,7 +4,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { countParameters, type GPTConfig, PRESETS, validateConfig } from './config.js';
 import { createModel } from './model.js';
 
-const tiny: GPTConfig = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: true, position: 'learned', tieWeights: true, gelu: 'tanh' };
+const tiny: GPTConfig = {
+  vocabSize: 11,
+  blockSize: 8,
+  nLayer: 2,
+  nHead: 2,
+  nEmbd: 8,
+  dropout: 0,
+  bias: true,
+  position: 'learned',
+  tieWeights: true,
+  gelu: 'tanh',
+};
 
 describe('countParameters', () => {
   it("gives GPT-2 small's 124,439,808 (nanoGPT reports 123.65M without wpe)", () => {
@@ -58,7 +69,12 @@ describe.each(['wasm', 'cpu'] as const)('MiniGPT on %s', (backend) => {
     const steps = [model.forward([sequence.slice(0, 3)], { cache }).arraySync() as number[][][]];
     for (let t = 3; t < sequence.length; t++) steps.push(model.forward([[sequence[t]!]], { cache }).arraySync() as number[][][]);
     expect(cache.length).toBe(8);
-    expect(maxDifference(steps.flatMap((s) => s[0]!.flat()), full[0]!.flat())).toBeLessThan(1e-4);
+    expect(
+      maxDifference(
+        steps.flatMap((s) => s[0]!.flat()),
+        full[0]!.flat(),
+      ),
+    ).toBeLessThan(1e-4);
     model.disposeCache(cache);
   });
 
@@ -97,7 +113,9 @@ describe('validateConfig', () => {
   it('names the field, the value and what is allowed', () => {
     expect(() => validateConfig({ ...tiny, nHead: 3 })).toThrow('GPT config: nEmbd must be a multiple of nHead (3), got 8');
     expect(() => validateConfig({ ...tiny, dropout: 1 })).toThrow('GPT config: dropout must be a number in [0, 1), got 1');
-    expect(() => validateConfig({ ...tiny, position: 'relative' as 'rope' })).toThrow(/position must be 'learned', 'sinusoidal', 'rope', 'alibi', 'none', got "relative"/);
+    expect(() => validateConfig({ ...tiny, position: 'relative' as 'rope' })).toThrow(
+      /position must be 'learned', 'sinusoidal', 'rope', 'alibi', 'none', got "relative"/,
+    );
     expect(() => validateConfig({ ...tiny, blockSize: 0 })).toThrow('GPT config: blockSize must be a positive integer, got 0');
     expect(() => validateConfig({ ...tiny, nEmbd: 6, nHead: 2, position: 'rope' })).toThrow(/even for RoPE/);
   });

@@ -78,7 +78,13 @@ function createPositions(config: GPTConfig, headDim: number, seed: number): Mode
       return new SinusoidalPositionalEncoding({ dim: config.nEmbd });
     case 'rope': {
       const { base, layout, scaling, rotaryDim } = config.rope ?? {};
-      return new RotaryEmbedding({ headDim, ...(base ? { base } : {}), ...(layout ? { layout } : {}), ...(scaling ? { scaling } : {}), ...(rotaryDim ? { rotaryDim } : {}) });
+      return new RotaryEmbedding({
+        headDim,
+        ...(base ? { base } : {}),
+        ...(layout ? { layout } : {}),
+        ...(scaling ? { scaling } : {}),
+        ...(rotaryDim ? { rotaryDim } : {}),
+      });
     }
     case 'alibi':
       return new ALiBi({ heads: config.nHead });
@@ -155,7 +161,9 @@ export class MiniGPT {
     const offset = cache?.length ?? 0;
     if (ids instanceof tf.Tensor && ids.rank !== 2) throw new Error(`MiniGPT.forward: ids must be [batch, seq], got shape [${ids.shape}]`);
     if (this.config.position === 'learned' && offset + seq > blockSize) {
-      throw new RangeError(`MiniGPT.forward: ${offset + seq} positions exceed blockSize ${blockSize}; learned positions cannot go past the length they were trained with`);
+      throw new RangeError(
+        `MiniGPT.forward: ${offset + seq} positions exceed blockSize ${blockSize}; learned positions cannot go past the length they were trained with`,
+      );
     }
     const pass: PassContext = { offset, positions: this.positional, cache, dropoutSeed: () => dropoutSeed?.(), attention };
     return tf.tidy(() => {
@@ -176,10 +184,12 @@ export class MiniGPT {
       const logits = this.forward(ids, options);
       const { vocabSize } = this.config;
       const flatTargets = targets instanceof tf.Tensor ? tf.reshape(targets, [-1]) : tf.tensor1d(targets.flat(), 'int32');
-      if (flatTargets.size !== logits.size / vocabSize) throw new Error(`MiniGPT.loss: targets must match ids' shape, got ${flatTargets.size} targets for ${logits.size / vocabSize} positions`);
+      if (flatTargets.size !== logits.size / vocabSize)
+        throw new Error(`MiniGPT.loss: targets must match ids' shape, got ${flatTargets.size} targets for ${logits.size / vocabSize} positions`);
       // oneHot turns an id outside the vocabulary into a zero row, a silently wrong loss.
       const [lowest, highest] = tf.stack([tf.min(flatTargets), tf.max(flatTargets)]).dataSync();
-      if (lowest! < 0 || highest! >= vocabSize) throw new RangeError(`MiniGPT.loss: targets must be ids in [0, ${vocabSize}), got ${lowest! < 0 ? lowest : highest}`);
+      if (lowest! < 0 || highest! >= vocabSize)
+        throw new RangeError(`MiniGPT.loss: targets must be ids in [0, ${vocabSize}), got ${lowest! < 0 ? lowest : highest}`);
       return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(flatTargets, 'int32'), vocabSize), tf.reshape(logits, [-1, vocabSize])) as tf.Scalar;
     });
   }

@@ -18,7 +18,9 @@ describe('readCorpus', () => {
   });
 
   it('stops reading at the size limit, so an endless device or a huge file is refused, not swallowed', () => {
-    expect(() => readCorpus('/dev/zero', { maxBytes: 3 * 2 ** 20 })).toThrow('/dev/zero: the corpus is larger than 3 MiB, the most read into memory; use a smaller text');
+    expect(() => readCorpus('/dev/zero', { maxBytes: 3 * 2 ** 20 })).toThrow(
+      '/dev/zero: the corpus is larger than 3 MiB, the most read into memory; use a smaller text',
+    );
     const texts = join(dir, 'big');
     mkdirSync(texts);
     writeFileSync(join(texts, 'a.txt'), 'x'.repeat(600));

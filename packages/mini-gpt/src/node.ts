@@ -1,5 +1,13 @@
 // Node-only helpers (file system), exported as `@embedlab/mini-gpt/node` so the main entry stays browser-safe.
-export { type CheckpointLock, hasCheckpoint, loadCheckpoint, lockCheckpointDirectory, prepareCheckpointDirectory, readCheckpointFiles, saveCheckpoint } from './checkpoint-directory.js';
+export {
+  type CheckpointLock,
+  hasCheckpoint,
+  loadCheckpoint,
+  lockCheckpointDirectory,
+  prepareCheckpointDirectory,
+  readCheckpointFiles,
+  saveCheckpoint,
+} from './checkpoint-directory.js';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
@@ -25,7 +33,8 @@ function readLimited(path: string, limit: number, alreadyRead: number): Buffer {
       const read = readSync(fd, buffer, 0, buffer.length, null);
       if (read === 0) return Buffer.concat(chunks);
       total += read;
-      if (total > limit) throw new Error(`${path}: the corpus is larger than ${Math.round(limit / 2 ** 20)} MiB, the most read into memory; use a smaller text`);
+      if (total > limit)
+        throw new Error(`${path}: the corpus is larger than ${Math.round(limit / 2 ** 20)} MiB, the most read into memory; use a smaller text`);
       chunks.push(Buffer.from(buffer.subarray(0, read)));
     }
   } finally {
@@ -40,7 +49,9 @@ function readLimited(path: string, limit: number, alreadyRead: number): Buffer {
 export function readCorpus(path: string, { maxBytes = MAX_CORPUS_BYTES }: { maxBytes?: number } = {}): string {
   try {
     if (statSync(path).isDirectory()) {
-      const files = readdirSync(path).filter((f) => f.endsWith('.txt')).sort();
+      const files = readdirSync(path)
+        .filter((f) => f.endsWith('.txt'))
+        .sort();
       if (files.length === 0) throw new Error(`${path} has no .txt files`);
       let read = 0;
       const parts = files.map((f) => {
@@ -83,10 +94,12 @@ export function tokenizerFromSpec(spec: string, corpus: string): Tokenizer {
  */
 export function loadHuggingFaceDirectory(dir: string): { model: MiniGPT; tokenizer: Tokenizer } {
   const file = (name: string) => join(dir, name);
-  for (const name of ['model.safetensors', 'config.json']) if (!existsSync(file(name))) throw new Error(`${dir} is not a Hugging Face GPT-2 directory: ${name} is missing`);
+  for (const name of ['model.safetensors', 'config.json'])
+    if (!existsSync(file(name))) throw new Error(`${dir} is not a Hugging Face GPT-2 directory: ${name} is missing`);
   let tokenizer: Tokenizer;
   if (existsSync(file('tokenizer.json'))) tokenizer = fromHuggingFace(readFileSync(file('tokenizer.json'), 'utf8'));
-  else if (existsSync(file('vocab.json')) && existsSync(file('merges.txt'))) tokenizer = fromGpt2Files(readFileSync(file('vocab.json'), 'utf8'), readFileSync(file('merges.txt'), 'utf8'));
+  else if (existsSync(file('vocab.json')) && existsSync(file('merges.txt')))
+    tokenizer = fromGpt2Files(readFileSync(file('vocab.json'), 'utf8'), readFileSync(file('merges.txt'), 'utf8'));
   else throw new Error(`${dir} has no tokenizer: tokenizer.json, or vocab.json and merges.txt, are needed`);
   const model = loadHuggingFaceGPT2(new Uint8Array(readFileSync(file('model.safetensors'))), readFileSync(file('config.json'), 'utf8'));
   if (tokenizer.vocabSize > model.config.vocabSize) {

@@ -15,12 +15,24 @@ describe('AdamW', () => {
     const vector = [1.0, -2.0, 0.5];
     const grads = [0, 1, 2].map((s) => [matrix.map((row, i) => row.map((v, j) => Math.sin(v + s + i * j))), vector.map((v) => Math.cos(v * (s + 1)))]);
     const options = { lr: 0.01, betas: [0.9, 0.95], eps: 1e-8, weight_decay: 0.1 };
-    const reference = runTorch<{ params: [number[][], number[]] }>(fileURLToPath(new URL('./fixtures/adamw_reference.py', import.meta.url)), { params: [matrix, vector], grads, decay: [true, false], ...options });
+    const reference = runTorch<{ params: [number[][], number[]] }>(fileURLToPath(new URL('./fixtures/adamw_reference.py', import.meta.url)), {
+      params: [matrix, vector],
+      grads,
+      decay: [true, false],
+      ...options,
+    });
 
     const weights = tf.variable(tf.tensor2d(matrix));
     const bias = tf.variable(tf.tensor1d(vector));
     const optimizer = new AdamW({ beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 });
-    for (const [g0, g1] of grads) optimizer.apply(new Map<Variable, tf.Tensor>([[weights, tf.tensor2d(g0 as number[][])], [bias, tf.tensor1d(g1 as number[])]]), 0.01);
+    for (const [g0, g1] of grads)
+      optimizer.apply(
+        new Map<Variable, tf.Tensor>([
+          [weights, tf.tensor2d(g0 as number[][])],
+          [bias, tf.tensor1d(g1 as number[])],
+        ]),
+        0.01,
+      );
     // toBeCloseTo(x, 6) for every element: |a - b| < 0.5e-6.
     expect(maxDifference((weights.arraySync() as number[][]).flat(), reference.params[0].flat())).toBeLessThan(0.5e-6);
     expect(maxDifference(bias.arraySync() as number[], reference.params[1])).toBeLessThan(0.5e-6);
@@ -36,7 +48,10 @@ describe('clipByGlobalNorm', () => {
   it('scales all gradients by max / norm when the norm is larger', () => {
     const a = tf.variable(tf.zeros([2]));
     const b = tf.variable(tf.zeros([1]));
-    const grads = new Map<Variable, tf.Tensor>([[a, tf.tensor1d([3, 0])], [b, tf.tensor1d([4])]]);
+    const grads = new Map<Variable, tf.Tensor>([
+      [a, tf.tensor1d([3, 0])],
+      [b, tf.tensor1d([4])],
+    ]);
     expect(clipByGlobalNorm(grads, 1)).toBeCloseTo(5, 5);
     expect(grads.get(a)!.dataSync()[0]).toBeCloseTo(0.6, 5);
     expect(grads.get(b)!.dataSync()[0]).toBeCloseTo(0.8, 5);

@@ -85,8 +85,12 @@ export class AdamW {
         if (step > 0) throw new Error(`AdamW: the optimizer state has no moments for ${name}`);
         continue;
       }
-      for (const [label, t] of [['exp_avg', m], ['exp_avg_sq', v]] as const) {
-        if (t.shape.join() !== variable.shape.join()) throw new Error(`AdamW: ${name}.${label} has shape [${t.shape}], but the parameter is [${variable.shape}]`);
+      for (const [label, t] of [
+        ['exp_avg', m],
+        ['exp_avg_sq', v],
+      ] as const) {
+        if (t.shape.join() !== variable.shape.join())
+          throw new Error(`AdamW: ${name}.${label} has shape [${t.shape}], but the parameter is [${variable.shape}]`);
       }
       const slot = this.slots(variable);
       slot.m.assign(m);

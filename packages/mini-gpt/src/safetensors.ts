@@ -102,8 +102,10 @@ interface Entry {
 function checkEntry(source: string, name: string, entry: unknown, dataLength: number): Entry {
   if (!isObject(entry)) throw new Error(`${source}: tensor ${name} must be an object { dtype, shape, data_offsets }, got ${JSON.stringify(entry)}`);
   const { dtype, shape, data_offsets: offsets } = entry;
-  if (typeof dtype !== 'string' || !(dtype in BYTES)) throw new Error(`${source}: tensor ${name} has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(BYTES).join(', ')})`);
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${source}: tensor ${name} has an invalid shape ${JSON.stringify(shape)}`);
+  if (typeof dtype !== 'string' || !(dtype in BYTES))
+    throw new Error(`${source}: tensor ${name} has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(BYTES).join(', ')})`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw new Error(`${source}: tensor ${name} has an invalid shape ${JSON.stringify(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {
     throw new Error(`${source}: tensor ${name} has invalid data_offsets ${JSON.stringify(offsets)} (two non-negative integers, begin <= end)`);
   }
@@ -150,12 +152,14 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors file'):
   const byOffset = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0;
   for (const entry of byOffset) {
-    if (entry.begin < covered) throw new Error(`${source}: tensor ${entry.name} (bytes ${entry.begin}..${entry.end}) overlaps the tensor before it (up to byte ${covered})`);
+    if (entry.begin < covered)
+      throw new Error(`${source}: tensor ${entry.name} (bytes ${entry.begin}..${entry.end}) overlaps the tensor before it (up to byte ${covered})`);
     if (entry.begin > covered) throw new Error(`${source}: the data section has a hole at bytes ${covered}..${entry.begin} before tensor ${entry.name}`);
     covered = entry.end;
   }
   if (covered !== dataLength) throw new Error(`${source}: the data section has ${dataLength - covered} bytes after the last tensor that no tensor owns`);
   const tensors = new Map<string, NamedTensor>();
-  for (const { name, dtype, shape, begin, end } of entries) tensors.set(name, { shape, dtype, data: toFloat32(dtype, bytes.subarray(dataStart + begin, dataStart + end)) });
+  for (const { name, dtype, shape, begin, end } of entries)
+    tensors.set(name, { shape, dtype, data: toFloat32(dtype, bytes.subarray(dataStart + begin, dataStart + end)) });
   return { tensors, metadata: rawMetadata as Record<string, string> };
 }

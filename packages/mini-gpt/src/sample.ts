@@ -34,7 +34,7 @@ export function nextTokenProbabilities(logits: ArrayLike<number>, options: Sampl
   const kept = order.slice(0, Math.min(n, topK ?? n));
   const max = logits[kept[0]!]! / temperature;
   let sum = 0;
-  for (const i of kept) sum += (probabilities[i] = Math.exp(logits[i]! / temperature - max));
+  for (const i of kept) sum += probabilities[i] = Math.exp(logits[i]! / temperature - max);
   for (const i of kept) probabilities[i]! /= sum;
   let cut = kept.length;
   if (topP !== undefined) {

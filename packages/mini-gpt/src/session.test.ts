@@ -48,7 +48,12 @@ describe('TrainingSession', { timeout: 120_000 }, () => {
     const model = createModel({ ...PRESETS.names.model, ...small, vocabSize: tokenizer.vocabSize }, 5);
     const direct: number[] = [];
     const options = trainingOptions('names', quick, 5);
-    await train(model, new TokenDataset(tokenizer.encode(corpus)), { ...options, optimizer: new AdamW({ weightDecay: options.weightDecay! }) }, { onStep: (e) => void direct.push(e.loss) });
+    await train(
+      model,
+      new TokenDataset(tokenizer.encode(corpus)),
+      { ...options, optimizer: new AdamW({ weightDecay: options.weightDecay! }) },
+      { onStep: (e) => void direct.push(e.loss) },
+    );
     expect(viaSession).toHaveLength(quick.steps);
     expect(viaSession).toEqual(direct);
     session.dispose();
@@ -112,7 +117,9 @@ describe('TrainingSession', { timeout: 120_000 }, () => {
   });
 
   it('says at creation when the text is too short for the context', () => {
-    expect(() => TrainingSession.create({ corpus: 'abcdefgh\n'.repeat(3), model: small })).toThrow('the validation split has 3 tokens, fewer than blockSize + 1 = 9');
+    expect(() => TrainingSession.create({ corpus: 'abcdefgh\n'.repeat(3), model: small })).toThrow(
+      'the validation split has 3 tokens, fewer than blockSize + 1 = 9',
+    );
   });
 
   it('refuses to resume a checkpoint without optimizer state, or on text its tokenizer cannot encode', () => {

@@ -104,7 +104,10 @@ export function trainingOptions(preset: PresetName, overrides: Overrides<Session
 function splitAcross(options: SessionTrainOptions, workers: number): SessionTrainOptions {
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
   if (workers === 1) return options;
-  if (options.batchSize % workers !== 0) throw new RangeError(`a batch of ${options.batchSize} sequences does not split evenly across ${workers} workers; choose a batch size divisible by ${workers}`);
+  if (options.batchSize % workers !== 0)
+    throw new RangeError(
+      `a batch of ${options.batchSize} sequences does not split evenly across ${workers} workers; choose a batch size divisible by ${workers}`,
+    );
   return { ...options, batchSize: options.batchSize / workers, gradientAccumulation: (options.gradientAccumulation ?? 1) * workers };
 }
 
@@ -138,7 +141,15 @@ export class TrainingSession {
   private running = false;
   private finished = false;
 
-  private constructor(parts: { model: MiniGPT; tokenizer: Tokenizer; tokens: number[]; options: SessionTrainOptions; optimizer: AdamW; step: number; data: DataSource | undefined }) {
+  private constructor(parts: {
+    model: MiniGPT;
+    tokenizer: Tokenizer;
+    tokens: number[];
+    options: SessionTrainOptions;
+    optimizer: AdamW;
+    step: number;
+    data: DataSource | undefined;
+  }) {
     this.model = parts.model;
     this.tokenizer = parts.tokenizer;
     this.dataset = new TokenDataset(parts.tokens);
@@ -173,7 +184,12 @@ export class TrainingSession {
    * on: `checkpoint.training.data` says where it came from), with the options it was saved with,
    * and `overrides` on top (their defaults are not applied: only what is given changes).
    */
-  static resume(checkpoint: Checkpoint, corpus: string, overrides: Overrides<SessionTrainOptions> = {}, data: DataSource | undefined = checkpoint.training?.data): TrainingSession {
+  static resume(
+    checkpoint: Checkpoint,
+    corpus: string,
+    overrides: Overrides<SessionTrainOptions> = {},
+    data: DataSource | undefined = checkpoint.training?.data,
+  ): TrainingSession {
     if (!checkpoint.optimizer || !checkpoint.training) throw new Error('the checkpoint has no optimizer state to resume from (optimizer.safetensors)');
     let tokens: number[];
     try {
@@ -182,7 +198,15 @@ export class TrainingSession {
       throw new Error(`the data does not fit the checkpoint's tokenizer: ${(error as Error).message}`);
     }
     const options = { ...(checkpoint.training.options as SessionTrainOptions), ...definedOnly(overrides) };
-    return new TrainingSession({ model: checkpoint.model, tokenizer: checkpoint.tokenizer, tokens, options, optimizer: checkpoint.optimizer, step: checkpoint.step, data });
+    return new TrainingSession({
+      model: checkpoint.model,
+      tokenizer: checkpoint.tokenizer,
+      tokens,
+      options,
+      optimizer: checkpoint.optimizer,
+      step: checkpoint.step,
+      data,
+    });
   }
 
   get status(): SessionStatus {
@@ -269,7 +293,10 @@ export class TrainingSession {
 
   /** The checkpoint directory's files: weights, tokenizer, optimizer state, the run's options and data source. */
   checkpointFiles(step = this.step): CheckpointFiles {
-    return checkpointToFiles(this.model, this.tokenizer, { optimizer: this.optimizer, training: { step, options: this.options, ...(this.data ? { data: this.data } : {}) } });
+    return checkpointToFiles(this.model, this.tokenizer, {
+      optimizer: this.optimizer,
+      training: { step, options: this.options, ...(this.data ? { data: this.data } : {}) },
+    });
   }
 
   /** Whether every weight is a finite number. */
@@ -298,7 +325,13 @@ export async function sampleLines(model: MiniGPT, tokenizer: Tokenizer, { count,
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     let text = '';
-    for await (const piece of generateText(model, tokenizer, separator, { maxNewTokens: tokens, seed: seed + i, temperature, stop: stop.length === 1 ? stop : [] })) text += piece;
+    for await (const piece of generateText(model, tokenizer, separator, {
+      maxNewTokens: tokens,
+      seed: seed + i,
+      temperature,
+      stop: stop.length === 1 ? stop : [],
+    }))
+      text += piece;
     lines.push(text.endsWith(separator) ? text.slice(0, -separator.length) : text);
   }
   return lines;

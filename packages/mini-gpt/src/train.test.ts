@@ -29,7 +29,12 @@ describe('train', { timeout: 120_000 }, () => {
     const model = createModel({ ...PRESETS.names.model, vocabSize: tokenizer.vocabSize }, 1);
     const { training } = PRESETS.names;
     const evals: number[] = [];
-    const result = await train(model, dataset, { ...training, steps: 300, evalInterval: 150, evalBatches: 20 }, { onEval: (e) => void evals.push(e.validationLoss) });
+    const result = await train(
+      model,
+      dataset,
+      { ...training, steps: 300, evalInterval: 150, evalBatches: 20 },
+      { onEval: (e) => void evals.push(e.validationLoss) },
+    );
     const baseline = unigramBaseline();
     expect(result.stoppedBy).toBe('done');
     expect(evals).toHaveLength(2);
@@ -38,7 +43,18 @@ describe('train', { timeout: 120_000 }, () => {
     model.dispose();
   });
 
-  const small: GPTConfig = { vocabSize: tokenizer.vocabSize, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0.1, bias: true, position: 'learned', tieWeights: true, gelu: 'tanh' };
+  const small: GPTConfig = {
+    vocabSize: tokenizer.vocabSize,
+    blockSize: 8,
+    nLayer: 1,
+    nHead: 2,
+    nEmbd: 16,
+    dropout: 0.1,
+    bias: true,
+    position: 'learned',
+    tieWeights: true,
+    gelu: 'tanh',
+  };
   const options = { steps: 12, batchSize: 4, learningRate: 1e-2, warmupSteps: 2, evalInterval: 100, gradientAccumulation: 2 };
 
   it('repeats the same loss curve for the same seed (dropout and accumulation included)', async () => {
@@ -69,7 +85,12 @@ describe('train', { timeout: 120_000 }, () => {
   it('leaks no tensors over 1,000 steps', async () => {
     const model = createModel({ ...small, nEmbd: 8, blockSize: 4 }, 9);
     const counts: number[] = [];
-    await train(model, dataset, { steps: 1000, batchSize: 2, learningRate: 1e-3, evalInterval: 250, evalBatches: 1 }, { onStep: (e) => void (e.step % 100 === 99 && counts.push(tf.memory().numTensors)) });
+    await train(
+      model,
+      dataset,
+      { steps: 1000, batchSize: 2, learningRate: 1e-3, evalInterval: 250, evalBatches: 1 },
+      { onStep: (e) => void (e.step % 100 === 99 && counts.push(tf.memory().numTensors)) },
+    );
     expect(counts).toHaveLength(10);
     expect(new Set(counts).size).toBe(1);
   });
@@ -91,6 +112,8 @@ describe('train', { timeout: 120_000 }, () => {
     const result = await train(model, dataset, options, { signal: controller.signal, onStep: (e) => void (e.step === 2 && controller.abort()) });
     expect(result).toMatchObject({ stoppedBy: 'aborted', step: 3 });
     await expect(train(model, dataset, { ...options, batchSize: 0 })).rejects.toThrow('train: batchSize must be an integer >= 1, got 0');
-    await expect(train(createModel({ ...small, blockSize: 8 }), new TokenDataset([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), options)).rejects.toThrow(/fewer than blockSize \+ 1 = 9/);
+    await expect(train(createModel({ ...small, blockSize: 8 }), new TokenDataset([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), options)).rejects.toThrow(
+      /fewer than blockSize \+ 1 = 9/,
+    );
   });
 });

@@ -146,10 +146,13 @@ export async function train(model: MiniGPT, dataset: TokenDataset, options: Trai
   let lastEval: EvalEvent | undefined;
   let step = o.startStep;
   for (; step < o.steps; step++) {
-    if (callbacks.signal?.aborted) return { step, stoppedBy: 'aborted', message: `stopped at step ${step}`, lastLoss, ...(lastEval ? { lastEval } : {}), optimizer };
+    if (callbacks.signal?.aborted)
+      return { step, stoppedBy: 'aborted', message: `stopped at step ${step}`, lastLoss, ...(lastEval ? { lastEval } : {}), optimizer };
     const started = performance.now();
     const micros = o.gradientAccumulation;
-    const { loss, grads: summed } = o.workers ? await o.workers.gradients(model, dataset, step, micros, o.batchSize, o.seed) : localGradients(model, dataset, step, micros, o.batchSize, o.seed);
+    const { loss, grads: summed } = o.workers
+      ? await o.workers.gradients(model, dataset, step, micros, o.batchSize, o.seed)
+      : localGradients(model, dataset, step, micros, o.batchSize, o.seed);
     const grads = new Map<Variable, Tensor>(variables.map((variable, i) => [variable, summed[i]!]));
     if (!Number.isFinite(loss)) {
       tf.dispose([...grads.values()]);

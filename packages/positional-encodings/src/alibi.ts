@@ -15,7 +15,12 @@ export function alibiSlopes(heads: number): number[] {
   checkPositiveInteger('alibiSlopes', 'heads', heads);
   const lower = 2 ** Math.floor(Math.log2(heads));
   if (lower === heads) return powerOfTwoSlopes(heads);
-  return [...powerOfTwoSlopes(lower), ...powerOfTwoSlopes(2 * lower).filter((_, i) => i % 2 === 0).slice(0, heads - lower)];
+  return [
+    ...powerOfTwoSlopes(lower),
+    ...powerOfTwoSlopes(2 * lower)
+      .filter((_, i) => i % 2 === 0)
+      .slice(0, heads - lower),
+  ];
 }
 
 /**
@@ -53,7 +58,9 @@ export class ALiBi implements PositionalEncoding {
   /** `[heads, length]`: the bias at distance 0, 1, ..., length - 1 back. */
   table(length: number): Tensor2D {
     checkSpan('ALiBi', length, 0);
-    return tf.tidy(() => tf.mul(tf.reshape(tf.tensor1d(this.slopes as number[]), [this.heads, 1]), tf.neg(tf.reshape(tf.range(0, length, 1, 'float32'), [1, length])))) as Tensor2D;
+    return tf.tidy(() =>
+      tf.mul(tf.reshape(tf.tensor1d(this.slopes as number[]), [this.heads, 1]), tf.neg(tf.reshape(tf.range(0, length, 1, 'float32'), [1, length]))),
+    ) as Tensor2D;
   }
 
   dispose(): void {}

@@ -18,8 +18,27 @@ describe.each(['wasm', 'cpu'] as const)('LearnedPositionalEmbedding on %s', (bac
 
   it('trains only the rows it used', () => {
     const wpe = new LearnedPositionalEmbedding({ maxLength: 6, dim: 2, init: { kind: 'values', values } });
-    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(wpe.apply(2, { offset: 3 }), tf.tensor2d([[1, 2], [3, 4]]))) as tf.Scalar, [wpe.weight]);
-    expect(grads[wpe.weight.name]!.arraySync()).toEqual([[0, 0], [0, 0], [0, 0], [1, 2], [3, 4], [0, 0]]);
+    const { grads } = tf.variableGrads(
+      () =>
+        tf.sum(
+          tf.mul(
+            wpe.apply(2, { offset: 3 }),
+            tf.tensor2d([
+              [1, 2],
+              [3, 4],
+            ]),
+          ),
+        ) as tf.Scalar,
+      [wpe.weight],
+    );
+    expect(grads[wpe.weight.name]!.arraySync()).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [1, 2],
+      [3, 4],
+      [0, 0],
+    ]);
     const loss = () => tf.sum(tf.square(tf.sin(wpe.apply(3, { offset: 1 })))) as tf.Scalar;
     expect(variableGradientCheck(loss, [wpe.weight]).maxError).toBeLessThan(1e-2);
   });

@@ -74,15 +74,30 @@ describe.each(['wasm', 'cpu'] as const)('far offsets on %s', (backend) => {
 
   it('sinusoidal: takes a cacheLength, 0 for no cache', () => {
     const none = new SinusoidalPositionalEncoding({ dim: 4, layout: 'concatenated', cacheLength: 0 });
-    expect(maxDifference(none.apply(2, { offset: 7 }).dataSync(), [Math.sin(7), Math.sin(7e-4), Math.cos(7), Math.cos(7e-4), Math.sin(8), Math.sin(8e-4), Math.cos(8), Math.cos(8e-4)])).toBeLessThan(1e-6);
+    expect(
+      maxDifference(none.apply(2, { offset: 7 }).dataSync(), [
+        Math.sin(7),
+        Math.sin(7e-4),
+        Math.cos(7),
+        Math.cos(7e-4),
+        Math.sin(8),
+        Math.sin(8e-4),
+        Math.cos(8),
+        Math.cos(8e-4),
+      ]),
+    ).toBeLessThan(1e-6);
     expect(none.cachedLength).toBe(0);
     const small = new SinusoidalPositionalEncoding({ dim: 8, cacheLength: 10 });
     small.apply(3).dispose();
     expect(small.cachedLength).toBe(10);
     expect(maxDifference(small.apply(6, { offset: 8 }).dataSync(), paperRows(8, 6, 8))).toBeLessThan(1e-6);
     expect(small.cachedLength).toBe(10);
-    expect(() => new SinusoidalPositionalEncoding({ dim: 8, cacheLength: -1 })).toThrow('SinusoidalPositionalEncoding: cacheLength must be a non-negative integer, got -1');
-    expect(() => new SinusoidalPositionalEncoding({ dim: 8, cacheLength: Number.POSITIVE_INFINITY })).toThrow('cacheLength must be a non-negative integer, got Infinity');
+    expect(() => new SinusoidalPositionalEncoding({ dim: 8, cacheLength: -1 })).toThrow(
+      'SinusoidalPositionalEncoding: cacheLength must be a non-negative integer, got -1',
+    );
+    expect(() => new SinusoidalPositionalEncoding({ dim: 8, cacheLength: Number.POSITIVE_INFINITY })).toThrow(
+      'cacheLength must be a non-negative integer, got Infinity',
+    );
   });
 
   it('RoPE: rotates at a far position by the formula without growing its cos/sin cache', () => {
@@ -97,8 +112,18 @@ describe.each(['wasm', 'cpu'] as const)('far offsets on %s', (backend) => {
     const { cos, sin } = rope.cosSin(3, FAR);
     expect(tf.memory().numBytes - bytes).toBe(2 * 3 * 4 * 4); // the two [3, 4] tables asked for
     const angles = (p: number) => Array.from({ length: 4 }, (_, i) => p * 10000 ** ((-2 * i) / 8));
-    expect(maxDifference(cos.dataSync(), [FAR, FAR + 1, FAR + 2].flatMap((p) => angles(p).map(Math.cos)))).toBeLessThan(1e-6);
-    expect(maxDifference(sin.dataSync(), [FAR, FAR + 1, FAR + 2].flatMap((p) => angles(p).map(Math.sin)))).toBeLessThan(1e-6);
+    expect(
+      maxDifference(
+        cos.dataSync(),
+        [FAR, FAR + 1, FAR + 2].flatMap((p) => angles(p).map(Math.cos)),
+      ),
+    ).toBeLessThan(1e-6);
+    expect(
+      maxDifference(
+        sin.dataSync(),
+        [FAR, FAR + 1, FAR + 2].flatMap((p) => angles(p).map(Math.sin)),
+      ),
+    ).toBeLessThan(1e-6);
     const far = rope.apply(tf.tensor4d([...x, ...x], [1, 1, 2, 8]), { offset: FAR });
     expect(maxDifference(far.dataSync(), [...ropeHalf(x, FAR), ...ropeHalf(x, FAR + 1)])).toBeLessThan(1e-5);
     expect(rope.cachedLength).toBe(4096);

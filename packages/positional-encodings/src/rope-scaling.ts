@@ -36,7 +36,8 @@ export function defaultInverseFrequencies(rotaryDim: number, base: number): Floa
 }
 
 function positive(name: string, value: number | undefined): number {
-  if (value === undefined || !(Number.isFinite(value) && value > 0)) throw new RangeError(`RotaryEmbedding: scaling.${name} must be a positive number, got ${value}`);
+  if (value === undefined || !(Number.isFinite(value) && value > 0))
+    throw new RangeError(`RotaryEmbedding: scaling.${name} must be a positive number, got ${value}`);
   return value;
 }
 

@@ -33,7 +33,13 @@ describe.each(['wasm', 'cpu'] as const)('RotaryEmbedding on %s', (backend) => {
     const headDim = 16;
     const positions = [0, 1, 2, 7, 15, 16, 31, 40];
     const x = positions.map((p) => Array.from({ length: headDim }, (_, i) => Math.sin(p * 0.37 + i * 1.3)));
-    const reference = runTorch<{ inv_freq: number[]; attention_factor: number; rotated: number[][] }>(REFERENCE, { dim: headDim, base: 10000, positions, x, scaling: scaling ?? null });
+    const reference = runTorch<{ inv_freq: number[]; attention_factor: number; rotated: number[][] }>(REFERENCE, {
+      dim: headDim,
+      base: 10000,
+      positions,
+      x,
+      scaling: scaling ?? null,
+    });
     const rope = new RotaryEmbedding({ headDim, ...(scaling ? { scaling } : {}) });
     const { inverseFrequencies, attentionFactor } = rope.frequencies(Math.max(...positions) + 1);
     expectClose(inverseFrequencies, reference.inv_freq, { tolerance: 1e-6, label: 'inverse frequencies' });
@@ -41,7 +47,11 @@ describe.each(['wasm', 'cpu'] as const)('RotaryEmbedding on %s', (backend) => {
     // Dynamic NTK's schedule depends on the whole length, so rotate the positions in one call.
     const all = Array.from({ length: Math.max(...positions) + 1 }, (_, p) => Array.from({ length: headDim }, (_, i) => Math.sin(p * 0.37 + i * 1.3)));
     const rotated = tf.tidy(() => rope.apply(tf.tensor4d(all.flat(), [1, 1, all.length, headDim])).arraySync() as number[][][][]);
-    expectClose(positions.flatMap((p) => rotated[0]![0]![p]!), reference.rotated.flat(), { tolerance: 2e-5, label: 'rotated vectors' });
+    expectClose(
+      positions.flatMap((p) => rotated[0]![0]![p]!),
+      reference.rotated.flat(),
+      { tolerance: 2e-5, label: 'rotated vectors' },
+    );
   });
 
   it.each(['half', 'interleaved'] as const)('makes q_m . k_n depend only on m - n (%s layout)', (layout) => {
@@ -89,7 +99,15 @@ describe.each(['wasm', 'cpu'] as const)('RotaryEmbedding on %s', (backend) => {
     expect(ropeLayoutPermutation(headDim, 'half', 'interleaved')).toEqual([0, 4, 1, 5, 2, 6, 3, 7]);
     const x = Array.from({ length: headDim }, (_, i) => i + 1);
     const rotatedThenPermuted = perm.map((p) => rotateAt(interleaved, x, 5)[p]!);
-    expectClose(rotateAt(half, perm.map((p) => x[p]!), 5), rotatedThenPermuted, { tolerance: 1e-6 });
+    expectClose(
+      rotateAt(
+        half,
+        perm.map((p) => x[p]!),
+        5,
+      ),
+      rotatedThenPermuted,
+      { tolerance: 1e-6 },
+    );
     // Weights: permuting a [out, in] projection's rows permutes its outputs the same way.
     const weight = tf.reshape(tf.range(0, 2 * headDim * 3), [2 * headDim, 3]);
     const permuted = permuteRopeWeights(weight, { heads: 2, headDim, from: 'interleaved', to: 'half', outputAxis: 0 });
@@ -105,7 +123,9 @@ describe.each(['wasm', 'cpu'] as const)('RotaryEmbedding on %s', (backend) => {
 
   it('explains bad input', () => {
     expect(() => new RotaryEmbedding({ headDim: 8, rotaryDim: 5 })).toThrow('rotaryDim must be an even integer in [2, headDim = 8], got 5');
-    expect(() => new RotaryEmbedding({ headDim: 8, scaling: { type: 'yarn', factor: 2 } as RopeScaling })).toThrow('scaling.originalMaxPositions must be a positive integer, got undefined');
+    expect(() => new RotaryEmbedding({ headDim: 8, scaling: { type: 'yarn', factor: 2 } as RopeScaling })).toThrow(
+      'scaling.originalMaxPositions must be a positive integer, got undefined',
+    );
     expect(() => new RotaryEmbedding({ headDim: 8, scaling: { type: 'linear', factor: 0.5 } })).toThrow('scaling.factor must be at least 1, got 0.5');
     const rope = new RotaryEmbedding({ headDim: 8 });
     expect(() => rope.apply(tf.zeros([1, 2, 3, 6]))).toThrow("x's last dimension must be headDim = 8, got shape [1,2,3,6]");

@@ -57,7 +57,8 @@ export class RotaryEmbedding implements PositionalEncoding {
     this.base = config.base ?? 10000;
     if (!(Number.isFinite(this.base) && this.base > 1)) throw new RangeError(`RotaryEmbedding: base must be a number above 1, got ${this.base}`);
     this.layout = config.layout ?? 'half';
-    if (this.layout !== 'half' && this.layout !== 'interleaved') throw new Error(`RotaryEmbedding: layout must be 'half' or 'interleaved', got ${JSON.stringify(this.layout)}`);
+    if (this.layout !== 'half' && this.layout !== 'interleaved')
+      throw new Error(`RotaryEmbedding: layout must be 'half' or 'interleaved', got ${JSON.stringify(this.layout)}`);
     if (config.scaling !== undefined) validateScaling(config.scaling);
     this.scaling = config.scaling;
     this.cacheLength = checkCacheLength('RotaryEmbedding', config.cacheLength);
@@ -121,7 +122,10 @@ export class RotaryEmbedding implements PositionalEncoding {
    */
   apply(x: Tensor, options: RotaryApplyOptions = {}): Tensor {
     const { offset = 0, axes = 'bhsd' } = options;
-    if (x.rank !== 4) throw new Error(`RotaryEmbedding.apply: x must be 4-D [batch, heads, seq, headDim] (or [batch, seq, heads, headDim] with axes 'bshd'), got shape [${x.shape}]`);
+    if (x.rank !== 4)
+      throw new Error(
+        `RotaryEmbedding.apply: x must be 4-D [batch, heads, seq, headDim] (or [batch, seq, heads, headDim] with axes 'bshd'), got shape [${x.shape}]`,
+      );
     if (x.shape[3] !== this.headDim) throw new Error(`RotaryEmbedding.apply: x's last dimension must be headDim = ${this.headDim}, got shape [${x.shape}]`);
     if (axes !== 'bhsd' && axes !== 'bshd') throw new Error(`RotaryEmbedding.apply: axes must be 'bhsd' or 'bshd', got ${JSON.stringify(axes)}`);
     const seqLen = axes === 'bhsd' ? x.shape[2]! : x.shape[1]!;
@@ -140,7 +144,12 @@ export class RotaryEmbedding implements PositionalEncoding {
       } else {
         const pairs = tf.reshape(rotated, [b!, d1!, d2!, half, 2]);
         const [even, odd] = tf.split(pairs, 2, 4).map((t) => tf.reshape(t, [b!, d1!, d2!, half])) as [Tensor, Tensor];
-        out = tf.reshape(tf.stack([tf.sub(tf.mul(even, cos), tf.mul(odd, sin)), tf.add(tf.mul(even, sin), tf.mul(odd, cos))], 4), [b!, d1!, d2!, this.rotaryDim]);
+        out = tf.reshape(tf.stack([tf.sub(tf.mul(even, cos), tf.mul(odd, sin)), tf.add(tf.mul(even, sin), tf.mul(odd, cos))], 4), [
+          b!,
+          d1!,
+          d2!,
+          this.rotaryDim,
+        ]);
       }
       if (this.rotaryDim === this.headDim) return out;
       return tf.concat([out, tf.slice(x, [0, 0, 0, this.rotaryDim], [b!, d1!, d2!, this.headDim - this.rotaryDim])], 3);
@@ -171,7 +180,8 @@ export class RotaryEmbedding implements PositionalEncoding {
  */
 export function ropeLayoutPermutation(headDim: number, from: RopeLayout, to: RopeLayout, rotaryDim = headDim): number[] {
   checkPositiveInteger('ropeLayoutPermutation', 'headDim', headDim);
-  if (rotaryDim % 2 !== 0 || rotaryDim > headDim || rotaryDim < 2) throw new RangeError(`ropeLayoutPermutation: rotaryDim must be even and in [2, ${headDim}], got ${rotaryDim}`);
+  if (rotaryDim % 2 !== 0 || rotaryDim > headDim || rotaryDim < 2)
+    throw new RangeError(`ropeLayoutPermutation: rotaryDim must be even and in [2, ${headDim}], got ${rotaryDim}`);
   const half = rotaryDim / 2;
   // halfFromInterleaved[j]: in the half layout, slot j holds the pair member 2j (j < half) or 2(j - half) + 1.
   const halfFromInterleaved = Array.from({ length: headDim }, (_, j) => (j >= rotaryDim ? j : j < half ? 2 * j : 2 * (j - half) + 1));
@@ -188,11 +198,16 @@ export function ropeLayoutPermutation(headDim: number, from: RopeLayout, to: Rop
  * Reorders the q or k projection weight for another RoPE layout, head by head, along its output
  * features: axis 0 for PyTorch's `[out, in]`, axis 1 for `[in, out]`.
  */
-export function permuteRopeWeights(weight: Tensor, options: { heads: number; headDim: number; from: RopeLayout; to: RopeLayout; rotaryDim?: number; outputAxis: 0 | 1 }): Tensor {
+export function permuteRopeWeights(
+  weight: Tensor,
+  options: { heads: number; headDim: number; from: RopeLayout; to: RopeLayout; rotaryDim?: number; outputAxis: 0 | 1 },
+): Tensor {
   const { heads, headDim, from, to, rotaryDim = headDim, outputAxis } = options;
   const outFeatures = weight.shape[outputAxis];
   if (weight.rank !== 2 || outFeatures !== heads * headDim) {
-    throw new Error(`permuteRopeWeights: weight must be 2-D with heads x headDim = ${heads * headDim} output features on axis ${outputAxis}, got shape [${weight.shape}]`);
+    throw new Error(
+      `permuteRopeWeights: weight must be 2-D with heads x headDim = ${heads * headDim} output features on axis ${outputAxis}, got shape [${weight.shape}]`,
+    );
   }
   const perHead = ropeLayoutPermutation(headDim, from, to, rotaryDim);
   const indices = Array.from({ length: heads * headDim }, (_, k) => Math.floor(k / headDim) * headDim + perHead[k % headDim]!);

@@ -40,8 +40,10 @@ export class SinusoidalPositionalEncoding implements AdditivePositionalEncoding 
     this.base = config.base ?? 10000;
     if (!(Number.isFinite(this.base) && this.base > 1)) throw new RangeError(`SinusoidalPositionalEncoding: base must be a number above 1, got ${this.base}`);
     this.layout = config.layout ?? 'interleaved';
-    if (this.layout !== 'interleaved' && this.layout !== 'concatenated') throw new Error(`SinusoidalPositionalEncoding: layout must be 'interleaved' or 'concatenated', got ${JSON.stringify(this.layout)}`);
-    if (this.layout === 'concatenated' && this.dim < 4) throw new RangeError(`SinusoidalPositionalEncoding: the concatenated layout needs dim >= 4 (its exponent divides by dim/2 - 1), got ${this.dim}`);
+    if (this.layout !== 'interleaved' && this.layout !== 'concatenated')
+      throw new Error(`SinusoidalPositionalEncoding: layout must be 'interleaved' or 'concatenated', got ${JSON.stringify(this.layout)}`);
+    if (this.layout === 'concatenated' && this.dim < 4)
+      throw new RangeError(`SinusoidalPositionalEncoding: the concatenated layout needs dim >= 4 (its exponent divides by dim/2 - 1), got ${this.dim}`);
     this.cacheLength = checkCacheLength('SinusoidalPositionalEncoding', config.cacheLength);
   }
 
@@ -69,7 +71,9 @@ export class SinusoidalPositionalEncoding implements AdditivePositionalEncoding 
     const half = Math.floor(dim / 2);
     // Per column, the divisor (interleaved) or multiplier (concatenated) of p that value() uses.
     const interleaved = this.layout === 'interleaved';
-    const scale = Float64Array.from({ length: dim }, (_, c) => (interleaved ? base ** ((2 * Math.floor(c / 2)) / dim) : Math.exp((-(c % half) * Math.log(base)) / (half - 1))));
+    const scale = Float64Array.from({ length: dim }, (_, c) =>
+      interleaved ? base ** ((2 * Math.floor(c / 2)) / dim) : Math.exp((-(c % half) * Math.log(base)) / (half - 1)),
+    );
     const values = new Float32Array((end - start) * dim);
     for (let p = start; p < end; p++) {
       const row = (p - start) * dim;

@@ -30,7 +30,7 @@ export interface AdditivePositionalEncoding extends PositionalEncoding {
 }
 
 function shown(value: unknown): string {
-  return typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+  return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 
 /**
@@ -42,7 +42,9 @@ export function checkSpan(owner: string, seqLen: number, offset: number): void {
   if (!Number.isInteger(seqLen) || seqLen < 1) throw new RangeError(`${owner}: the sequence length must be a positive integer, got ${shown(seqLen)}`);
   if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`${owner}: offset must be a non-negative integer, got ${shown(offset)}`);
   if (!Number.isSafeInteger(offset + seqLen)) {
-    throw new RangeError(`${owner}: offset + sequence length must be at most Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}), got offset ${offset} and sequence length ${seqLen}`);
+    throw new RangeError(
+      `${owner}: offset + sequence length must be at most Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}), got offset ${offset} and sequence length ${seqLen}`,
+    );
   }
 }
 

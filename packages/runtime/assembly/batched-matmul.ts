@@ -21,15 +21,21 @@ function transposeInto(source: usize, rows: i32, cols: i32, target: usize): void
 function product(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
   const tileRows = m & ~3;
   const tileCols = n & ~7;
-  const rowBytes = <usize>n << 2;
+  const rowBytes = (<usize>n) << 2;
   for (let i = 0; i < tileRows; i += 4) {
     const a0 = a + ((<usize>i * k) << 2);
     const a1 = a0 + ((<usize>k) << 2);
     const a2 = a1 + ((<usize>k) << 2);
     const a3 = a2 + ((<usize>k) << 2);
     for (let j = 0; j < tileCols; j += 8) {
-      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-      let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      let c00 = f32x4.splat(0),
+        c01 = f32x4.splat(0),
+        c10 = f32x4.splat(0),
+        c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0),
+        c21 = f32x4.splat(0),
+        c30 = f32x4.splat(0),
+        c31 = f32x4.splat(0);
       let bp = b + ((<usize>j) << 2);
       for (let p = 0; p < k; p++) {
         const b0 = v128.load(bp);
@@ -82,7 +88,19 @@ function scalarBlock(a: usize, b: usize, c: usize, rowStart: i32, rowEnd: i32, c
  * transposes when asked (A stored `[k, m]`, B stored `[n, k]`). A transposed A is copied upright
  * to `uprightA` (m·k floats), a transposed B to `uprightB` (k·n floats); unused otherwise.
  */
-export function batchedMatMul(a: usize, b: usize, c: usize, uprightA: usize, uprightB: usize, batch: i32, m: i32, k: i32, n: i32, transposeA: bool, transposeB: bool): void {
+export function batchedMatMul(
+  a: usize,
+  b: usize,
+  c: usize,
+  uprightA: usize,
+  uprightB: usize,
+  batch: i32,
+  m: i32,
+  k: i32,
+  n: i32,
+  transposeA: bool,
+  transposeB: bool,
+): void {
   const aSize = (<usize>m * k) << 2;
   const bSize = (<usize>k * n) << 2;
   const cSize = (<usize>m * n) << 2;

@@ -32,27 +32,27 @@ export function forward(qkv: usize, bias: usize, keep: usize, out: usize, weight
         let max: f32 = <f32>-Infinity;
         for (let j = 0; j <= i; j++) {
           let score = dot(q, qkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, headDim) * scale;
-          if (bias !== 0) score += load<f32>(biasRow + (<usize>j << 2));
-          store<f32>(weightRow + (<usize>j << 2), score);
+          if (bias !== 0) score += load<f32>(biasRow + ((<usize>j) << 2));
+          store<f32>(weightRow + ((<usize>j) << 2), score);
           if (score > max) max = score;
         }
         let sum: f32 = 0;
         for (let j = 0; j <= i; j++) {
-          const e = exp(load<f32>(weightRow + (<usize>j << 2)) - max);
-          store<f32>(weightRow + (<usize>j << 2), e);
+          const e = exp(load<f32>(weightRow + ((<usize>j) << 2)) - max);
+          store<f32>(weightRow + ((<usize>j) << 2), e);
           sum += e;
         }
         const inverse: f32 = 1.0 / sum;
         const o = outBatch + <usize>i * outRowBytes + headOffset;
-        for (let d = 0; d < headDim; d++) store<f32>(o + (<usize>d << 2), 0);
+        for (let d = 0; d < headDim; d++) store<f32>(o + ((<usize>d) << 2), 0);
         const keepRow = keep + plane + ((<usize>i * seq) << 2);
         for (let j = 0; j <= i; j++) {
-          const p = load<f32>(weightRow + (<usize>j << 2)) * inverse;
-          store<f32>(weightRow + (<usize>j << 2), p);
-          const kept = keep !== 0 ? p * load<f32>(keepRow + (<usize>j << 2)) : p;
+          const p = load<f32>(weightRow + ((<usize>j) << 2)) * inverse;
+          store<f32>(weightRow + ((<usize>j) << 2), p);
+          const kept = keep !== 0 ? p * load<f32>(keepRow + ((<usize>j) << 2)) : p;
           if (kept !== 0) addScaled(o, qkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, kept, headDim);
         }
-        for (let j = i + 1; j < seq; j++) store<f32>(weightRow + (<usize>j << 2), 0);
+        for (let j = i + 1; j < seq; j++) store<f32>(weightRow + ((<usize>j) << 2), 0);
       }
     }
   }
@@ -64,7 +64,19 @@ export function forward(qkv: usize, bias: usize, keep: usize, out: usize, weight
  * dP_ij = keep_ij·(dOut_i·v_j); dS_ij = P_ij (dP_ij − Σ_l P_il dP_il); dq_i = scale Σ_j dS_ij k_j;
  * dk_j = scale Σ_i dS_ij q_i. `row` is scratch for `seq` floats.
  */
-export function backward(qkv: usize, keep: usize, weights: usize, dOut: usize, dQkv: usize, row: usize, batch: i32, seq: i32, heads: i32, headDim: i32, scale: f32): void {
+export function backward(
+  qkv: usize,
+  keep: usize,
+  weights: usize,
+  dOut: usize,
+  dQkv: usize,
+  row: usize,
+  batch: i32,
+  seq: i32,
+  heads: i32,
+  headDim: i32,
+  scale: f32,
+): void {
   const channels = heads * headDim;
   const rowBytes = (<usize>channels * 3) << 2;
   const outRowBytes = (<usize>channels) << 2;
@@ -83,18 +95,18 @@ export function backward(qkv: usize, keep: usize, weights: usize, dOut: usize, d
         const keepRow = keep + plane + ((<usize>i * seq) << 2);
         let weighted: f32 = 0;
         for (let j = 0; j <= i; j++) {
-          const p = load<f32>(weightRow + (<usize>j << 2));
-          const keepJ: f32 = keep !== 0 ? load<f32>(keepRow + (<usize>j << 2)) : 1;
+          const p = load<f32>(weightRow + ((<usize>j) << 2));
+          const keepJ: f32 = keep !== 0 ? load<f32>(keepRow + ((<usize>j) << 2)) : 1;
           const dv = dQkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset;
           if (p * keepJ !== 0) addScaled(dv, dO, p * keepJ, headDim);
           const dP = keepJ !== 0 ? keepJ * dot(dO, qkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, headDim) : 0;
-          store<f32>(row + (<usize>j << 2), dP);
+          store<f32>(row + ((<usize>j) << 2), dP);
           weighted += p * dP;
         }
         const q = qkvBatch + <usize>i * rowBytes + headOffset;
         const dq = dQkvBatch + <usize>i * rowBytes + headOffset;
         for (let j = 0; j <= i; j++) {
-          const dS = load<f32>(weightRow + (<usize>j << 2)) * (load<f32>(row + (<usize>j << 2)) - weighted) * scale;
+          const dS = load<f32>(weightRow + ((<usize>j) << 2)) * (load<f32>(row + ((<usize>j) << 2)) - weighted) * scale;
           if (dS === 0) continue;
           addScaled(dq, qkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, dS, headDim);
           addScaled(dQkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, q, dS, headDim);

@@ -12,7 +12,8 @@ const INV_SQRT_2PI: f32 = 0.3989422804;
 function erf(x: f32): f32 {
   const v = Mathf.abs(x);
   const t: f32 = <f32>1 / (<f32>1 + <f32>0.3275911 * v);
-  const y: f32 = <f32>1 - ((((<f32>1.061405429 * t - <f32>1.453152027) * t + <f32>1.421413741) * t - <f32>0.284496736) * t + <f32>0.254829592) * t * exp(-v * v);
+  const y: f32 =
+    <f32>1 - ((((<f32>1.061405429 * t - <f32>1.453152027) * t + <f32>1.421413741) * t - <f32>0.284496736) * t + <f32>0.254829592) * t * exp(-v * v);
   return x < 0 ? -y : y;
 }
 
@@ -46,7 +47,9 @@ export function forward(x: usize, y: usize, length: i32, tanh: bool): void {
   for (let i = 0; i < vectorEnd; i += 4) {
     const at = (<usize>i) << 2;
     const v = v128.load(x + at);
-    const out = tanh ? f32x4.mul(v, tanhGateLanes(v)) : f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), f32x4.add(f32x4.splat(1), erfLanes(f32x4.mul(v, f32x4.splat(SQRT1_2)))));
+    const out = tanh
+      ? f32x4.mul(v, tanhGateLanes(v))
+      : f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), f32x4.add(f32x4.splat(1), erfLanes(f32x4.mul(v, f32x4.splat(SQRT1_2)))));
     v128.store(y + at, out);
   }
   for (let i = vectorEnd; i < length; i++) {

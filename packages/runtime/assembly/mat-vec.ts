@@ -12,7 +12,10 @@ export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: 
   const blockEnd = outFeatures & ~15;
   for (let j = 0; j < blockEnd; j += 16) {
     const column = (<usize>j) << 2;
-    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let s0 = f32x4.splat(0),
+      s1 = f32x4.splat(0),
+      s2 = f32x4.splat(0),
+      s3 = f32x4.splat(0);
     if (bias !== 0) {
       s0 = v128.load(bias + column);
       s1 = v128.load(bias + column, 16);
@@ -59,7 +62,18 @@ export function matVecTransposed(x: usize, w: usize, bias: usize, out: usize, in
  * `[length, channels]` (heads side by side) and `slopes` `[heads]` ALiBi's (0: none). `scores` is
  * scratch for `length` floats.
  */
-export function attend(q: usize, keys: usize, values: usize, slopes: usize, scores: usize, out: usize, length: i32, heads: i32, headDim: i32, scale: f32): void {
+export function attend(
+  q: usize,
+  keys: usize,
+  values: usize,
+  slopes: usize,
+  scores: usize,
+  out: usize,
+  length: i32,
+  heads: i32,
+  headDim: i32,
+  scale: f32,
+): void {
   const channels = heads * headDim;
   const rowBytes = (<usize>channels) << 2;
   memory.fill(out, 0, rowBytes);

@@ -16,4 +16,6 @@ const files = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-ba
 
 mkdirSync(to, { recursive: true });
 for (const file of files) copyFileSync(join(from, file), join(to, file));
-console.log(`copy-wasm-binaries: ${files.length} files from @tensorflow/tfjs-backend-wasm ${require('@tensorflow/tfjs-backend-wasm/package.json').version} -> dist/wasm`);
+console.log(
+  `copy-wasm-binaries: ${files.length} files from @tensorflow/tfjs-backend-wasm ${require('@tensorflow/tfjs-backend-wasm/package.json').version} -> dist/wasm`,
+);

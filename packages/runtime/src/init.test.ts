@@ -64,7 +64,12 @@ describe.each(['wasm', 'cpu'] as const)('table initialisation on %s', (backend) 
     expect(ints.arraySync()).toEqual(nested);
     expect(() => tableFromValues('Owner.set', 2, 3, tf.zeros([3, 2]))).toThrow('Owner.set: weights must have shape [2, 3], got [3,2]');
     expect(() => tableFromValues('Owner.set', 2, 3, [[1, 2, 3]])).toThrow('Owner.set: weights must have 2 rows, got 1');
-    expect(() => tableFromValues('Owner.set', 2, 3, [[1, 2, 3], [4, 5]])).toThrow('Owner.set: weights row 1 must have 3 values, got 2');
+    expect(() =>
+      tableFromValues('Owner.set', 2, 3, [
+        [1, 2, 3],
+        [4, 5],
+      ]),
+    ).toThrow('Owner.set: weights row 1 must have 3 values, got 2');
     expect(() => tableFromValues('Owner.set', 2, 3, [1, 2, 3])).toThrow('Owner.set: weights must have 2 x 3 = 6 values, got 3');
   });
 

@@ -46,14 +46,16 @@ export function initialTable(owner: string, rows: number, dim: number, init: Tab
 /** Checks given weights against the expected shape, naming both, and returns a float32 copy. */
 export function tableFromValues(owner: string, rows: number, dim: number, values: Tensor | number[][] | Float32Array | number[]): Tensor {
   if (values instanceof tf.Tensor) {
-    if (values.rank !== 2 || values.shape[0] !== rows || values.shape[1] !== dim) throw new Error(`${owner}: weights must have shape [${rows}, ${dim}], got [${values.shape}]`);
+    if (values.rank !== 2 || values.shape[0] !== rows || values.shape[1] !== dim)
+      throw new Error(`${owner}: weights must have shape [${rows}, ${dim}], got [${values.shape}]`);
     return tf.cast(values, 'float32');
   }
   if (Array.isArray(values) && Array.isArray(values[0])) {
     const nested = values as number[][];
     if (nested.length !== rows) throw new Error(`${owner}: weights must have ${rows} rows, got ${nested.length}`);
     const bad = nested.findIndex((row) => !Array.isArray(row) || row.length !== dim);
-    if (bad >= 0) throw new Error(`${owner}: weights row ${bad} must have ${dim} values, got ${Array.isArray(nested[bad]) ? nested[bad]!.length : typeof nested[bad]}`);
+    if (bad >= 0)
+      throw new Error(`${owner}: weights row ${bad} must have ${dim} values, got ${Array.isArray(nested[bad]) ? nested[bad]!.length : typeof nested[bad]}`);
     return tf.tensor2d(nested, [rows, dim], 'float32');
   }
   const flat = values as Float32Array | number[];

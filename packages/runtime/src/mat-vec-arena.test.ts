@@ -21,14 +21,22 @@ describe('MatVecArena', () => {
     const bias = random(outFeatures, 3);
     const transposed = Array.from({ length: inFeatures * outFeatures }, (_, n) => w[(n % inFeatures) * outFeatures + Math.floor(n / inFeatures)]!);
     const arena = new MatVecArena(MatVecArena.floatsFor([inFeatures, w.length, w.length, outFeatures, outFeatures]));
-    const [xs, ws, wt, bs, out] = [arena.allocate(inFeatures, x), arena.allocate(w.length, w), arena.allocate(w.length, transposed), arena.allocate(outFeatures, bias), arena.allocate(outFeatures)];
+    const [xs, ws, wt, bs, out] = [
+      arena.allocate(inFeatures, x),
+      arena.allocate(w.length, w),
+      arena.allocate(w.length, transposed),
+      arena.allocate(outFeatures, bias),
+      arena.allocate(outFeatures),
+    ];
     for (const withBias of [false, true]) {
       const expected = reference(x, w, withBias ? bias : undefined, outFeatures);
       arena.matVec(xs, ws, withBias ? bs : undefined, out, inFeatures, outFeatures);
-      for (const [j, value] of out.values.entries()) expect(Math.abs(value - expected[j]!), `matVec ${j}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[j]!)) * Math.sqrt(inFeatures));
+      for (const [j, value] of out.values.entries())
+        expect(Math.abs(value - expected[j]!), `matVec ${j}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[j]!)) * Math.sqrt(inFeatures));
       out.values.fill(0);
       arena.matVecTransposed(xs, wt, withBias ? bs : undefined, out, inFeatures, outFeatures);
-      for (const [j, value] of out.values.entries()) expect(Math.abs(value - expected[j]!), `matVecTransposed ${j}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[j]!)) * Math.sqrt(inFeatures));
+      for (const [j, value] of out.values.entries())
+        expect(Math.abs(value - expected[j]!), `matVecTransposed ${j}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[j]!)) * Math.sqrt(inFeatures));
     }
   });
 
@@ -42,7 +50,17 @@ describe('MatVecArena', () => {
     const slopes = Array.from({ length: heads }, (_, h) => 2 ** -(h + 1));
     const arena = new MatVecArena(MatVecArena.floatsFor([channels, keys.length, values.length, heads, length, channels]));
     const out = arena.allocate(channels);
-    arena.attend(arena.allocate(channels, q), arena.allocate(keys.length, keys), arena.allocate(values.length, values), alibi ? arena.allocate(heads, slopes) : undefined, arena.allocate(length), out, length, heads, headDim);
+    arena.attend(
+      arena.allocate(channels, q),
+      arena.allocate(keys.length, keys),
+      arena.allocate(values.length, values),
+      alibi ? arena.allocate(heads, slopes) : undefined,
+      arena.allocate(length),
+      out,
+      length,
+      heads,
+      headDim,
+    );
     for (let h = 0; h < heads; h++) {
       const scores = Array.from({ length }, (_, j) => {
         let dot = 0;

@@ -8,7 +8,18 @@ import { matVecWasm } from './generated/mat-vec-wasm.js';
 interface Kernel {
   matVec(x: number, w: number, bias: number, out: number, inFeatures: number, outFeatures: number): void;
   matVecTransposed(x: number, w: number, bias: number, out: number, inFeatures: number, outFeatures: number): void;
-  attend(q: number, keys: number, values: number, slopes: number, scores: number, out: number, length: number, heads: number, headDim: number, scale: number): void;
+  attend(
+    q: number,
+    keys: number,
+    values: number,
+    slopes: number,
+    scores: number,
+    out: number,
+    length: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+  ): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -42,7 +53,10 @@ export class MatVecArena {
   /** Reserves `length` floats (zeros), optionally filled from `values`. */
   allocate(length: number, values?: ArrayLike<number>): ArenaArray {
     const rounded = Math.ceil(length / 4) * 4;
-    if (this.next + rounded > this.capacity) throw new RangeError(`MatVecArena.allocate: ${length} floats do not fit (${this.capacity - this.next} of ${this.capacity} left); size the arena with MatVecArena.floatsFor`);
+    if (this.next + rounded > this.capacity)
+      throw new RangeError(
+        `MatVecArena.allocate: ${length} floats do not fit (${this.capacity - this.next} of ${this.capacity} left); size the arena with MatVecArena.floatsFor`,
+      );
     const array = { offset: this.next, values: new Float32Array(this.memory.buffer, this.next * 4, length) };
     if (values) array.values.set(values);
     this.next += rounded;
@@ -71,22 +85,69 @@ export class MatVecArena {
    * + slope_h·(j − (length − 1)))·v_jh. `keys` and `values` are `[≥ length, heads·headDim]`, heads side
    * by side; `slopes` `[heads]` (ALiBi) or undefined; `scores` scratch for `length` floats.
    */
-  attend(q: ArenaArray, keys: ArenaArray, values: ArenaArray, slopes: ArenaArray | undefined, scores: ArenaArray, out: ArenaArray, length: number, heads: number, headDim: number): void {
+  attend(
+    q: ArenaArray,
+    keys: ArenaArray,
+    values: ArenaArray,
+    slopes: ArenaArray | undefined,
+    scores: ArenaArray,
+    out: ArenaArray,
+    length: number,
+    heads: number,
+    headDim: number,
+  ): void {
     const channels = heads * headDim;
-    if (q.values.length < channels || out.values.length < channels || keys.values.length < length * channels || values.values.length < length * channels || scores.values.length < length || (slopes && slopes.values.length < heads)) {
+    if (
+      q.values.length < channels ||
+      out.values.length < channels ||
+      keys.values.length < length * channels ||
+      values.values.length < length * channels ||
+      scores.values.length < length ||
+      (slopes && slopes.values.length < heads)
+    ) {
       throw new RangeError(`MatVecArena.attend: arrays too short for ${length} positions of ${heads} heads x ${headDim}`);
     }
-    for (const [name, array] of [['q', q], ['keys', keys], ['values', values], ['slopes', slopes], ['scores', scores], ['out', out]] as const) {
+    for (const [name, array] of [
+      ['q', q],
+      ['keys', keys],
+      ['values', values],
+      ['slopes', slopes],
+      ['scores', scores],
+      ['out', out],
+    ] as const) {
       if (array && array.values.buffer !== this.memory.buffer) throw new Error(`MatVecArena.attend: ${name} was allocated by another arena`);
     }
-    this.kernel.attend(q.offset * 4, keys.offset * 4, values.offset * 4, slopes ? slopes.offset * 4 : 0, scores.offset * 4, out.offset * 4, length, heads, headDim, 1 / Math.sqrt(headDim));
+    this.kernel.attend(
+      q.offset * 4,
+      keys.offset * 4,
+      values.offset * 4,
+      slopes ? slopes.offset * 4 : 0,
+      scores.offset * 4,
+      out.offset * 4,
+      length,
+      heads,
+      headDim,
+      1 / Math.sqrt(headDim),
+    );
   }
 
   private check(op: string, x: ArenaArray, w: ArenaArray, bias: ArenaArray | undefined, out: ArenaArray, inFeatures: number, outFeatures: number): void {
-    if (x.values.length < inFeatures || w.values.length < inFeatures * outFeatures || out.values.length < outFeatures || (bias && bias.values.length < outFeatures)) {
-      throw new RangeError(`MatVecArena.${op}: arrays too short for [${inFeatures}] x [${inFeatures}, ${outFeatures}] (x ${x.values.length}, w ${w.values.length}, bias ${bias?.values.length ?? 'none'}, out ${out.values.length})`);
+    if (
+      x.values.length < inFeatures ||
+      w.values.length < inFeatures * outFeatures ||
+      out.values.length < outFeatures ||
+      (bias && bias.values.length < outFeatures)
+    ) {
+      throw new RangeError(
+        `MatVecArena.${op}: arrays too short for [${inFeatures}] x [${inFeatures}, ${outFeatures}] (x ${x.values.length}, w ${w.values.length}, bias ${bias?.values.length ?? 'none'}, out ${out.values.length})`,
+      );
     }
-    for (const [name, array] of [['x', x], ['w', w], ['bias', bias], ['out', out]] as const) {
+    for (const [name, array] of [
+      ['x', x],
+      ['w', w],
+      ['bias', bias],
+      ['out', out],
+    ] as const) {
       if (array && array.values.buffer !== this.memory.buffer) throw new Error(`MatVecArena.${op}: ${name} was allocated by another arena`);
     }
   }

@@ -10,7 +10,14 @@ describe('tensor leak checks', () => {
     await ready();
     const table = tf.variable(tf.randomNormal([10, 8])) as tf.Variable<tf.Rank.R2>;
     const weight = tf.variable(tf.randomNormal([8, 10])) as tf.Variable<tf.Rank.R2>;
-    const ids = tf.tensor2d([[1, 2, 3], [4, 5, 5]], [2, 3], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 2, 3],
+        [4, 5, 5],
+      ],
+      [2, 3],
+      'int32',
+    );
     const optimizer = tf.train.adam(1e-2);
     const step = () =>
       tf.tidy(() => {

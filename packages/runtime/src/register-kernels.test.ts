@@ -41,17 +41,28 @@ describe.each(['wasm', 'cpu'] as const)('registered kernels on %s', (backend) =>
 
   it('batchedMatMul gives the numbers of tf.matMul (tfjs own kernel) for every transpose', () => {
     const a = tf.randomNormal([3, 2, 7, 9], 0, 1, 'float32', 5);
-    for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    for (const [transposeA, transposeB] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
       const b = tf.randomNormal(transposeB ? [3, 2, 11, transposeA ? 7 : 9] : [3, 2, transposeA ? 7 : 9, 11], 0, 1, 'float32', 6);
       const ours = batchedMatMul(a, b, { transposeA, transposeB });
       const reference = tf.matMul(a as tf.Tensor4D, b as tf.Tensor4D, transposeA, transposeB);
       expect(ours.shape).toEqual(reference.shape);
       const expected = reference.dataSync();
-      for (const [i, value] of ours.dataSync().entries()) expect(Math.abs(value - expected[i]!), `${transposeA}/${transposeB} element ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i]!)));
+      for (const [i, value] of ours.dataSync().entries())
+        expect(Math.abs(value - expected[i]!), `${transposeA}/${transposeB} element ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected[i]!)));
     }
   });
 
-  it.each([[false, false], [false, true], [true, false], [true, true]] as const)('the BatchedMatMul gradient matches finite differences (transposeA %s, transposeB %s)', (transposeA, transposeB) => {
+  it.each([
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ] as const)('the BatchedMatMul gradient matches finite differences (transposeA %s, transposeB %s)', (transposeA, transposeB) => {
     const a = tf.randomNormal(transposeA ? [2, 6, 5] : [2, 5, 6], 0, 1, 'float32', 7);
     const b = tf.randomNormal(transposeB ? [2, 9, 6] : [2, 6, 9], 0, 1, 'float32', 8);
     const loss = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.tanh(batchedMatMul(x, y, { transposeA, transposeB })))) as tf.Scalar;
@@ -63,7 +74,13 @@ describe.each(['wasm', 'cpu'] as const)('registered kernels on %s', (backend) =>
     const y = stopGradient(x);
     // The same data, one more reference (as tf.clone): disposing y leaves x intact.
     expect(y.dataId).toBe(x.dataId);
-    expect(Array.from(tf.grad((v: tf.Tensor) => tf.sum(tf.mul(stopGradient(v), v)))(x).dataSync())).toEqual([1, 2, 3]);
+    expect(
+      Array.from(
+        tf
+          .grad((v: tf.Tensor) => tf.sum(tf.mul(stopGradient(v), v)))(x)
+          .dataSync(),
+      ),
+    ).toEqual([1, 2, 3]);
     y.dispose();
     expect(Array.from(x.dataSync())).toEqual([1, 2, 3]);
   });

@@ -20,8 +20,26 @@ import { causalAttentionWasmConfigs } from './kernels/wasm/CausalAttention.js';
 import { geluWasmConfigs } from './kernels/wasm/Gelu.js';
 import { layerNormWasmConfigs } from './kernels/wasm/LayerNorm.js';
 
-const kernels: KernelConfig[] = [batchedMatMulWasmConfig, batchedMatMulCpuConfig, ...causalAttentionWasmConfigs, ...causalAttentionCpuConfigs, ...layerNormWasmConfigs, ...layerNormCpuConfigs, ...geluWasmConfigs, ...geluCpuConfigs, ...embeddingLookupConfigs, ...stopGradientConfigs];
-const gradients: GradConfig[] = [batchedMatMulGradConfig, causalAttentionGradConfig, layerNormGradConfig, geluGradConfig, embeddingLookupGradConfig, stopGradientGradConfig];
+const kernels: KernelConfig[] = [
+  batchedMatMulWasmConfig,
+  batchedMatMulCpuConfig,
+  ...causalAttentionWasmConfigs,
+  ...causalAttentionCpuConfigs,
+  ...layerNormWasmConfigs,
+  ...layerNormCpuConfigs,
+  ...geluWasmConfigs,
+  ...geluCpuConfigs,
+  ...embeddingLookupConfigs,
+  ...stopGradientConfigs,
+];
+const gradients: GradConfig[] = [
+  batchedMatMulGradConfig,
+  causalAttentionGradConfig,
+  layerNormGradConfig,
+  geluGradConfig,
+  embeddingLookupGradConfig,
+  stopGradientGradConfig,
+];
 
 for (const config of kernels) registerKernel(config);
 for (const config of gradients) registerGradient(config);

@@ -44,7 +44,13 @@ export function gradientCheck(f: (...inputs: tf.Tensor[]) => tf.Scalar, inputs: 
 }
 
 /** Central differences on evenly spread coordinates: [analytic, numeric] values. */
-function compareCoordinates(size: number, gradValues: ArrayLike<number>, evalAt: (i: number, delta: number) => number, epsilon: number, maxCoordinates: number): [number[], number[]] {
+function compareCoordinates(
+  size: number,
+  gradValues: ArrayLike<number>,
+  evalAt: (i: number, delta: number) => number,
+  epsilon: number,
+  maxCoordinates: number,
+): [number[], number[]] {
   const stride = Math.max(1, Math.floor(size / maxCoordinates));
   const analytic: number[] = [];
   const numeric: number[] = [];

@@ -33,7 +33,8 @@ let python;
 export function pythonPath() {
   if (process.env.PYTHON) return process.env.PYTHON;
   // find_spec looks for the module without importing it (importing torch takes seconds).
-  const hasTorch = () => spawnSync(DEBIAN_PYTHON, ['-c', "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"], { stdio: 'ignore' }).status === 0;
+  const hasTorch = () =>
+    spawnSync(DEBIAN_PYTHON, ['-c', "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"], { stdio: 'ignore' }).status === 0;
   python ??= executable(DEBIAN_PYTHON) && hasTorch() ? DEBIAN_PYTHON : 'python3';
   return python;
 }
@@ -62,7 +63,15 @@ export function chromiumPath() {
  * `chromium.launch()` adds `--headless` and a fresh temporary `--user-data-dir` itself; add both
  * when starting the binary directly.
  */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Options for playwright-core's `chromium.launch()`: the binary above and the flags above. */
 export function chromiumLaunchOptions() {

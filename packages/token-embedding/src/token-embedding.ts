@@ -135,7 +135,8 @@ export class TokenEmbedding {
    * (default), dot product or euclidean distance, nearest first.
    */
   nearest(idOrVector: number | ArrayLike<number> | Tensor, k = 5, metric: Metric = 'cosine', exclude: number[] = []): Neighbour[] {
-    if (!['cosine', 'dot', 'euclidean'].includes(metric)) throw new Error(`TokenEmbedding.nearest: metric must be cosine, dot or euclidean, got ${JSON.stringify(metric)}`);
+    if (!['cosine', 'dot', 'euclidean'].includes(metric))
+      throw new Error(`TokenEmbedding.nearest: metric must be cosine, dot or euclidean, got ${JSON.stringify(metric)}`);
     if (!Number.isInteger(k) || k < 1) throw new RangeError(`TokenEmbedding.nearest: k must be a positive integer, got ${k}`);
     const skip = new Set(typeof idOrVector === 'number' ? [idOrVector, ...exclude] : exclude);
     const wanted = Math.min(this.vocabSize, k + skip.size);
@@ -192,7 +193,10 @@ export class TokenEmbedding {
       const centred = tf.sub(rows, tf.mean(rows, 0));
       const covariance = tf.div(tf.matMul(centred, centred, true, false), chosen.length - 1) as Tensor2D;
       // Deterministic start; Gram-Schmidt keeps the two columns orthonormal.
-      let basis = tf.tensor2d(Array.from({ length: this.dim * 2 }, (_, i) => Math.sin(i + 1)), [this.dim, 2]);
+      let basis = tf.tensor2d(
+        Array.from({ length: this.dim * 2 }, (_, i) => Math.sin(i + 1)),
+        [this.dim, 2],
+      );
       for (let i = 0; i < iterations; i++) basis = orthonormalise(tf.matMul(covariance, basis));
       const eigenvalues = tf.sum(tf.mul(basis, tf.matMul(covariance, basis)), 0);
       const share = tf.div(eigenvalues, tf.sum(tf.linalg.bandPart(covariance, 0, 0)));

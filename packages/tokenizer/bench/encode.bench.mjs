@@ -19,11 +19,19 @@ const expected = gptTokenizerEncode(text);
 const same = JSON.stringify(ours.encode(text)) === JSON.stringify(expected);
 if (!same) throw new Error('encode.bench: ids differ from gpt-tokenizer');
 
-const encoders = { '@embedlab/tokenizer': (t) => ours.encode(t), 'gpt-tokenizer (r50k_base)': (t) => gptTokenizerEncode(t), 'js-tiktoken (gpt2)': (t) => jsTiktoken.encode(t) };
-const rows = Object.entries(encoders).map(([name, encode]) => ({ name, mbPerSecond: megabytes / (medianMs(() => encode(text), name.startsWith('js-') ? 3 : 7) / 1000) }));
+const encoders = {
+  '@embedlab/tokenizer': (t) => ours.encode(t),
+  'gpt-tokenizer (r50k_base)': (t) => gptTokenizerEncode(t),
+  'js-tiktoken (gpt2)': (t) => jsTiktoken.encode(t),
+};
+const rows = Object.entries(encoders).map(([name, encode]) => ({
+  name,
+  mbPerSecond: megabytes / (medianMs(() => encode(text), name.startsWith('js-') ? 3 : 7) / 1000),
+}));
 const baseline = rows[1].mbPerSecond;
 console.log(`GPT-2 encode, ${megabytes.toFixed(2)} MB of English prose, ${expected.length} tokens, identical ids: ${same}`);
-for (const row of rows) console.log(`  ${row.name.padEnd(28)} ${row.mbPerSecond.toFixed(1).padStart(6)} MB/s   x${(row.mbPerSecond / baseline).toFixed(2)} vs gpt-tokenizer`);
+for (const row of rows)
+  console.log(`  ${row.name.padEnd(28)} ${row.mbPerSecond.toFixed(1).padStart(6)} MB/s   x${(row.mbPerSecond / baseline).toFixed(2)} vs gpt-tokenizer`);
 
 const LIMIT_SECONDS = Number(process.argv[process.argv.indexOf('--limit') + 1]) || 60; // --limit SECONDS
 /** gpt-tokenizer's time (one cold run) and ids, or null if it ran past the limit. */
@@ -62,7 +70,10 @@ for (const [name, input] of adversarialTexts) {
   if (identicalIds === false) throw new Error(`encode.bench: ids differ from gpt-tokenizer on ${name}`);
   const gptTokenizerMs = reference?.ms ?? null;
   adversarial.push({ name, bytes: input.length, tokens: oursIds.length, oursMs, gptTokenizerMs, limitSeconds: LIMIT_SECONDS, identicalIds });
-  const theirs = gptTokenizerMs === null ? `gpt-tokenizer > ${LIMIT_SECONDS} s (stopped)` : `gpt-tokenizer ${(gptTokenizerMs / 1000).toFixed(1)} s, x${(gptTokenizerMs / oursMs).toFixed(0)} faster, identical ids`;
+  const theirs =
+    gptTokenizerMs === null
+      ? `gpt-tokenizer > ${LIMIT_SECONDS} s (stopped)`
+      : `gpt-tokenizer ${(gptTokenizerMs / 1000).toFixed(1)} s, x${(gptTokenizerMs / oursMs).toFixed(0)} faster, identical ids`;
   console.log(`  ${name.padEnd(20)} ${oursIds.length} tokens: @embedlab/tokenizer ${oursMs.toFixed(0)} ms; ${theirs}`);
 }
 await report({ benchmark: 'tokenizer-encode', megabytes, tokens: expected.length, identicalIds: same, rows, adversarial });

@@ -8,5 +8,7 @@ const tokenizer = trainBpe(text, { vocabSize: 4096, specialTokens: ['<|endoftext
 const seconds = (performance.now() - start) / 1000;
 const tokens = tokenizer.encode(text).length;
 const megabytes = new TextEncoder().encode(text).length / 1e6;
-console.log(`BPE training, ${megabytes.toFixed(2)} MB -> ${tokenizer.vocabSize} tokens in ${seconds.toFixed(1)} s; the result encodes it at ${((megabytes * 1e6) / tokens).toFixed(2)} bytes/token`);
+console.log(
+  `BPE training, ${megabytes.toFixed(2)} MB -> ${tokenizer.vocabSize} tokens in ${seconds.toFixed(1)} s; the result encodes it at ${((megabytes * 1e6) / tokens).toFixed(2)} bytes/token`,
+);
 await report({ benchmark: 'tokenizer-train', megabytes, vocabSize: tokenizer.vocabSize, seconds, bytesPerToken: (megabytes * 1e6) / tokens });

@@ -40,7 +40,10 @@ describe('BPE merging', () => {
   // Two or three letters and short tokens, so that merges interact often.
   const letter = fc.constantFrom('a', 'b', 'c');
   const vocabulary = fc
-    .oneof(fc.uniqueArray(fc.string({ unit: fc.constantFrom('a', 'b'), minLength: 2, maxLength: 4 }), { maxLength: 20 }), fc.uniqueArray(fc.string({ unit: letter, minLength: 2, maxLength: 6 }), { maxLength: 40 }))
+    .oneof(
+      fc.uniqueArray(fc.string({ unit: fc.constantFrom('a', 'b'), minLength: 2, maxLength: 4 }), { maxLength: 20 }),
+      fc.uniqueArray(fc.string({ unit: letter, minLength: 2, maxLength: 6 }), { maxLength: 40 }),
+    )
     .map((tokens) => new Map(tokens.map((t, rank) => [t, rank])));
   const text = fc.oneof(
     fc.string({ unit: letter, maxLength: 300 }),
@@ -54,7 +57,8 @@ describe('BPE merging', () => {
     fc.assert(
       fc.property(vocabulary, text, (ranks, key) => {
         const expected = referenceParts(key, ranks);
-        for (const maxOutOfOrder of [Infinity, -1, 16, 0]) expect(partsOf(key, mergeLinked(key, table(ranks), maxOutOfOrder)), `maxOutOfOrder ${maxOutOfOrder}`).toEqual(expected);
+        for (const maxOutOfOrder of [Infinity, -1, 16, 0])
+          expect(partsOf(key, mergeLinked(key, table(ranks), maxOutOfOrder)), `maxOutOfOrder ${maxOutOfOrder}`).toEqual(expected);
         if (key.length <= 300) expect(partsOf(key, mergeByScanning(key, table(ranks)))).toEqual(expected);
       }),
       { numRuns: 400 },
@@ -90,7 +94,14 @@ describe('GPT-2 encoding of long pieces', () => {
   const gpt2 = fromTiktoken(gpt2Files().tiktoken, { specialTokens: GPT2_SPECIAL_TOKENS });
 
   it('gives gpt-tokenizer ids on long runs without spaces', () => {
-    for (const text of ['\n'.repeat(8_000), '1234567890'.repeat(800), '!?'.repeat(4_000), `x${'='.repeat(3_000)}y`, '😀'.repeat(2_000), ` ${'a'.repeat(5_999)}`]) {
+    for (const text of [
+      '\n'.repeat(8_000),
+      '1234567890'.repeat(800),
+      '!?'.repeat(4_000),
+      `x${'='.repeat(3_000)}y`,
+      '😀'.repeat(2_000),
+      ` ${'a'.repeat(5_999)}`,
+    ]) {
       expect(gpt2.encode(text), JSON.stringify(text.slice(0, 12))).toEqual(referenceEncode(text));
     }
   });

@@ -98,7 +98,8 @@ function heapPop(heap: number[]): number {
 export function mergeLinked(key: string, { ranks, maxTokenLength, rankLimit }: MergeRanks, maxOutOfOrder = 16): number[] {
   const n = key.length;
   // Heap entries are rank * n + start: exact in a double while rank * n < 2^53.
-  if (rankLimit * n > Number.MAX_SAFE_INTEGER || rankLimit > 2 ** 31) throw new RangeError(`BPE merge: a piece of ${n} bytes is too long for ranks up to ${rankLimit}`);
+  if (rankLimit * n > Number.MAX_SAFE_INTEGER || rankLimit > 2 ** 31)
+    throw new RangeError(`BPE merge: a piece of ${n} bytes is too long for ranks up to ${rankLimit}`);
   const next = new Int32Array(n); // start of the following part; n after the last
   const prev = new Int32Array(n); // start of the preceding part; -1 before the first
   const rankAt = new Int32Array(n); // rank of the pair that starts here; -1 if none (or not a part)

@@ -103,7 +103,8 @@ export class BpeTokenizer implements Tokenizer {
       this.idByKey.set(key, id);
     });
     for (let b = 0; b < 256; b++) {
-      if (!this.idByKey.has(String.fromCharCode(b))) throw new Error(`BPE tokenizer: byte 0x${b.toString(16).padStart(2, '0')} has no token, so some text could not be encoded`);
+      if (!this.idByKey.has(String.fromCharCode(b)))
+        throw new Error(`BPE tokenizer: byte 0x${b.toString(16).padStart(2, '0')} has no token, so some text could not be encoded`);
     }
     if (mergePriority === undefined) {
       this.rankByKey = this.idByKey;
@@ -128,13 +129,15 @@ export class BpeTokenizer implements Tokenizer {
     const idLimit = tokens.length + specialEntries.length + MAX_UNUSED_IDS;
     for (const [name, id] of specialEntries) {
       if (name === '') throw new Error(`BPE tokenizer: a special token is the empty string (id ${JSON.stringify(id)}); it would match everywhere`);
-      if (!Number.isInteger(id) || id < 0) throw new Error(`BPE tokenizer: special token ${JSON.stringify(name)} has id ${JSON.stringify(id)}, not a non-negative integer`);
+      if (!Number.isInteger(id) || id < 0)
+        throw new Error(`BPE tokenizer: special token ${JSON.stringify(name)} has id ${JSON.stringify(id)}, not a non-negative integer`);
       if (id >= idLimit) {
         throw new RangeError(
           `BPE tokenizer: special token ${JSON.stringify(name)} has id ${id}; with ${tokens.length} token ids and ${specialEntries.length} special tokens, ids must be below ${idLimit} (at most ${MAX_UNUSED_IDS} unused ids)`,
         );
       }
-      if (tokens[id] !== undefined || this.specialById.has(id)) throw new Error(`BPE tokenizer: special token ${JSON.stringify(name)} has id ${id}, which is already taken`);
+      if (tokens[id] !== undefined || this.specialById.has(id))
+        throw new Error(`BPE tokenizer: special token ${JSON.stringify(name)} has id ${id}, which is already taken`);
       this.specialById.set(id, name);
       vocabSize = Math.max(vocabSize, id + 1);
     }
@@ -146,8 +149,10 @@ export class BpeTokenizer implements Tokenizer {
   /** Restores a tokenizer saved with `toJSON()`, checking every field (it may come from an untrusted file). */
   static fromJSON(json: SerializedBpeTokenizer): BpeTokenizer {
     const where = 'BPE tokenizer JSON';
-    if (typeof json !== 'object' || json === null || json.type !== 'byte-bpe') throw new Error(`${where}: not a serialized byte-level BPE tokenizer (type must be "byte-bpe")`);
-    if (!Array.isArray(json.tokens)) throw new Error(`${where}: field "tokens" must be an array of base64 strings or null, got ${JSON.stringify(json.tokens)?.slice(0, 60)}`);
+    if (typeof json !== 'object' || json === null || json.type !== 'byte-bpe')
+      throw new Error(`${where}: not a serialized byte-level BPE tokenizer (type must be "byte-bpe")`);
+    if (!Array.isArray(json.tokens))
+      throw new Error(`${where}: field "tokens" must be an array of base64 strings or null, got ${JSON.stringify(json.tokens)?.slice(0, 60)}`);
     compilePattern(json.pattern, `${where}: field "pattern"`);
     const tokens = json.tokens.map((b64, id) => {
       if (b64 === null) return undefined;
@@ -159,9 +164,11 @@ export class BpeTokenizer implements Tokenizer {
       }
     });
     const specialTokens = json.specialTokens ?? {};
-    if (typeof specialTokens !== 'object' || specialTokens === null || Array.isArray(specialTokens)) throw new Error(`${where}: field "specialTokens" must be an object of name -> id, got ${JSON.stringify(specialTokens)?.slice(0, 60)}`);
+    if (typeof specialTokens !== 'object' || specialTokens === null || Array.isArray(specialTokens))
+      throw new Error(`${where}: field "specialTokens" must be an object of name -> id, got ${JSON.stringify(specialTokens)?.slice(0, 60)}`);
     const mergePriority = json.mergePriority;
-    if (mergePriority !== undefined && !Array.isArray(mergePriority)) throw new Error(`${where}: field "mergePriority" must be an array of ids, got ${JSON.stringify(mergePriority)?.slice(0, 60)}`);
+    if (mergePriority !== undefined && !Array.isArray(mergePriority))
+      throw new Error(`${where}: field "mergePriority" must be an array of ids, got ${JSON.stringify(mergePriority)?.slice(0, 60)}`);
     try {
       return new BpeTokenizer({ tokens, specialTokens, pattern: json.pattern, ...(mergePriority ? { mergePriority } : {}) });
     } catch (error) {
@@ -285,7 +292,9 @@ export class BpeTokenizer implements Tokenizer {
     if (bytes !== undefined) return bytes;
     const special = this.specialById.get(id);
     if (special !== undefined) return utf8Encoder.encode(special);
-    throw new RangeError(`id ${id}${position === undefined ? '' : ` at position ${position}`} is not a token of this vocabulary (ids are in [0, ${this.vocabSize}))`);
+    throw new RangeError(
+      `id ${id}${position === undefined ? '' : ` at position ${position}`} is not a token of this vocabulary (ids are in [0, ${this.vocabSize}))`,
+    );
   }
 
   idToToken(id: number): string {

@@ -42,11 +42,13 @@ export class CharTokenizer implements Tokenizer {
     }
     const specials = new Map<string, number>();
     for (const [i, token] of specialTokens.entries()) {
-      if (typeof token !== 'string' || token.length === 0) throw new Error(`char tokenizer: specialTokens entry ${i} (${JSON.stringify(token)}) is not a non-empty string`);
+      if (typeof token !== 'string' || token.length === 0)
+        throw new Error(`char tokenizer: specialTokens entry ${i} (${JSON.stringify(token)}) is not a non-empty string`);
       if (specials.has(token)) throw new Error(`char tokenizer: special token ${JSON.stringify(token)} is listed twice`);
       specials.set(token, chars.length + specials.size);
     }
-    if (unknownToken !== null && (typeof unknownToken !== 'string' || !specials.has(unknownToken))) throw new Error(`char tokenizer: the unknown token ${JSON.stringify(unknownToken)} is not among the special tokens`);
+    if (unknownToken !== null && (typeof unknownToken !== 'string' || !specials.has(unknownToken)))
+      throw new Error(`char tokenizer: the unknown token ${JSON.stringify(unknownToken)} is not among the special tokens`);
     this.specialTokens = specials;
     this.specialNames = [...specials.keys()];
     this.unknownId = unknownToken === null ? undefined : specials.get(unknownToken);
@@ -74,9 +76,12 @@ export class CharTokenizer implements Tokenizer {
   }
 
   static fromJSON(json: SerializedCharTokenizer): CharTokenizer {
-    if (typeof json !== 'object' || json === null || json.type !== 'char') throw new Error('char tokenizer JSON: not a serialized char tokenizer (type must be "char")');
-    if (!Array.isArray(json.chars) || json.chars.length === 0) throw new Error(`char tokenizer JSON: field "chars" must be a non-empty array of characters, got ${JSON.stringify(json.chars)?.slice(0, 60)}`);
-    if (!Array.isArray(json.specialTokens)) throw new Error(`char tokenizer JSON: field "specialTokens" must be an array of strings, got ${JSON.stringify(json.specialTokens)?.slice(0, 60)}`);
+    if (typeof json !== 'object' || json === null || json.type !== 'char')
+      throw new Error('char tokenizer JSON: not a serialized char tokenizer (type must be "char")');
+    if (!Array.isArray(json.chars) || json.chars.length === 0)
+      throw new Error(`char tokenizer JSON: field "chars" must be a non-empty array of characters, got ${JSON.stringify(json.chars)?.slice(0, 60)}`);
+    if (!Array.isArray(json.specialTokens))
+      throw new Error(`char tokenizer JSON: field "specialTokens" must be an array of strings, got ${JSON.stringify(json.specialTokens)?.slice(0, 60)}`);
     try {
       return new CharTokenizer(json.chars, json.specialTokens, json.unknownToken ?? null);
     } catch (error) {
@@ -95,7 +100,8 @@ export class CharTokenizer implements Tokenizer {
       }
       for (const char of segment.text) {
         const id = this.ids.get(char) ?? this.unknownId;
-        if (id === undefined) throw new Error(`character ${describeChar(char)} at position ${position} is not in the vocabulary of ${this.chars.length} characters`);
+        if (id === undefined)
+          throw new Error(`character ${describeChar(char)} at position ${position} is not in the vocabulary of ${this.chars.length} characters`);
         out.push(id);
         position++;
       }

@@ -53,7 +53,14 @@ describe('embedlab-tokenizer CLI', { timeout: 60_000 }, () => {
   });
 
   it('answers bad input with one line and a non-zero exit, never a stack trace', () => {
-    const hostileBase = { format: 'embedlab-tokenizer', version: 1, type: 'byte-bpe', pattern: '[^]', tokens: Array.from({ length: 256 }, (_, b) => btoa(String.fromCharCode(b))), specialTokens: {} };
+    const hostileBase = {
+      format: 'embedlab-tokenizer',
+      version: 1,
+      type: 'byte-bpe',
+      pattern: '[^]',
+      tokens: Array.from({ length: 256 }, (_, b) => btoa(String.fromCharCode(b))),
+      specialTokens: {},
+    };
     const cases: [string[], string, RegExp][] = [
       [['encode', '--tiktoken', join(dir, 'missing.tiktoken')], '', /no such file: .*missing.tiktoken/],
       [['encode', '--tiktoken', file('bad.tiktoken', 'IQ== 0\nnope\n')], 'x', /bad.tiktoken: tiktoken rank file, line 2/],
@@ -65,8 +72,16 @@ describe('embedlab-tokenizer CLI', { timeout: 60_000 }, () => {
       [['encode', '--bogus'], '', /Unknown option '--bogus'.*\(see --help\)/],
       [['train', '--out', join(dir, 'x.json')], 'abc', /train needs --vocab-size N/],
       // Hostile saved tokenizers: a pattern that hung on every input, an empty special token that looped until out of memory.
-      [['encode', '--tokenizer', file('hang.json', JSON.stringify({ ...hostileBase, pattern: 'x*' }))], 'hi', /hang.json: BPE tokenizer JSON: field "pattern": the pre-tokenisation pattern "x\*" matches the empty string/],
-      [['encode', '--tokenizer', file('empty-special.json', JSON.stringify({ ...hostileBase, specialTokens: { '': 256 } }))], 'hi', /empty-special.json: BPE tokenizer JSON: a special token is the empty string/],
+      [
+        ['encode', '--tokenizer', file('hang.json', JSON.stringify({ ...hostileBase, pattern: 'x*' }))],
+        'hi',
+        /hang.json: BPE tokenizer JSON: field "pattern": the pre-tokenisation pattern "x\*" matches the empty string/,
+      ],
+      [
+        ['encode', '--tokenizer', file('empty-special.json', JSON.stringify({ ...hostileBase, specialTokens: { '': 256 } }))],
+        'hi',
+        /empty-special.json: BPE tokenizer JSON: a special token is the empty string/,
+      ],
     ];
     for (const [args, input, message] of cases) {
       const result = run(args, input);

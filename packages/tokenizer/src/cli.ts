@@ -58,7 +58,8 @@ function readInput(path: string): string {
 
 function loadTokenizer(values: Values): Tokenizer {
   const chosen = (['tiktoken', 'hf', 'encoder', 'char-vocab', 'tokenizer'] as const).filter((k) => values[k] !== undefined);
-  if (chosen.length !== 1) throw new UsageError(`choose exactly one tokenizer (--tiktoken, --hf, --encoder/--vocab-bpe, --char-vocab, --tokenizer); got ${chosen.length}`);
+  if (chosen.length !== 1)
+    throw new UsageError(`choose exactly one tokenizer (--tiktoken, --hf, --encoder/--vocab-bpe, --char-vocab, --tokenizer); got ${chosen.length}`);
   const at = (path: string, load: (text: string) => Tokenizer) => {
     const text = readInput(path);
     try {
@@ -144,7 +145,8 @@ function run(argv: string[]): void {
     }
     case 'train': {
       const vocabSize = Number(values['vocab-size']);
-      if (values['vocab-size'] === undefined || !Number.isInteger(vocabSize)) throw new UsageError(`train needs --vocab-size N (an integer), got ${JSON.stringify(values['vocab-size'] ?? null)}`);
+      if (values['vocab-size'] === undefined || !Number.isInteger(vocabSize))
+        throw new UsageError(`train needs --vocab-size N (an integer), got ${JSON.stringify(values['vocab-size'] ?? null)}`);
       if (values.out === undefined) throw new UsageError('train needs --out FILE');
       const corpus = inputs.map(readInput);
       const started = Date.now();

@@ -26,7 +26,10 @@ export function fromTiktoken(rankFile: string, options: TiktokenOptions = {}): B
     const match = /^([A-Za-z0-9+/]+={0,2}) (\d+)$/.exec(line.trim());
     if (!match) throw new Error(`tiktoken rank file, line ${index + 1}: expected "<base64 token> <rank>", got ${JSON.stringify(line.slice(0, 60))}`);
     const rank = Number(match[2]);
-    if (rank >= limit) throw new RangeError(`tiktoken rank file, line ${index + 1}: rank ${match[2]!.slice(0, 20)} is out of range: the file has ${count} ranks, so they must be below ${limit} (at most ${MAX_UNUSED_IDS} unused)`);
+    if (rank >= limit)
+      throw new RangeError(
+        `tiktoken rank file, line ${index + 1}: rank ${match[2]!.slice(0, 20)} is out of range: the file has ${count} ranks, so they must be below ${limit} (at most ${MAX_UNUSED_IDS} unused)`,
+      );
     if (tokens[rank] !== undefined) throw new Error(`tiktoken rank file, line ${index + 1}: rank ${rank} appears twice`);
     let binary: string;
     try {
@@ -44,14 +47,22 @@ export function fromTiktoken(rankFile: string, options: TiktokenOptions = {}): B
  * `model.vocab`) and its merge list. Entries that are neither a byte nor the result of a merge
  * (`<|endoftext|>` in GPT-2's encoder.json) are special tokens.
  */
-function fromVocabAndMerges(source: string, vocab: Record<string, number>, merges: readonly (readonly [string, string])[], extraSpecial: Record<string, number> = {}): BpeTokenizer {
+function fromVocabAndMerges(
+  source: string,
+  vocab: Record<string, number>,
+  merges: readonly (readonly [string, string])[],
+  extraSpecial: Record<string, number> = {},
+): BpeTokenizer {
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) throw new Error(`${source}: the vocabulary must be an object of token -> id`);
   // Every id is below the number of distinct tokens + MAX_UNUSED_IDS, so the file bounds the vocabulary's size.
   const names = new Set([...Object.keys(vocab), ...Object.keys(extraSpecial)]);
   const limit = names.size + MAX_UNUSED_IDS;
   const checkId = (what: string, id: unknown) => {
     if (!Number.isInteger(id) || (id as number) < 0) throw new Error(`${source}: ${what} has id ${JSON.stringify(id)}, not a non-negative integer`);
-    if ((id as number) >= limit) throw new RangeError(`${source}: ${what} has id ${id}, out of range: the file has ${names.size} distinct tokens, so ids must be below ${limit} (at most ${MAX_UNUSED_IDS} unused)`);
+    if ((id as number) >= limit)
+      throw new RangeError(
+        `${source}: ${what} has id ${id}, out of range: the file has ${names.size} distinct tokens, so ids must be below ${limit} (at most ${MAX_UNUSED_IDS} unused)`,
+      );
   };
   const tokens: Uint8Array[] = [];
   const specialTokens: Record<string, number> = { ...extraSpecial };
@@ -97,7 +108,8 @@ export function fromGpt2Files(encoderJson: string, vocabBpe: string): BpeTokeniz
   vocabBpe.split('\n').forEach((line, index) => {
     if (line.startsWith('#version') || line.trim() === '') return;
     const parts = line.split(' ');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`vocab.bpe, line ${index + 1}: expected two tokens separated by a space, got ${JSON.stringify(line.slice(0, 60))}`);
+    if (parts.length !== 2 || !parts[0] || !parts[1])
+      throw new Error(`vocab.bpe, line ${index + 1}: expected two tokens separated by a space, got ${JSON.stringify(line.slice(0, 60))}`);
     merges.push([parts[0], parts[1]]);
   });
   return fromVocabAndMerges('encoder.json', vocab, merges);
@@ -112,17 +124,20 @@ interface HuggingFaceTokenizerJson {
 /** Loads a Hugging Face `tokenizer.json` with a BPE model and a ByteLevel pre-tokenizer (GPT-2's). */
 export function fromHuggingFace(tokenizerJson: string | object): BpeTokenizer {
   const json = (typeof tokenizerJson === 'string' ? parseJson('tokenizer.json', tokenizerJson) : tokenizerJson) as HuggingFaceTokenizerJson | null;
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`tokenizer.json: expected an object, got ${JSON.stringify(json)?.slice(0, 60)}`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error(`tokenizer.json: expected an object, got ${JSON.stringify(json)?.slice(0, 60)}`);
   const model = json.model;
   if (model?.type !== 'BPE') throw new Error(`tokenizer.json: model.type must be "BPE", got ${JSON.stringify(model?.type)}`);
   const pre = json.pre_tokenizer;
   const steps = pre?.type === 'Sequence' ? (pre.pretokenizers ?? []) : pre ? [pre] : [];
-  if (!steps.some((step) => step.type === 'ByteLevel')) throw new Error(`tokenizer.json: pre_tokenizer must be ByteLevel (byte-level BPE), got ${JSON.stringify(pre?.type ?? null)}`);
+  if (!steps.some((step) => step.type === 'ByteLevel'))
+    throw new Error(`tokenizer.json: pre_tokenizer must be ByteLevel (byte-level BPE), got ${JSON.stringify(pre?.type ?? null)}`);
   if (pre?.add_prefix_space) throw new Error('tokenizer.json: ByteLevel add_prefix_space=true is not supported (GPT-2 uses false)');
   if (!model.vocab || !Array.isArray(model.merges)) throw new Error('tokenizer.json: model.vocab and model.merges are required');
   const merges = model.merges.map((merge, index) => {
     const pair = typeof merge === 'string' ? merge.split(' ') : merge;
-    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') throw new Error(`tokenizer.json: model.merges[${index}] is not a pair of tokens: ${JSON.stringify(merge)?.slice(0, 60)}`);
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string')
+      throw new Error(`tokenizer.json: model.merges[${index}] is not a pair of tokens: ${JSON.stringify(merge)?.slice(0, 60)}`);
     return pair as [string, string];
   });
   const addedTokens = json.added_tokens ?? [];
@@ -130,7 +145,8 @@ export function fromHuggingFace(tokenizerJson: string | object): BpeTokenizer {
   const added: Record<string, number> = {};
   addedTokens.forEach((token, index) => {
     const content = (token as { content?: unknown } | null)?.content;
-    if (typeof content !== 'string' || content === '') throw new Error(`tokenizer.json: added_tokens[${index}].content must be a non-empty string, got ${JSON.stringify(content)}`);
+    if (typeof content !== 'string' || content === '')
+      throw new Error(`tokenizer.json: added_tokens[${index}].content must be a non-empty string, got ${JSON.stringify(content)}`);
     added[content] = (token as { id: number }).id;
   });
   return fromVocabAndMerges('tokenizer.json', model.vocab, merges, added);

@@ -58,7 +58,9 @@ describe('pre-tokenisation patterns', () => {
     // Private-use U+E000 is in no probe text, so this pattern loads; it must not drop the character.
     const tokenizer = new BpeTokenizer({ tokens: bytes, pattern: String.raw`[^\u{E000}]+`, specialTokens: { '<s>': 256 } });
     expect(tokenizer.decode(tokenizer.encode('ab c'))).toBe('ab c');
-    expect(() => tokenizer.encode('ab\u{E000}c')).toThrow(/pattern "\[\^\\\\u\{E000\}\]\+" matches nothing at index 2 \(character "\uE000" \(U\+E000\)\), so that text would be dropped/);
+    expect(() => tokenizer.encode('ab\u{E000}c')).toThrow(
+      /pattern "\[\^\\\\u\{E000\}\]\+" matches nothing at index 2 \(character "\uE000" \(U\+E000\)\), so that text would be dropped/,
+    );
     expect(() => tokenizer.encode('<s>a\u{E000}', { allowedSpecial: 'all' })).toThrow(/at index 4/);
     expect(() => [...tokenizer.encodeGenerator('a\u{E000}')]).toThrow(/at index 1/);
     expect(tokenizer.canEncode('ab c')).toBe(true);

@@ -57,10 +57,13 @@ export function nextPiece(regex: RegExp, text: string, at: number, offset = 0): 
   regex.lastIndex = at;
   const match = regex.exec(text);
   if (match === null) {
-    throw new Error(`the pre-tokenisation pattern ${quote(regex.source)} matches nothing at index ${offset + at} (character ${describeChar(text, at)}), so that text would be dropped; a pattern must match every character`);
+    throw new Error(
+      `the pre-tokenisation pattern ${quote(regex.source)} matches nothing at index ${offset + at} (character ${describeChar(text, at)}), so that text would be dropped; a pattern must match every character`,
+    );
   }
   const piece = match[0];
-  if (piece.length === 0) throw new Error(`the pre-tokenisation pattern ${quote(regex.source)} matches the empty string at index ${offset + at}, so it would never advance`);
+  if (piece.length === 0)
+    throw new Error(`the pre-tokenisation pattern ${quote(regex.source)} matches the empty string at index ${offset + at}, so it would never advance`);
   return piece;
 }
 
@@ -74,10 +77,52 @@ export function splitPieces(regex: RegExp, text: string, onPiece: (piece: string
 }
 
 // Text every pattern meets: one or two of each kind of character, then each alone in runs.
-const SAMPLES = ['a', 'Z', 'é', 'ß', '日', 'ア', '한', '𝔘', '😀', '\u0301', '0', '٣', '½', ' ', '\t', '\n', '\r', '\u00a0', '\u3000', '!', '?', '.', ',', "'", '"', '-', '_', '/', '\\', '(', '<', '|', '*', '$', '@', '#', '~', '\u0000', '\u200d', '\ud800', '\udc00'];
+const SAMPLES = [
+  'a',
+  'Z',
+  'é',
+  'ß',
+  '日',
+  'ア',
+  '한',
+  '𝔘',
+  '😀',
+  '\u0301',
+  '0',
+  '٣',
+  '½',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\u00a0',
+  '\u3000',
+  '!',
+  '?',
+  '.',
+  ',',
+  "'",
+  '"',
+  '-',
+  '_',
+  '/',
+  '\\',
+  '(',
+  '<',
+  '|',
+  '*',
+  '$',
+  '@',
+  '#',
+  '~',
+  '\u0000',
+  '\u200d',
+  '\ud800',
+  '\udc00',
+];
 const UNITS = ["'s", ' a', 'a ', ' 0', ' !', '\r\n', ' \n', 'a0', 'a!', '!a'];
 const ENDINGS = ['', '!', 'a', ' '];
-const PROSE = "Hello, world! It's 3.14 naïve café. They'll say \"42\" -- 日本語のテキスト 😀👍🏽 e\u0301 \ud83d x\n\n\t  end  \r\n";
+const PROSE = 'Hello, world! It\'s 3.14 naïve café. They\'ll say "42" -- 日本語のテキスト 😀👍🏽 e\u0301 \ud83d x\n\n\t  end  \r\n';
 
 // Run lengths grow x1.5 a step; the long ones (for slow polynomial growth) only for single characters, with two endings.
 const SHORT_LENGTHS = [4, 6, 9, 14, 21, 32, 48, 72, 108, 162, 243];
@@ -144,14 +189,18 @@ function checkStructure(pattern: string): void {
     }
     frame.path += count;
     if (frame.path > MAX_QUANTIFIERS_ON_A_PATH) {
-      throw structureError(pattern, `has more than ${MAX_QUANTIFIERS_ON_A_PATH} quantifiers in a row (near index ${i}): each can make a backtracking engine retry the others, so matching time grows as a high power of the text length`);
+      throw structureError(
+        pattern,
+        `has more than ${MAX_QUANTIFIERS_ON_A_PATH} quantifiers in a row (near index ${i}): each can make a backtracking engine retry the others, so matching time grows as a high power of the text length`,
+      );
     }
   };
   while (i < pattern.length) {
     const c = pattern[i]!;
     if (c === '\\') {
       const next = pattern[i + 1] ?? '';
-      if (/[1-9]/.test(next) || next === 'k') throw structureError(pattern, `has a backreference at index ${i} ("\\${next}"), which can take exponential time to match`);
+      if (/[1-9]/.test(next) || next === 'k')
+        throw structureError(pattern, `has a backreference at index ${i} ("\\${next}"), which can take exponential time to match`);
       if ((next === 'p' || next === 'P' || next === 'u') && pattern[i + 2] === '{') i = pattern.indexOf('}', i) + 1;
       else if (next === 'u') i += 6;
       else if (next === 'x') i += 4;
@@ -222,7 +271,9 @@ function probe(regex: RegExp, pattern: string): void {
         if (long && length === SHORT_LENGTHS.at(-1)) perChar = Math.max(timeSplit(regex, text, 3) / text.length, MIN_MS_PER_CHAR);
         if (slow(timeSplit(regex, text, 1)) && slow(timeSplit(regex, text, 3))) {
           const ms = timeSplit(regex, text, 1);
-          throw new Error(`pattern ${quote(pattern)} takes ${ms.toFixed(0)} ms to split ${text.length} characters (${quote(unit)} repeated, then ${quote(ending)}): its matching time grows faster than the text (backtracking), so long inputs would hang`);
+          throw new Error(
+            `pattern ${quote(pattern)} takes ${ms.toFixed(0)} ms to split ${text.length} characters (${quote(unit)} repeated, then ${quote(ending)}): its matching time grows faster than the text (backtracking), so long inputs would hang`,
+          );
         }
       }
     }
@@ -235,8 +286,10 @@ function probe(regex: RegExp, pattern: string): void {
  * probed once per process.
  */
 export function compilePattern(pattern: unknown, source: string): RegExp {
-  if (typeof pattern !== 'string' || pattern === '') throw new Error(`${source}: the pattern must be a non-empty string (a regular expression), got ${JSON.stringify(pattern)}`);
-  if (pattern.length > MAX_PATTERN_LENGTH) throw new Error(`${source}: the pattern is ${pattern.length} characters long; at most ${MAX_PATTERN_LENGTH} are allowed`);
+  if (typeof pattern !== 'string' || pattern === '')
+    throw new Error(`${source}: the pattern must be a non-empty string (a regular expression), got ${JSON.stringify(pattern)}`);
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    throw new Error(`${source}: the pattern is ${pattern.length} characters long; at most ${MAX_PATTERN_LENGTH} are allowed`);
   let regex: RegExp;
   try {
     regex = new RegExp(pattern, 'uy');

@@ -15,7 +15,8 @@ function resolveSet(option: 'all' | Iterable<string> | undefined, all: ReadonlyM
   if (chosen === 'none') return new Set();
   if (chosen === 'all') return new Set(all.keys());
   const set = new Set(chosen);
-  for (const token of set) if (!all.has(token)) throw new Error(`unknown special token ${JSON.stringify(token)}; this tokenizer has ${JSON.stringify([...all.keys()])}`);
+  for (const token of set)
+    if (!all.has(token)) throw new Error(`unknown special token ${JSON.stringify(token)}; this tokenizer has ${JSON.stringify([...all.keys()])}`);
   return set;
 }
 

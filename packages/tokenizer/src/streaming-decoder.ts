@@ -22,7 +22,10 @@ export class StreamingDecoder {
 }
 
 /** Turns a stream of ids (e.g. a sampler's) into a stream of printable text pieces. */
-export async function* decodeStream(tokenizer: Pick<Tokenizer, 'tokenBytes'>, ids: AsyncIterable<number> | Iterable<number>): AsyncGenerator<string, void, undefined> {
+export async function* decodeStream(
+  tokenizer: Pick<Tokenizer, 'tokenBytes'>,
+  ids: AsyncIterable<number> | Iterable<number>,
+): AsyncGenerator<string, void, undefined> {
   const decoder = new StreamingDecoder(tokenizer);
   for await (const id of ids) {
     const text = decoder.push(id);

@@ -4,7 +4,31 @@ import { tokenizerFromJSON } from './json.js';
 import { trainBpe, type TrainProgress } from './trainer.js';
 
 // Varied enough that frequent pairs outlast a few hundred merges.
-const WORDS = ['the', 'cat', 'sat', 'on', 'mat', 'ate', 'rat', 'that', 'is', 'fat', 'and', 'not', 'where', 'every', 'token', 'finds', 'its', 'place', 'embedding', 'position', 'rotary', 'learned', 'sinusoidal'];
+const WORDS = [
+  'the',
+  'cat',
+  'sat',
+  'on',
+  'mat',
+  'ate',
+  'rat',
+  'that',
+  'is',
+  'fat',
+  'and',
+  'not',
+  'where',
+  'every',
+  'token',
+  'finds',
+  'its',
+  'place',
+  'embedding',
+  'position',
+  'rotary',
+  'learned',
+  'sinusoidal',
+];
 const CORPUS = Array.from({ length: 3000 }, (_, i) => WORDS[(i * i + 3 * i) % WORDS.length]).join(' ');
 
 describe('trainBpe', () => {

@@ -89,7 +89,9 @@ class PairHeap {
 export function trainBpe(corpus: string | Iterable<string>, options: TrainBpeOptions): BpeTokenizer {
   const { vocabSize, specialTokens = [], pattern = GPT2_PATTERN, minFrequency = 2, onProgress, progressEvery = 100 } = options;
   if (!Number.isInteger(vocabSize) || vocabSize < 256 + specialTokens.length || vocabSize >= PAIR_BASE) {
-    throw new RangeError(`trainBpe: vocabSize must be an integer in [${256 + specialTokens.length}, ${PAIR_BASE}) (256 bytes + ${specialTokens.length} special tokens at least), got ${vocabSize}`);
+    throw new RangeError(
+      `trainBpe: vocabSize must be an integer in [${256 + specialTokens.length}, ${PAIR_BASE}) (256 bytes + ${specialTokens.length} special tokens at least), got ${vocabSize}`,
+    );
   }
   if (new Set(specialTokens).size !== specialTokens.length) throw new Error('trainBpe: special tokens must be distinct');
 

@@ -29,7 +29,10 @@ describe("this package's tokenizer JSON (tokenizerFromJSON)", () => {
 
   it('refuses an empty special token (it looped until out of memory) and out-of-range or malformed ids', () => {
     quickly(() => tokenizerFromJSON(withField({ specialTokens: { '': 270 } })), /BPE tokenizer JSON: a special token is the empty string \(id 270\)/);
-    quickly(() => tokenizerFromJSON(withField({ specialTokens: { '<x>': 1e9 } })), /special token "<x>" has id 1000000000; with 269 token ids and 1 special tokens, ids must be below 1294/);
+    quickly(
+      () => tokenizerFromJSON(withField({ specialTokens: { '<x>': 1e9 } })),
+      /special token "<x>" has id 1000000000; with 269 token ids and 1 special tokens, ids must be below 1294/,
+    );
     quickly(() => tokenizerFromJSON(withField({ specialTokens: { '<x>': -1 } })), /special token "<x>" has id -1, not a non-negative integer/);
     quickly(() => tokenizerFromJSON(withField({ specialTokens: { '<x>': '7' } })), /special token "<x>" has id "7", not a non-negative integer/);
     quickly(() => tokenizerFromJSON(withField({ specialTokens: [] })), /field "specialTokens" must be an object of name -> id, got \[\]/);
@@ -61,22 +64,40 @@ describe('tiktoken, Hugging Face and GPT-2 files', () => {
   it('refuse a tiktoken rank of 1e9 (it aborted Node with a fatal heap error) before allocating', () => {
     const lines = files.tiktoken.trimEnd().split('\n');
     lines[300] = lines[300]!.replace(/ \d+$/, ' 1000000000');
-    quickly(() => fromTiktoken(lines.join('\n'), { specialTokens: GPT2_SPECIAL_TOKENS }), /tiktoken rank file, line 301: rank 1000000000 is out of range: the file has 50256 ranks, so they must be below 51280/);
+    quickly(
+      () => fromTiktoken(lines.join('\n'), { specialTokens: GPT2_SPECIAL_TOKENS }),
+      /tiktoken rank file, line 301: rank 1000000000 is out of range: the file has 50256 ranks, so they must be below 51280/,
+    );
     quickly(() => fromTiktoken('IQ== 0\n!!!! 1\n'), /line 2: expected "<base64 token> <rank>"/);
     quickly(() => fromTiktoken('IQ== 0\nA 1\n'), /line 2: "A" is not valid base64/);
   });
 
   it('refuse Hugging Face and encoder.json ids far beyond the number of tokens, and empty added tokens', () => {
     const json = JSON.parse(files.tokenizerJson);
-    quickly(() => fromHuggingFace({ ...json, added_tokens: [{ id: 1e9, content: '<big>', special: true }] }), /tokenizer.json: added token "<big>" has id 1000000000, out of range: the file has 50258 distinct tokens, so ids must be below 51282/);
-    quickly(() => fromHuggingFace({ ...json, added_tokens: [{ id: 50257, content: '', special: true }] }), /tokenizer.json: added_tokens\[0\].content must be a non-empty string, got ""/);
+    quickly(
+      () => fromHuggingFace({ ...json, added_tokens: [{ id: 1e9, content: '<big>', special: true }] }),
+      /tokenizer.json: added token "<big>" has id 1000000000, out of range: the file has 50258 distinct tokens, so ids must be below 51282/,
+    );
+    quickly(
+      () => fromHuggingFace({ ...json, added_tokens: [{ id: 50257, content: '', special: true }] }),
+      /tokenizer.json: added_tokens\[0\].content must be a non-empty string, got ""/,
+    );
     quickly(() => fromHuggingFace({ ...json, added_tokens: {} }), /added_tokens must be an array/);
-    quickly(() => fromHuggingFace({ ...json, model: { ...json.model, vocab: { ...json.model.vocab, Ġzz: 1e9 } } }), /token "Ġzz" has id 1000000000, out of range/);
+    quickly(
+      () => fromHuggingFace({ ...json, model: { ...json.model, vocab: { ...json.model.vocab, Ġzz: 1e9 } } }),
+      /token "Ġzz" has id 1000000000, out of range/,
+    );
     quickly(() => fromHuggingFace({ ...json, model: { ...json.model, vocab: { ...json.model.vocab, Ġzz: 7 } } }), /tokens "\(" and "Ġzz" both have id 7/);
     quickly(() => fromHuggingFace({ ...json, model: { ...json.model, merges: [42] } }), /model.merges\[0\] is not a pair of tokens: 42/);
     quickly(() => fromHuggingFace('null'), /tokenizer.json: expected an object, got null/);
     const encoder = JSON.parse(files.encoderJson);
-    quickly(() => fromGpt2Files(JSON.stringify({ ...encoder, '<|endoftext|>': 1e9 }), files.vocabBpe), /encoder.json: token "<\|endoftext\|>" has id 1000000000, out of range/);
-    quickly(() => fromGpt2Files(JSON.stringify({ ...encoder, '<|endoftext|>': 2.5 }), files.vocabBpe), /encoder.json: token "<\|endoftext\|>" has id 2.5, not a non-negative integer/);
+    quickly(
+      () => fromGpt2Files(JSON.stringify({ ...encoder, '<|endoftext|>': 1e9 }), files.vocabBpe),
+      /encoder.json: token "<\|endoftext\|>" has id 1000000000, out of range/,
+    );
+    quickly(
+      () => fromGpt2Files(JSON.stringify({ ...encoder, '<|endoftext|>': 2.5 }), files.vocabBpe),
+      /encoder.json: token "<\|endoftext\|>" has id 2.5, not a non-negative integer/,
+    );
   });
 });

@@ -10,8 +10,18 @@ const vocabSize = 50257;
 const dim = 64;
 const tokens = 256;
 const info = await ready();
-const ids = tf.tensor2d(Array.from({ length: tokens }, (_, i) => (i * 7919) % vocabSize), [1, tokens], 'int32');
-const targets = tf.oneHot(tf.tensor1d(Array.from({ length: tokens }, (_, i) => (i * 104729) % vocabSize), 'int32'), vocabSize);
+const ids = tf.tensor2d(
+  Array.from({ length: tokens }, (_, i) => (i * 7919) % vocabSize),
+  [1, tokens],
+  'int32',
+);
+const targets = tf.oneHot(
+  tf.tensor1d(
+    Array.from({ length: tokens }, (_, i) => (i * 104729) % vocabSize),
+    'int32',
+  ),
+  vocabSize,
+);
 
 function stepFor(lossFn, variables) {
   return () =>
@@ -27,7 +37,10 @@ const heads = {
   untied: new EmbeddingHead(new TokenEmbedding({ vocabSize, dim, seed: 1 }), { tie: false, seed: 2 }),
 };
 const steps = Object.fromEntries(
-  Object.entries(heads).map(([name, head]) => [name, stepFor(() => tf.losses.softmaxCrossEntropy(targets, head.logits(tf.reshape(head.embed(ids), [tokens, dim]))), head.trainableVariables)]),
+  Object.entries(heads).map(([name, head]) => [
+    name,
+    stepFor(() => tf.losses.softmaxCrossEntropy(targets, head.logits(tf.reshape(head.embed(ids), [tokens, dim]))), head.trainableVariables),
+  ]),
 );
 const naiveTable = tf.variable(tf.randomNormal([vocabSize, dim], 0, 0.02, 'float32', 1));
 steps['naive (tf.matMul transposeB)'] = stepFor(
@@ -39,4 +52,8 @@ const rows = Object.entries(steps).map(([name, step]) => ({ name, ms: medianMs(s
 console.log(`Output head forward + backward, vocab ${vocabSize}, dim ${dim}, ${tokens} tokens, ${info.backend}${info.simd ? ' SIMD' : ''}`);
 for (const row of rows) console.log(`  ${row.name.padEnd(30)} ${row.ms.toFixed(1).padStart(7)} ms   x${(row.ms / rows[0].ms).toFixed(2)} of tied`);
 const at = process.argv.indexOf('--json');
-if (at > 0) (await import('node:fs')).writeFileSync(process.argv[at + 1], `${JSON.stringify({ benchmark: 'weight-tying-head', vocabSize, dim, tokens, rows }, null, 2)}\n`);
+if (at > 0)
+  (await import('node:fs')).writeFileSync(
+    process.argv[at + 1],
+    `${JSON.stringify({ benchmark: 'weight-tying-head', vocabSize, dim, tokens, rows }, null, 2)}\n`,
+  );

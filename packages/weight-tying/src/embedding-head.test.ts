@@ -40,11 +40,15 @@ describe.each(['wasm', 'cpu'] as const)('EmbeddingHead on %s', (backend) => {
     const head = new EmbeddingHead(embedding(), { tie: true, bias: true, softCap: 4 });
     head.bias!.assign(tf.tensor1d([1, 0, -1]));
     const logits = head.logits(tf.tensor2d([[20, 3]])).dataSync();
-    expectClose(logits, [21, 3, 22].map((x) => Math.tanh(x / 4) * 4), { tolerance: 1e-5 });
+    expectClose(
+      logits,
+      [21, 3, 22].map((x) => Math.tanh(x / 4) * 4),
+      { tolerance: 1e-5 },
+    );
     expect(Math.max(...logits)).toBeLessThan(4);
   });
 
-  it("gives the shared matrix the sum of the lookup and projection gradients", () => {
+  it('gives the shared matrix the sum of the lookup and projection gradients', () => {
     const ids = [[0, 2, 2]];
     const targets = [2, 1, 0];
     const tied = new EmbeddingHead(embedding(), { tie: true });
@@ -56,7 +60,11 @@ describe.each(['wasm', 'cpu'] as const)('EmbeddingHead on %s', (backend) => {
     const lookupPart = grads[untied.embedding.weight.name]!.dataSync();
     const projectionPart = grads[untied.outputWeight.name]!.dataSync();
     expect(Array.from(lookupPart).some((g) => g !== 0) && Array.from(projectionPart).some((g) => g !== 0)).toBe(true);
-    expectClose(tiedGrads[tied.embedding.weight.name]!.dataSync(), Array.from(lookupPart, (g, i) => g + projectionPart[i]!), { tolerance: 1e-5 });
+    expectClose(
+      tiedGrads[tied.embedding.weight.name]!.dataSync(),
+      Array.from(lookupPart, (g, i) => g + projectionPart[i]!),
+      { tolerance: 1e-5 },
+    );
   });
 
   it('matches finite differences of the tied loss', () => {

@@ -1,4 +1,15 @@
-import { GPT2_INIT, initialTable, linearTransposed, type TableInit, type Tensor, type Tensor1D, type Tensor2D, type TokenIds, tf, type Variable } from '@embedlab/runtime';
+import {
+  GPT2_INIT,
+  initialTable,
+  linearTransposed,
+  type TableInit,
+  type Tensor,
+  type Tensor1D,
+  type Tensor2D,
+  type TokenIds,
+  tf,
+  type Variable,
+} from '@embedlab/runtime';
 import type { TokenEmbedding } from '@embedlab/token-embedding';
 
 export interface EmbeddingHeadConfig {
@@ -37,7 +48,8 @@ export class EmbeddingHead {
   constructor(embedding: TokenEmbedding, config: EmbeddingHeadConfig) {
     const { tie, bias = false, softCap, init = GPT2_INIT, seed } = config;
     if (typeof tie !== 'boolean') throw new TypeError(`EmbeddingHead: tie must be true or false, got ${JSON.stringify(tie)}`);
-    if (softCap !== undefined && !(Number.isFinite(softCap) && softCap > 0)) throw new RangeError(`EmbeddingHead: softCap must be a positive number, got ${softCap}`);
+    if (softCap !== undefined && !(Number.isFinite(softCap) && softCap > 0))
+      throw new RangeError(`EmbeddingHead: softCap must be a positive number, got ${softCap}`);
     this.embedding = embedding;
     this.softCap = softCap;
     this.bias = bias ? (tf.variable(tf.zeros([embedding.vocabSize])) as Variable<tf.Rank.R1>) : undefined;
@@ -80,7 +92,8 @@ export class EmbeddingHead {
    */
   logits(hidden: Tensor): Tensor {
     const dim = hidden.shape[hidden.rank - 1];
-    if (dim !== this.embedding.dim) throw new Error(`EmbeddingHead.logits: hidden states must end in the embedding size ${this.embedding.dim}, got shape [${hidden.shape}]`);
+    if (dim !== this.embedding.dim)
+      throw new Error(`EmbeddingHead.logits: hidden states must end in the embedding size ${this.embedding.dim}, got shape [${hidden.shape}]`);
     return tf.tidy(() => {
       const raw = linearTransposed(hidden, this.outputWeight as Tensor2D, this.bias as Tensor1D | undefined);
       if (this.softCap === undefined) return raw;

@@ -14,7 +14,14 @@ const SIZES: [string, number, number, number][] = [
 
 export function mountEmbed(root: HTMLElement): void {
   let tokenizer = CharTokenizer.fromCorpus(corpus());
-  const dim = select([['8', '8'], ['16', '16'], ['32', '32']], '16');
+  const dim = select(
+    [
+      ['8', '8'],
+      ['16', '16'],
+      ['32', '32'],
+    ],
+    '16',
+  );
   dim.id = 'embed-dim';
   const token = element('select', { id: 'embed-token' });
   const position = Object.assign(numberInput(3, 0, 15), { id: 'embed-position' });
@@ -40,7 +47,8 @@ export function mountEmbed(root: HTMLElement): void {
     wpe = new LearnedPositionalEmbedding({ maxLength: 16, dim: Number(dim.value), seed: 2, init: { kind: 'normal', std: 0.5 } });
     heatmap(table, `token embedding table wte: ${tokenizer.vocabSize} x ${dim.value}`, wte.weight.arraySync() as number[][], { x: 'dimension', y: 'token id' });
     const d = Number(dim.value);
-    const line = (name: string, v: number, c: number, t: number) => element('tr', {}, element('td', {}, name), element('td', {}, (v * c).toLocaleString('en-US')), element('td', {}, (t * c).toLocaleString('en-US')));
+    const line = (name: string, v: number, c: number, t: number) =>
+      element('tr', {}, element('td', {}, name), element('td', {}, (v * c).toLocaleString('en-US')), element('td', {}, (t * c).toLocaleString('en-US')));
     counts.replaceChildren(
       element('tr', {}, element('th', {}, 'model'), element('th', {}, 'wte (vocab x dim)'), element('th', {}, 'wpe (context x dim)')),
       line(`this table (${tokenizer.vocabSize} x ${d})`, tokenizer.vocabSize, d, 16),

@@ -14,7 +14,11 @@ function listed(tokens: { token: string; score: number }[]): (Node | string)[] {
 export function mountExplore(root: HTMLElement): void {
   const prompt = element('input', { type: 'text', value: '\\nmar', id: 'explore-prompt' });
   const token = element('input', { type: 'text', value: 'a', id: 'explore-token', size: '4' });
-  const analogy = ['a', 'e', 'o'].map((value, i) => element('input', { type: 'text', value, id: `explore-analogy-${'abc'[i]}`, size: '4' })) as [HTMLInputElement, HTMLInputElement, HTMLInputElement];
+  const analogy = ['a', 'e', 'o'].map((value, i) => element('input', { type: 'text', value, id: `explore-analogy-${'abc'[i]}`, size: '4' })) as [
+    HTMLInputElement,
+    HTMLInputElement,
+    HTMLInputElement,
+  ];
   const layer = Object.assign(numberInput(0, 0, 0), { id: 'explore-layer' });
   const head = Object.assign(numberInput(0, 0, 0), { id: 'explore-head' });
   const go = element('button', { id: 'explore-go' }, 'Explore the trained model');
@@ -32,7 +36,12 @@ export function mountExplore(root: HTMLElement): void {
       const l = readInteger(layer, 'Layer');
       const h = readInteger(head, 'Head');
       const labels = last.promptTokens.map((t, i) => `${visible(t)}·${i}`);
-      heatmap(attention, `attention, layer ${l} head ${h} (rows: queries, columns: keys)`, last.attention[l]![h]!, { x: 'key token', y: 'query token', xLabels: labels, yLabels: labels });
+      heatmap(attention, `attention, layer ${l} head ${h} (rows: queries, columns: keys)`, last.attention[l]![h]!, {
+        x: 'key token',
+        y: 'query token',
+        xLabels: labels,
+        yLabels: labels,
+      });
     } catch (problem) {
       showError(error, problem);
     }
@@ -40,7 +49,12 @@ export function mountExplore(root: HTMLElement): void {
 
   go.addEventListener('click', () => {
     clearError(error);
-    send({ type: 'explore', prompt: withNewlines(prompt.value), token: withNewlines(token.value), analogy: analogy.map((input) => withNewlines(input.value)) as [string, string, string] });
+    send({
+      type: 'explore',
+      prompt: withNewlines(prompt.value),
+      token: withNewlines(token.value),
+      analogy: analogy.map((input) => withNewlines(input.value)) as [string, string, string],
+    });
   });
   layer.addEventListener('input', drawAttention);
   head.addEventListener('input', drawAttention);
@@ -65,7 +79,14 @@ export function mountExplore(root: HTMLElement): void {
         grid: { top: 45, bottom: 45, left: 60, right: 20 },
         xAxis: { type: 'value', scale: true, name: 'PC 1', nameLocation: 'middle', nameGap: 25, axisLine: { onZero: false }, axisLabel: { formatter: short } },
         yAxis: { type: 'value', scale: true, name: 'PC 2', nameLocation: 'middle', nameGap: 45, axisLine: { onZero: false }, axisLabel: { formatter: short } },
-        series: [{ type: 'scatter', symbolSize: 6, data: last.points.map((p, i) => [...p, visible(last!.labels[i]!)]), label: { show: true, formatter: (p: { value: unknown }) => String((p.value as unknown[])[2]), position: 'right', fontSize: 11 } }],
+        series: [
+          {
+            type: 'scatter',
+            symbolSize: 6,
+            data: last.points.map((p, i) => [...p, visible(last!.labels[i]!)]),
+            label: { show: true, formatter: (p: { value: unknown }) => String((p.value as unknown[])[2]), position: 'right', fontSize: 11 },
+          },
+        ],
       },
       `scatter plot of ${last.points.length} token embeddings on their first two principal components; nearest to the chosen token: ${last.neighbours.map((n) => visible(n.token)).join(', ')}`,
     );
@@ -88,8 +109,23 @@ export function mountExplore(root: HTMLElement): void {
   });
   clearOnChange(root, error);
   root.append(
-    element('p', { class: 'note' }, 'After training (or loading) a model: its embedding table in 2-D, nearest neighbours, attention per layer and head, and what it would say next. Analogies rank tokens by cosine similarity to b − a + c. Write \\n for a newline; ␣ shows a space.'),
-    element('div', { class: 'row' }, field('Prompt', prompt), field('Token', token), field('a', analogy[0]), field('is to b', analogy[1]), field('as c is to ?', analogy[2]), field('Layer', layer), field('Head', head), go),
+    element(
+      'p',
+      { class: 'note' },
+      'After training (or loading) a model: its embedding table in 2-D, nearest neighbours, attention per layer and head, and what it would say next. Analogies rank tokens by cosine similarity to b − a + c. Write \\n for a newline; ␣ shows a space.',
+    ),
+    element(
+      'div',
+      { class: 'row' },
+      field('Prompt', prompt),
+      field('Token', token),
+      field('a', analogy[0]),
+      field('is to b', analogy[1]),
+      field('as c is to ?', analogy[2]),
+      field('Layer', layer),
+      field('Head', head),
+      go,
+    ),
     error,
     neighbours,
     analogies,

@@ -26,7 +26,8 @@ export function mountFiles(root: HTMLElement): void {
       if (training.running) throw new Error('a run is training: stop it (Train, Stop) or let it finish, then load a checkpoint');
       const model = files.find((f) => f.name.endsWith('.safetensors') && !f.name.startsWith('optimizer'));
       const tokenizer = files.find((f) => f.name.endsWith('.json'));
-      if (!model || !tokenizer) throw new Error(`choose both files of a checkpoint, a .safetensors model and a tokenizer .json; got ${files.map((f) => f.name).join(', ')}`);
+      if (!model || !tokenizer)
+        throw new Error(`choose both files of a checkpoint, a .safetensors model and a tokenizer .json; got ${files.map((f) => f.name).join(', ')}`);
       const checkpoint: CheckpointFiles = { 'model.safetensors': new Uint8Array(await model.arrayBuffer()), 'tokenizer.json': await tokenizer.text() };
       status.textContent = `loading ${model.name} + ${tokenizer.name}…`;
       send({ type: 'load', files: checkpoint, names: { model: model.name, tokenizer: tokenizer.name } }, [checkpoint['model.safetensors'].buffer]);
@@ -51,7 +52,11 @@ export function mountFiles(root: HTMLElement): void {
   });
   clearOnChange(root, error);
   root.append(
-    element('p', { class: 'note' }, 'The same checkpoint format as the minigpt CLI and nanoGPT: model.safetensors (nanoGPT names) and tokenizer.json. A model trained here samples with `minigpt sample --checkpoint DIR`.'),
+    element(
+      'p',
+      { class: 'note' },
+      'The same checkpoint format as the minigpt CLI and nanoGPT: model.safetensors (nanoGPT names) and tokenizer.json. A model trained here samples with `minigpt sample --checkpoint DIR`.',
+    ),
     element('div', { class: 'row' }, save, field('Open a checkpoint (both files)', input)),
     error,
     status,

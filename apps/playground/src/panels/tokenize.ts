@@ -52,8 +52,20 @@ async function encodeInSlices(tokenizer: Tokenizer, text: string, isCurrent: () 
 }
 
 export function mountTokenize(root: HTMLElement): void {
-  const text = element('textarea', { id: 'tokenize-text', 'aria-label': 'Text to tokenize' }, 'Embeddings give every token a vector; positions tell it where it sits. 😀');
-  const kind = select([['char', 'char-level (the corpus)'], ['bpe', 'BPE trained on the corpus (512)'], ['gpt2', 'GPT-2 (bundled r50k_base)'], ['file', 'GPT-2 from a file…']], 'gpt2');
+  const text = element(
+    'textarea',
+    { id: 'tokenize-text', 'aria-label': 'Text to tokenize' },
+    'Embeddings give every token a vector; positions tell it where it sits. 😀',
+  );
+  const kind = select(
+    [
+      ['char', 'char-level (the corpus)'],
+      ['bpe', 'BPE trained on the corpus (512)'],
+      ['gpt2', 'GPT-2 (bundled r50k_base)'],
+      ['file', 'GPT-2 from a file…'],
+    ],
+    'gpt2',
+  );
   kind.id = 'tokenizer-kind';
   const file = element('input', { type: 'file', accept: '.tiktoken,.json', hidden: '', id: 'tokenizer-file' });
   const error = errorBox('tokenize-error');
@@ -69,7 +81,12 @@ export function mountTokenize(root: HTMLElement): void {
 
   const chip = (id: number) => {
     const piece = tokenizer!.kind === 'char' ? tokenizer!.idToToken(id) : new TextDecoder().decode(tokenizer!.tokenBytes(id));
-    return element('span', { class: 'chip', style: `background:${colourFor(id)}`, title: `id ${id}: ${JSON.stringify(tokenizer!.idToToken(id))}` }, visible(piece), element('small', {}, String(id)));
+    return element(
+      'span',
+      { class: 'chip', style: `background:${colourFor(id)}`, title: `id ${id}: ${JSON.stringify(tokenizer!.idToToken(id))}` },
+      visible(piece),
+      element('small', {}, String(id)),
+    );
   };
 
   const drawMore = () => {
@@ -120,7 +137,12 @@ export function mountTokenize(root: HTMLElement): void {
       else {
         summary.textContent = 'loading…';
         const text = corpus();
-        tokenizer = kind.value === 'char' ? CharTokenizer.fromCorpus(text, { unknown: 'unk' }) : kind.value === 'bpe' ? trainBpe(text.slice(0, BPE_TRAINING_CHARACTERS), { vocabSize: 512 }) : await loadBundledGpt2();
+        tokenizer =
+          kind.value === 'char'
+            ? CharTokenizer.fromCorpus(text, { unknown: 'unk' })
+            : kind.value === 'bpe'
+              ? trainBpe(text.slice(0, BPE_TRAINING_CHARACTERS), { vocabSize: 512 })
+              : await loadBundledGpt2();
         tokenizers.set(kind.value, tokenizer);
       }
       await render();

@@ -59,7 +59,12 @@ function memoryBytes(s: Shape): number {
 }
 
 const megabytes = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(bytes / 1e6))} MB`);
-const duration = (seconds: number) => (seconds < 1 ? `${Math.max(1, Math.round(seconds * 1000))} ms` : seconds < 90 ? `${seconds.toFixed(seconds < 10 ? 1 : 0)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`);
+const duration = (seconds: number) =>
+  seconds < 1
+    ? `${Math.max(1, Math.round(seconds * 1000))} ms`
+    : seconds < 90
+      ? `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`
+      : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
 
 /** Grace after Stop before the worker is ended and restarted (`?stopAfter=ms` shortens it, for tests). */
 const stopGraceMs = (() => {
@@ -71,9 +76,18 @@ export function mountTrain(root: HTMLElement): void {
   const cores = Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1));
   const corpusFile = element('input', { type: 'file', accept: '.txt,text/plain', id: 'train-corpus-file' });
   const corpusInfo = element('span', { class: 'note', id: 'train-corpus-info' });
-  const tokenizer = select([['char', 'char-level'], ['bpe', 'BPE (384, trained on the corpus)']], 'char');
+  const tokenizer = select(
+    [
+      ['char', 'char-level'],
+      ['bpe', 'BPE (384, trained on the corpus)'],
+    ],
+    'char',
+  );
   tokenizer.id = 'train-tokenizer';
-  const position = select(['learned', 'sinusoidal', 'rope', 'alibi', 'none'].map((p) => [p, p] as [string, string]), 'learned');
+  const position = select(
+    ['learned', 'sinusoidal', 'rope', 'alibi', 'none'].map((p) => [p, p] as [string, string]),
+    'learned',
+  );
   position.id = 'train-position';
   const tie = element('input', { type: 'checkbox', checked: '', id: 'train-tie' });
   const layers = Object.assign(numberInput(2, 1, 8), { id: 'train-layers' });
@@ -103,7 +117,8 @@ export function mountTrain(root: HTMLElement): void {
 
   const describeCorpus = () => {
     const text = corpus();
-    corpusInfo.textContent = corpusName() === 'names' ? `shipped corpus: ${plural(text.split('\n').length, 'first name')}` : `${corpusName()}: ${plural(text.length, 'character')}`;
+    corpusInfo.textContent =
+      corpusName() === 'names' ? `shipped corpus: ${plural(text.split('\n').length, 'first name')}` : `${corpusName()}: ${plural(text.length, 'character')}`;
   };
   let vocabulary = new Set(corpus()).size;
   onCorpusChange((text) => {
@@ -113,10 +128,12 @@ export function mountTrain(root: HTMLElement): void {
   });
 
   const draw = () => {
-    const shown = runs.flatMap((r) => [
-      { name: `${r.label} train`, data: r.train },
-      { name: `${r.label} validation`, data: r.validation },
-    ]).filter((s) => s.data.length > 0);
+    const shown = runs
+      .flatMap((r) => [
+        { name: `${r.label} train`, data: r.train },
+        { name: `${r.label} validation`, data: r.validation },
+      ])
+      .filter((s) => s.data.length > 0);
     chart(
       lossChart,
       {
@@ -147,12 +164,22 @@ export function mountTrain(root: HTMLElement): void {
       steps: readInteger(steps, 'Steps'),
       workers: readInteger(workers, 'Workers'),
     };
-    if (values.nEmbd % values.nHead !== 0) throw new InputError(heads, `Dimensions (${values.nEmbd}) must be a multiple of Heads (${values.nHead}): try ${values.nHead * Math.max(1, Math.round(values.nEmbd / values.nHead))} dimensions`);
+    if (values.nEmbd % values.nHead !== 0)
+      throw new InputError(
+        heads,
+        `Dimensions (${values.nEmbd}) must be a multiple of Heads (${values.nHead}): try ${values.nHead * Math.max(1, Math.round(values.nEmbd / values.nHead))} dimensions`,
+      );
     // Micro-batches per step: the largest divisor of the batch up to the cores (or the workers asked),
     // whatever the number of workers, so 1 worker and all of them train the same numbers.
     let microBatches = Math.min(values.batchSize, Math.max(cores, values.workers));
     while (values.batchSize % microBatches !== 0) microBatches--;
-    const shape: Shape = { ...values, workers: Math.min(values.workers, microBatches), microBatches, vocabSize: tokenizer.value === 'char' ? vocabulary : 384, tied: tie.checked };
+    const shape: Shape = {
+      ...values,
+      workers: Math.min(values.workers, microBatches),
+      microBatches,
+      vocabSize: tokenizer.value === 'char' ? vocabulary : 384,
+      tied: tie.checked,
+    };
     return { ...values, microBatches, shape };
   };
 
@@ -161,7 +188,12 @@ export function mountTrain(root: HTMLElement): void {
       const { shape, steps: total } = settings();
       const bytes = memoryBytes(shape);
       const seconds = (flopsPerToken(shape) * shape.batchSize * shape.blockSize) / (flopsPerWorker * shape.workers);
-      const verdict = bytes > MEMORY_LIMIT ? ' — too large: it would not fit in the wasm memory of a tab' : seconds > STEP_LIMIT_SECONDS ? ' — too slow to watch: make the model, context or batch smaller' : '';
+      const verdict =
+        bytes > MEMORY_LIMIT
+          ? ' — too large: it would not fit in the wasm memory of a tab'
+          : seconds > STEP_LIMIT_SECONDS
+            ? ' — too slow to watch: make the model, context or batch smaller'
+            : '';
       estimate.textContent = `≈ ${parameters(shape).toLocaleString('en-US')} parameters, ≈ ${megabytes(bytes)} per worker, ≈ ${duration(seconds)} per step, ≈ ${duration(seconds * total)} for ${plural(total, 'step')} (${measured ? 'speed measured by the last run' : 'a guess until the first run measures this device'})${verdict}`;
       estimate.classList.toggle('warning', verdict !== '');
       return { bytes, seconds };
@@ -215,10 +247,22 @@ export function mountTrain(root: HTMLElement): void {
       values = settings();
       const need = MIN_CHARACTERS[tokenizer.value as 'char' | 'bpe'];
       const visible = visibleCharacters(corpus());
-      if (visible < need) throw new InputError(tokenizer, `${corpusName()} has ${plural(visible, 'character')} that are not whitespace; the ${tokenizer.value === 'bpe' ? 'BPE tokenizer needs at least 2,000 to learn merges from' : 'char tokenizer needs at least 100'}`);
+      if (visible < need)
+        throw new InputError(
+          tokenizer,
+          `${corpusName()} has ${plural(visible, 'character')} that are not whitespace; the ${tokenizer.value === 'bpe' ? 'BPE tokenizer needs at least 2,000 to learn merges from' : 'char tokenizer needs at least 100'}`,
+        );
       const guess = updateEstimate()!;
-      if (guess.bytes > MEMORY_LIMIT) throw new InputError(layers, `this model needs ≈ ${megabytes(guess.bytes)} per worker, more than the ${megabytes(MEMORY_LIMIT)} a browser tab's wasm memory can hold for training: lower the layers, dimensions, context or batch`);
-      if (guess.seconds > STEP_LIMIT_SECONDS) throw new InputError(layers, `each step would take ≈ ${duration(guess.seconds)} on this device: lower the layers, dimensions, context or batch (or train it with the minigpt CLI)`);
+      if (guess.bytes > MEMORY_LIMIT)
+        throw new InputError(
+          layers,
+          `this model needs ≈ ${megabytes(guess.bytes)} per worker, more than the ${megabytes(MEMORY_LIMIT)} a browser tab's wasm memory can hold for training: lower the layers, dimensions, context or batch`,
+        );
+      if (guess.seconds > STEP_LIMIT_SECONDS)
+        throw new InputError(
+          layers,
+          `each step would take ≈ ${duration(guess.seconds)} on this device: lower the layers, dimensions, context or batch (or train it with the minigpt CLI)`,
+        );
     } catch (problem) {
       showError(error, problem);
       return;
@@ -227,7 +271,18 @@ export function mountTrain(root: HTMLElement): void {
     const id = (runs.at(-1)?.id ?? current?.id ?? 0) + 1;
     const { shape } = values;
     const label = `run ${id}: ${tokenizer.value}, ${corpusName()}, ${shape.nLayer}L ${shape.nHead}H ${shape.nEmbd}d ctx ${shape.blockSize}, ${position.value} ${tie.checked ? 'tied' : 'untied'}`;
-    current = { id, label, steps: values.steps, workers: values.workers, train: [], validation: [], state: 'starting', startedAt: performance.now(), stepAt: 0, announced: 0 };
+    current = {
+      id,
+      label,
+      steps: values.steps,
+      workers: values.workers,
+      train: [],
+      validation: [],
+      state: 'starting',
+      startedAt: performance.now(),
+      stepAt: 0,
+      announced: 0,
+    };
     runs.push(current);
     sampleLog = [];
     samples.textContent = '';
@@ -242,7 +297,14 @@ export function mountTrain(root: HTMLElement): void {
       run: id,
       corpus: corpus(),
       tokenizer: tokenizer.value as 'char' | 'bpe',
-      model: { blockSize: shape.blockSize, nLayer: shape.nLayer, nHead: shape.nHead, nEmbd: shape.nEmbd, position: position.value as PositionKind, tieWeights: tie.checked },
+      model: {
+        blockSize: shape.blockSize,
+        nLayer: shape.nLayer,
+        nHead: shape.nHead,
+        nEmbd: shape.nEmbd,
+        position: position.value as PositionKind,
+        tieWeights: tie.checked,
+      },
       steps: values.steps,
       batchSize: shape.batchSize,
       learningRate: 3e-3,
@@ -256,7 +318,9 @@ export function mountTrain(root: HTMLElement): void {
     send({ type: pausing ? 'pause' : 'resume' });
     current.state = pausing ? 'paused' : 'running';
     pause.textContent = pausing ? 'Resume' : 'Pause';
-    status.textContent = pausing ? `run ${current.id}: paused at step ${current.stepAt} of ${current.steps}` : `run ${current.id}: resuming at step ${current.stepAt} of ${current.steps}…`;
+    status.textContent = pausing
+      ? `run ${current.id}: paused at step ${current.stepAt} of ${current.steps}`
+      : `run ${current.id}: resuming at step ${current.stepAt} of ${current.steps}…`;
     announce.textContent = status.textContent;
   });
   stop.addEventListener('click', () => {
@@ -269,7 +333,11 @@ export function mountTrain(root: HTMLElement): void {
     stopTimer = setTimeout(() => {
       if (current !== run) return;
       restartWorker();
-      finish(run, 'stopped', `at step ${run.stepAt} of ${run.steps}: the worker did not finish its step within ${duration(stopGraceMs / 1000)} of Stop, so it was restarted (this run's model is gone)`);
+      finish(
+        run,
+        'stopped',
+        `at step ${run.stepAt} of ${run.steps}: the worker did not finish its step within ${duration(stopGraceMs / 1000)} of Stop, so it was restarted (this run's model is gone)`,
+      );
     }, stopGraceMs);
   });
   clear.addEventListener('click', () => {
@@ -308,7 +376,8 @@ export function mountTrain(root: HTMLElement): void {
       progress.value = fraction;
       const elapsed = (performance.now() - run.startedAt) / 1000;
       const eta = message.step > 0 ? (elapsed / message.step) * (run.steps - message.step) : 0;
-      if (run.state !== 'paused') status.textContent = `run ${run.id}: step ${message.step} of ${run.steps} (${Math.floor(fraction * 100)}%), loss ${message.loss.toFixed(3)}, ${Math.round(message.tokensPerSecond).toLocaleString('en-US')} tokens/s on ${plural(run.workers, 'worker')}, about ${duration(eta)} left`;
+      if (run.state !== 'paused')
+        status.textContent = `run ${run.id}: step ${message.step} of ${run.steps} (${Math.floor(fraction * 100)}%), loss ${message.loss.toFixed(3)}, ${Math.round(message.tokensPerSecond).toLocaleString('en-US')} tokens/s on ${plural(run.workers, 'worker')}, about ${duration(eta)} left`;
       else status.textContent = `run ${run.id}: paused at step ${message.step} of ${run.steps}`;
       if (fraction >= 0.5 && run.announced < 0.5) {
         run.announced = 0.5;
@@ -317,7 +386,17 @@ export function mountTrain(root: HTMLElement): void {
       // Device speed for the next estimates.
       if (message.step > 3) {
         const [layersNow, headsNow, dimsNow, blockNow, batchNow] = [layers, heads, dims, block, batch].map((input) => Number(input.value));
-        const shape: Shape = { nLayer: layersNow!, nHead: headsNow!, nEmbd: dimsNow!, blockSize: blockNow!, batchSize: batchNow!, vocabSize: tokenizer.value === 'char' ? vocabulary : 384, tied: tie.checked, workers: run.workers, microBatches: 1 };
+        const shape: Shape = {
+          nLayer: layersNow!,
+          nHead: headsNow!,
+          nEmbd: dimsNow!,
+          blockSize: blockNow!,
+          batchSize: batchNow!,
+          vocabSize: tokenizer.value === 'char' ? vocabulary : 384,
+          tied: tie.checked,
+          workers: run.workers,
+          microBatches: 1,
+        };
         flopsPerWorker = (message.tokensPerSecond * flopsPerToken(shape)) / run.workers;
         measured = true;
       }
@@ -338,9 +417,26 @@ export function mountTrain(root: HTMLElement): void {
   root.addEventListener('input', updateEstimate);
   root.addEventListener('change', updateEstimate);
   root.append(
-    element('p', { class: 'note' }, 'Train a small GPT in Web Workers on the WASM backend (data-parallel: each worker takes its share of every batch); runs stay on the chart so two can be compared (tied vs untied, learned vs RoPE).'),
+    element(
+      'p',
+      { class: 'note' },
+      'Train a small GPT in Web Workers on the WASM backend (data-parallel: each worker takes its share of every batch); runs stay on the chart so two can be compared (tied vs untied, learned vs RoPE).',
+    ),
     element('div', { class: 'row' }, field('Corpus (.txt)', corpusFile), corpusInfo),
-    element('div', { class: 'row' }, field('Tokenizer', tokenizer), field('Positions', position), field('Tie weights', tie), field('Layers (1-8)', layers), field('Heads (1-16)', heads), field('Dimensions (8-256)', dims), field('Context (4-128)', block), field('Batch (1-64)', batch), field('Steps', steps), field(`Workers (1-${cores})`, workers)),
+    element(
+      'div',
+      { class: 'row' },
+      field('Tokenizer', tokenizer),
+      field('Positions', position),
+      field('Tie weights', tie),
+      field('Layers (1-8)', layers),
+      field('Heads (1-16)', heads),
+      field('Dimensions (8-256)', dims),
+      field('Context (4-128)', block),
+      field('Batch (1-64)', batch),
+      field('Steps', steps),
+      field(`Workers (1-${cores})`, workers),
+    ),
     estimate,
     element('div', { class: 'row' }, start, pause, stop, clear),
     error,

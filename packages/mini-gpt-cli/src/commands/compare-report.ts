@@ -18,7 +18,14 @@ export function resultsTable(rows: VariantResult[]): string {
 export function resultsCsv(rows: VariantResult[]): string {
   const multiples = rows[0]?.contexts.map((c) => c.multiple) ?? [];
   const header = ['variant', 'position', 'tied', 'rope_scaling', 'parameters', ...multiples.flatMap((m) => [`loss_${m}x`, `perplexity_${m}x`])];
-  const body = rows.map((r) => [r.name, r.position, String(r.tieWeights), r.ropeScaling ?? '', String(r.parameters), ...r.contexts.flatMap((c) => [c.loss ?? '', c.perplexity ?? ''].map(String))]);
+  const body = rows.map((r) => [
+    r.name,
+    r.position,
+    String(r.tieWeights),
+    r.ropeScaling ?? '',
+    String(r.parameters),
+    ...r.contexts.flatMap((c) => [c.loss ?? '', c.perplexity ?? ''].map(String)),
+  ]);
   return `${[header, ...body].map((cells) => cells.join(',')).join('\n')}\n`;
 }
 
@@ -41,12 +48,21 @@ export function lossByPositionSvg(rows: VariantResult[], trainedLength: number, 
   const series = rows.map((row, i) => {
     const longest = [...row.contexts].reverse().find((c) => c.byPosition.length > 0);
     const points = smoothed(longest?.byPosition ?? [], radius).map((value, position) => [position, Number(value.toFixed(4))]);
-    const marker = { symbol: 'none', lineStyle: { type: 'dashed', color: '#555' }, label: { formatter: `trained length ${trainedLength}` }, data: [{ xAxis: trainedLength }] };
+    const marker = {
+      symbol: 'none',
+      lineStyle: { type: 'dashed', color: '#555' },
+      label: { formatter: `trained length ${trainedLength}` },
+      data: [{ xAxis: trainedLength }],
+    };
     return { name: row.name, type: 'line' as const, showSymbol: false, data: points, ...(i === 0 ? { markLine: marker } : {}) };
   });
   chart.setOption({
     animation: false,
-    title: { text: 'Loss by position: how far each position encoding extrapolates', subtext: `${data}; trained on ${trainedLength} positions (dashed line); mean of ${2 * radius + 1} neighbouring positions`, left: 'center' },
+    title: {
+      text: 'Loss by position: how far each position encoding extrapolates',
+      subtext: `${data}; trained on ${trainedLength} positions (dashed line); mean of ${2 * radius + 1} neighbouring positions`,
+      left: 'center',
+    },
     legend: { type: 'plain', bottom: 0 },
     grid: { top: 85, bottom: 90, left: 70, right: 30 },
     xAxis: { type: 'value', name: 'position in the window', nameLocation: 'middle', nameGap: 28, min: 0, max: longestContext },
@@ -55,7 +71,11 @@ export function lossByPositionSvg(rows: VariantResult[], trainedLength: number, 
   });
   const svg = chart.renderToSVGString();
   chart.dispose();
-  return withTextAlternative(svg, `Loss by position for ${rows.map((r) => r.name).join(', ')}`, rows.map((r) => `${r.name}: ${r.contexts.map((c) => `${c.multiple}x ${loss(c.loss)}`).join(', ')}`).join('; '));
+  return withTextAlternative(
+    svg,
+    `Loss by position for ${rows.map((r) => r.name).join(', ')}`,
+    rows.map((r) => `${r.name}: ${r.contexts.map((c) => `${c.multiple}x ${loss(c.loss)}`).join(', ')}`).join('; '),
+  );
 }
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

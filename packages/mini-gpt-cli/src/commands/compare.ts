@@ -11,7 +11,10 @@ const POSITIONS: PositionKind[] = ['learned', 'sinusoidal', 'rope', 'alibi', 'no
 
 function list<T extends string>(name: string, allowed?: readonly T[]) {
   return (value: string): T[] => {
-    const items = value.split(',').map((item) => item.trim()).filter(Boolean) as T[];
+    const items = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean) as T[];
     if (items.length === 0) throw new InvalidArgumentError(`${name} needs at least one value`);
     const bad = allowed ? items.filter((item) => !allowed.includes(item)) : [];
     if (bad.length > 0) throw new InvalidArgumentError(`${name}: ${bad.join(', ')} not one of ${allowed!.join(', ')}`);
@@ -21,7 +24,8 @@ function list<T extends string>(name: string, allowed?: readonly T[]) {
 
 function multiples(value: string): number[] {
   const items = value.split(',').map(Number);
-  if (items.some((m) => !Number.isInteger(m) || m < 1)) throw new InvalidArgumentError(`--multiples must be positive integers separated by commas, got ${JSON.stringify(value)}`);
+  if (items.some((m) => !Number.isInteger(m) || m < 1))
+    throw new InvalidArgumentError(`--multiples must be positive integers separated by commas, got ${JSON.stringify(value)}`);
   return items;
 }
 
@@ -81,7 +85,10 @@ async function compareAction(flags: CompareFlags): Promise<void> {
     writeText(join(flags.out, 'loss-vs-position.svg'), lossByPositionSvg(rows, PRESETS[flags.preset].model.blockSize, settings.data));
     return rows;
   };
-  const bars = !flags.json && process.stderr.isTTY ? new MultiBar({ format: '{variant} [{bar}] step {value}/{total} loss {loss}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : undefined;
+  const bars =
+    !flags.json && process.stderr.isTTY
+      ? new MultiBar({ format: '{variant} [{bar}] step {value}/{total} loss {loss}', hideCursor: true, clearOnComplete: false }, Presets.shades_classic)
+      : undefined;
   const barOf = new Map<string, ReturnType<MultiBar['create']>>();
   const controller = new AbortController();
   const pool = flags.workers > 1 ? await startWorkers(flags.workers) : undefined;
@@ -89,30 +96,27 @@ async function compareAction(flags: CompareFlags): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await runComparison(
-      { corpus, tokenizer, preset: flags.preset, training: { steps: flags.steps }, seed: flags.seed, multiples: flags.multiples },
-      variants,
-      {
-        finished,
-        signal: controller.signal,
-        ...(pool ? { workers: pool } : {}),
-        checkpointOf: (variant) => (hasCheckpoint(modelDir(variant.name)) ? loadCheckpoint(modelDir(variant.name), { optimizer: true }) : undefined),
-        onCheckpoint: (variant, files) => saveCheckpoint(modelDir(variant.name), files),
-        onStep: (variant, event, steps) => {
-          if (flags.json) return void console.log(JSON.stringify({ event: 'step', variant: variant.name, step: event.step, loss: event.loss }));
-          if (!bars) return;
-          let bar = barOf.get(variant.name);
-          if (!bar) barOf.set(variant.name, (bar = bars.create(steps, event.step, { variant: variant.name.padEnd(16), loss: '-' })));
-          bar.update(event.step + 1, { loss: event.loss.toFixed(3) });
-        },
-        onVariant: (result) => {
-          results.set(result.name, result);
-          writeReports();
-          if (flags.json) console.log(JSON.stringify({ event: 'variant', ...result, contexts: result.contexts.map(({ byPosition: _, ...c }) => c) }));
-          else if (!bars) console.log(`${result.name}: ${result.contexts.map((c) => `${c.multiple}x ${c.loss === null ? 'n/a' : c.loss.toFixed(3)}`).join(', ')}`);
-        },
+    await runComparison({ corpus, tokenizer, preset: flags.preset, training: { steps: flags.steps }, seed: flags.seed, multiples: flags.multiples }, variants, {
+      finished,
+      signal: controller.signal,
+      ...(pool ? { workers: pool } : {}),
+      checkpointOf: (variant) => (hasCheckpoint(modelDir(variant.name)) ? loadCheckpoint(modelDir(variant.name), { optimizer: true }) : undefined),
+      onCheckpoint: (variant, files) => saveCheckpoint(modelDir(variant.name), files),
+      onStep: (variant, event, steps) => {
+        if (flags.json) return void console.log(JSON.stringify({ event: 'step', variant: variant.name, step: event.step, loss: event.loss }));
+        if (!bars) return;
+        let bar = barOf.get(variant.name);
+        if (!bar) barOf.set(variant.name, (bar = bars.create(steps, event.step, { variant: variant.name.padEnd(16), loss: '-' })));
+        bar.update(event.step + 1, { loss: event.loss.toFixed(3) });
       },
-    );
+      onVariant: (result) => {
+        results.set(result.name, result);
+        writeReports();
+        if (flags.json) console.log(JSON.stringify({ event: 'variant', ...result, contexts: result.contexts.map(({ byPosition: _, ...c }) => c) }));
+        else if (!bars)
+          console.log(`${result.name}: ${result.contexts.map((c) => `${c.multiple}x ${c.loss === null ? 'n/a' : c.loss.toFixed(3)}`).join(', ')}`);
+      },
+    });
   } finally {
     bars?.stop();
     process.off('SIGINT', onSignal);

@@ -26,7 +26,8 @@ function evalAction(flags: EvalFlags): void {
   }
   console.log(`loss ${result.loss.toFixed(4)}  perplexity ${result.perplexity.toFixed(2)}  (${result.tokens} tokens of ${flags.data}, context ${context})`);
   if (result.buckets.length > 1) {
-    for (const b of result.buckets) console.log(`  positions ${`${b.from}-${b.to}`.padEnd(11)} loss ${b.loss.toFixed(4)}  perplexity ${b.perplexity.toFixed(2)}`);
+    for (const b of result.buckets)
+      console.log(`  positions ${`${b.from}-${b.to}`.padEnd(11)} loss ${b.loss.toFixed(4)}  perplexity ${b.perplexity.toFixed(2)}`);
   }
 }
 

@@ -39,10 +39,23 @@ export const sampleCommand = new Command('sample')
   .option('--hf <dir>', 'Hugging Face GPT-2 directory: model.safetensors, config.json, tokenizer.json (or vocab.json + merges.txt)')
   .option('--prompt <text>', "text to continue (default: the tokenizer's separator, a newline)")
   .option('--tokens <n>', 'tokens to generate', integer('--tokens'), 200)
-  .option('--temperature <t>', 'sampling temperature (0 = greedy)', number('--temperature', (n) => n >= 0, 'a number >= 0'), 0.8)
+  .option(
+    '--temperature <t>',
+    'sampling temperature (0 = greedy)',
+    number('--temperature', (n) => n >= 0, 'a number >= 0'),
+    0.8,
+  )
   .option('--top-k <k>', 'keep the k most likely tokens', integer('--top-k'))
-  .option('--top-p <p>', 'nucleus sampling mass', number('--top-p', (n) => n > 0 && n <= 1, 'in (0, 1]'))
-  .option('--min-p <p>', 'drop tokens below p times the most likely', number('--min-p', (n) => n >= 0 && n <= 1, 'in [0, 1]'))
+  .option(
+    '--top-p <p>',
+    'nucleus sampling mass',
+    number('--top-p', (n) => n > 0 && n <= 1, 'in (0, 1]'),
+  )
+  .option(
+    '--min-p <p>',
+    'drop tokens below p times the most likely',
+    number('--min-p', (n) => n >= 0 && n <= 1, 'in [0, 1]'),
+  )
   .option('--seed <n>', 'sampling seed', integer('--seed', 0), 1337)
   .option('--no-cache', 'recompute the whole context at every step')
   .option('--extrapolate', 'read past blockSize (sinusoidal, rope, alibi)')

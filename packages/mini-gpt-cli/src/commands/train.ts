@@ -1,7 +1,28 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type DataSource, type EvalEvent, namesCorpus, type Overrides, type PositionKind, type PresetName, PRESETS, type SessionResult, type SessionTrainOptions, type StepEvent, TrainingSession } from '@embedlab/mini-gpt';
-import { availableWorkers, loadCheckpoint, prepareCheckpointDirectory, readCorpus, saveCheckpoint, startWorkers, stopOnSignals, tokenizerFromSpec } from '@embedlab/mini-gpt/node';
+import {
+  type DataSource,
+  type EvalEvent,
+  namesCorpus,
+  type Overrides,
+  type PositionKind,
+  type PresetName,
+  PRESETS,
+  type SessionResult,
+  type SessionTrainOptions,
+  type StepEvent,
+  TrainingSession,
+} from '@embedlab/mini-gpt';
+import {
+  availableWorkers,
+  loadCheckpoint,
+  prepareCheckpointDirectory,
+  readCorpus,
+  saveCheckpoint,
+  startWorkers,
+  stopOnSignals,
+  tokenizerFromSpec,
+} from '@embedlab/mini-gpt/node';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { integer, number } from './arguments.js';
@@ -34,7 +55,8 @@ const FIXED_BY_CHECKPOINT = { tokenizer: '--tokenizer', preset: '--preset', posi
 
 function corpusOf(data: DataSource): string {
   if (data.kind === 'builtin') {
-    if (data.name !== 'names') throw new Error(`the checkpoint was trained on a built-in corpus ${JSON.stringify(data.name)} this version does not have; give --data`);
+    if (data.name !== 'names')
+      throw new Error(`the checkpoint was trained on a built-in corpus ${JSON.stringify(data.name)} this version does not have; give --data`);
     return namesCorpus();
   }
   if (!existsSync(data.path)) throw new Error(`the checkpoint was trained on ${data.path}, which is gone; give --data FILE|DIR`);
@@ -64,7 +86,10 @@ function describe(data: DataSource): string {
 /** A resumed session: the checkpoint's data and options, with each flag given on the command line rejected or applied, and said. */
 function resumeSession(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean, say: (line: string) => void): TrainingSession {
   const fixed = Object.entries(FIXED_BY_CHECKPOINT).filter(([flag]) => given(flag as keyof TrainFlags));
-  if (fixed.length > 0) throw new Error(`${fixed.map(([, name]) => name).join(', ')} cannot change when resuming: the checkpoint in ${flags.out} fixes the model, tokenizer and seed`);
+  if (fixed.length > 0)
+    throw new Error(
+      `${fixed.map(([, name]) => name).join(', ')} cannot change when resuming: the checkpoint in ${flags.out} fixes the model, tokenizer and seed`,
+    );
   const checkpoint = loadCheckpoint(flags.out, { optimizer: true });
   const recorded = checkpoint.training?.data;
   let data = recorded;
@@ -72,7 +97,8 @@ function resumeSession(flags: TrainFlags, given: (flag: keyof TrainFlags) => boo
   if (flags.data !== undefined) {
     data = { kind: 'file', path: resolve(flags.data) };
     corpus = readCorpus(flags.data);
-    if (!recorded || describe(recorded) !== describe(data)) say(`training on ${flags.data}${recorded ? ` (the checkpoint was trained on ${describe(recorded)})` : ''}`);
+    if (!recorded || describe(recorded) !== describe(data))
+      say(`training on ${flags.data}${recorded ? ` (the checkpoint was trained on ${describe(recorded)})` : ''}`);
   } else {
     if (!recorded) throw new Error(`the checkpoint in ${flags.out} does not say what text it was trained on; give --data FILE|DIR`);
     corpus = corpusOf(recorded);
@@ -102,8 +128,14 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
   const say = (event: Record<string, unknown>, line: string) => (json ? console.log(JSON.stringify(event)) : console.log(line));
   const info = (line: string) => say({ event: 'info', message: line }, line);
   const given = (flag: keyof TrainFlags) => command.getOptionValueSource(flag) === 'cli';
-  if (!flags.resume && !flags.data && flags.preset !== 'names') throw new Error(`--data FILE|DIR is required for the ${flags.preset} preset (only names has a built-in corpus)`);
-  const fresh = flags.resume ? undefined : { data: (flags.data ? { kind: 'file', path: resolve(flags.data) } : { kind: 'builtin', name: 'names' }) as DataSource, corpus: flags.data ? readCorpus(flags.data) : namesCorpus() };
+  if (!flags.resume && !flags.data && flags.preset !== 'names')
+    throw new Error(`--data FILE|DIR is required for the ${flags.preset} preset (only names has a built-in corpus)`);
+  const fresh = flags.resume
+    ? undefined
+    : {
+        data: (flags.data ? { kind: 'file', path: resolve(flags.data) } : { kind: 'builtin', name: 'names' }) as DataSource,
+        corpus: flags.data ? readCorpus(flags.data) : namesCorpus(),
+      };
   // Checked and locked before any training, so a bad --out never costs a run.
   const lock = prepareCheckpointDirectory(flags.out, { resume: Boolean(flags.resume), force: Boolean(flags.force) });
   try {
@@ -156,7 +188,10 @@ async function trainInto(
   };
   if (session.step === 0) await showSamples('before training');
 
-  const bar = !json && process.stderr.isTTY ? new SingleBar({ format: 'step {value}/{total} [{bar}] loss {loss} | {speed} tok/s | ETA {eta_formatted}', hideCursor: true }) : undefined;
+  const bar =
+    !json && process.stderr.isTTY
+      ? new SingleBar({ format: 'step {value}/{total} [{bar}] loss {loss} | {speed} tok/s | ETA {eta_formatted}', hideCursor: true })
+      : undefined;
   bar?.start(options.steps, session.step, { loss: '-', speed: '-' });
   const every = Math.max(1, Math.floor(options.steps / 20));
   const onStep = (e: StepEvent) => {
@@ -166,7 +201,10 @@ async function trainInto(
   };
   const onEval = (e: EvalEvent) => {
     bar?.stop();
-    say({ event: 'eval', ...e }, `eval at step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, validation loss ${e.validationLoss.toFixed(4)}, perplexity ${e.perplexity.toFixed(2)}`);
+    say(
+      { event: 'eval', ...e },
+      `eval at step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, validation loss ${e.validationLoss.toFixed(4)}, perplexity ${e.perplexity.toFixed(2)}`,
+    );
     if (bar && e.step < options.steps) bar.start(options.steps, e.step, { loss: '-', speed: '-' });
   };
   const pool = threads > 1 ? await startWorkers(threads) : undefined;
@@ -174,7 +212,12 @@ async function trainInto(
   let result: SessionResult;
   try {
     result = await session.run(
-      { onStep, onEval, onCheckpoint: (files) => saveCheckpoint(flags.out, files), onWorkersUnavailable: (reason) => info(`worker threads unavailable (${reason}); training on one thread`) },
+      {
+        onStep,
+        onEval,
+        onCheckpoint: (files) => saveCheckpoint(flags.out, files),
+        onWorkersUnavailable: (reason) => info(`worker threads unavailable (${reason}); training on one thread`),
+      },
       pool ? { workers: pool } : {},
     );
   } finally {
@@ -183,11 +226,19 @@ async function trainInto(
   }
   bar?.stop();
   if (result.stoppedBy === 'non-finite-loss') {
-    const kept = result.savedStep !== undefined ? `the checkpoint in ${flags.out} holds step ${result.savedStep}, the last with finite weights and evaluation` : flags.resume ? `the checkpoint in ${flags.out} is unchanged` : `no checkpoint was saved (no evaluation had finite numbers yet)`;
+    const kept =
+      result.savedStep !== undefined
+        ? `the checkpoint in ${flags.out} holds step ${result.savedStep}, the last with finite weights and evaluation`
+        : flags.resume
+          ? `the checkpoint in ${flags.out} is unchanged`
+          : `no checkpoint was saved (no evaluation had finite numbers yet)`;
     throw new Error(`the loss became non-finite at step ${result.step}; ${kept}. Try a lower --lr`);
   }
   if (result.stoppedBy === 'aborted') {
-    say({ event: 'interrupted', step: result.step, out: flags.out }, `interrupted at step ${result.step}; checkpoint saved to ${flags.out} (continue with --resume)`);
+    say(
+      { event: 'interrupted', step: result.step, out: flags.out },
+      `interrupted at step ${result.step}; checkpoint saved to ${flags.out} (continue with --resume)`,
+    );
     process.exitCode = 130;
     return;
   }
@@ -205,7 +256,11 @@ export const trainCommand = new Command('train')
   .option('--resume', 'continue the run saved in --out (on the text it was trained on, unless --data says otherwise)')
   .option('--force', 'replace a checkpoint already in --out')
   .option('--batch-size <n>', 'sequences per step', integer('--batch-size'))
-  .option('--lr <rate>', 'peak learning rate', number('--lr', (n) => n > 0, 'a positive number'))
+  .option(
+    '--lr <rate>',
+    'peak learning rate',
+    number('--lr', (n) => n > 0, 'a positive number'),
+  )
   .option('--seed <n>', 'seed for initialisation, batches and dropout', integer('--seed', 0), 1337)
   .addOption(new Option('--position <kind>', 'position encoding').choices(['learned', 'sinusoidal', 'rope', 'alibi', 'none']))
   .option('--untied', 'give the output head its own matrix')

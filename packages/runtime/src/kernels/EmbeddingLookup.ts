@@ -16,4 +16,8 @@ function lookupOn(backendName: string): KernelFunc {
 }
 
 /** One config per backend the runtime runs on. */
-export const embeddingLookupConfigs: KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({ kernelName: EmbeddingLookup, backendName, kernelFunc: lookupOn(backendName) }));
+export const embeddingLookupConfigs: KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({
+  kernelName: EmbeddingLookup,
+  backendName,
+  kernelFunc: lookupOn(backendName),
+}));

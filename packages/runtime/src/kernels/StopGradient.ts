@@ -12,4 +12,8 @@ function stopGradientKernel({ inputs, backend }: Parameters<KernelFunc>[0]): Ten
 }
 
 /** One config per backend the runtime runs on. */
-export const stopGradientConfigs: KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({ kernelName: StopGradient, backendName, kernelFunc: stopGradientKernel as unknown as KernelFunc }));
+export const stopGradientConfigs: KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({
+  kernelName: StopGradient,
+  backendName,
+  kernelFunc: stopGradientKernel as unknown as KernelFunc,
+}));

@@ -53,7 +53,9 @@ describe.each(['wasm', 'cpu'] as const)('batchedMatMul on %s', (backend) => {
 
   it('names what is wrong with the operands', () => {
     expect(() => batchedMatMul(tf.zeros([4, 4]), tf.zeros([1, 4, 4]))).toThrow(/a must have rank 3 or more \(\[\.\.\.batch, rows, cols\]\), got shape \[4,4\]/);
-    expect(() => batchedMatMul(tf.zeros([2, 3, 4]), tf.zeros([3, 4, 5]))).toThrow(/a \[2,3,4\] and b \[3,4,5\] must have the same batch dimensions \(no broadcasting\)/);
+    expect(() => batchedMatMul(tf.zeros([2, 3, 4]), tf.zeros([3, 4, 5]))).toThrow(
+      /a \[2,3,4\] and b \[3,4,5\] must have the same batch dimensions \(no broadcasting\)/,
+    );
     expect(() => batchedMatMul(tf.zeros([2, 3, 4]), tf.zeros([2, 5, 6]))).toThrow(/inner dimensions differ: a \[2,3,4\] gives 4, b \[2,5,6\] gives 5/);
     expect(() => batchedMatMul(tf.zeros([2, 3, 4], 'int32'), tf.zeros([2, 4, 5]))).toThrow(/a must be float32, got int32/);
   });

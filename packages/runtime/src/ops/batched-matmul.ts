@@ -10,7 +10,10 @@ import { BatchedMatMul, type BatchedMatMulAttrs } from '../kernel-names.js';
 // pass is fast too.
 
 function checkOperands(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): void {
-  for (const [name, t] of [['a', a], ['b', b]] as const) {
+  for (const [name, t] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
     if (!(t instanceof tf.Tensor)) throw new TypeError(`batchedMatMul: ${name} must be a tf.Tensor, got ${t === null ? 'null' : typeof t}`);
     if (t.rank < 3) throw new Error(`batchedMatMul: ${name} must have rank 3 or more ([...batch, rows, cols]), got shape [${t.shape}]`);
     if (t.dtype !== 'float32') throw new Error(`batchedMatMul: ${name} must be float32, got ${t.dtype}`);
@@ -24,7 +27,9 @@ function checkOperands(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transpos
   const k = transposeA ? aRows : aCols;
   const kB = transposeB ? bCols : bRows;
   if (k !== kB) {
-    throw new Error(`batchedMatMul: inner dimensions differ: a [${a.shape}]${transposeA ? 'ᵀ' : ''} gives ${k}, b [${b.shape}]${transposeB ? 'ᵀ' : ''} gives ${kB}`);
+    throw new Error(
+      `batchedMatMul: inner dimensions differ: a [${a.shape}]${transposeA ? 'ᵀ' : ''} gives ${k}, b [${b.shape}]${transposeB ? 'ᵀ' : ''} gives ${kB}`,
+    );
   }
 }
 

@@ -13,7 +13,10 @@ function reference(qkv: tf.Tensor, heads: number, bias?: tf.Tensor, keep?: tf.Te
   const split = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, seq, heads, headDim]), [0, 2, 1, 3]) as tf.Tensor4D;
   const [q, k, v] = tf.split(qkv, 3, 2).map(split) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headDim));
-  const mask = tf.tensor2d(Array.from({ length: seq * seq }, (_, n) => (n % seq > Math.floor(n / seq) ? -1e9 : 0)), [seq, seq]);
+  const mask = tf.tensor2d(
+    Array.from({ length: seq * seq }, (_, n) => (n % seq > Math.floor(n / seq) ? -1e9 : 0)),
+    [seq, seq],
+  );
   scores = tf.add(scores, mask);
   if (bias) scores = tf.add(scores, bias);
   let weights = tf.softmax(scores, -1);
@@ -49,7 +52,12 @@ describe.each(['wasm', 'cpu'] as const)('causalAttention on %s', (backend) => {
       const bias = tf.mul(slopes, tf.sub(tf.reshape(tf.range(0, seq), [1, seq]), tf.reshape(tf.range(0, seq), [seq, 1])));
       const keep = tf.dropout(tf.ones([batch, heads, seq, seq]), 0.25, undefined, 7);
       const upstream = tf.randomNormal([batch, seq, channels], 0, 1, 'float32', 3);
-      for (const [label, b, k] of [['plain', undefined, undefined], ['bias', bias, undefined], ['dropout', undefined, keep], ['both', bias, keep]] as const) {
+      for (const [label, b, k] of [
+        ['plain', undefined, undefined],
+        ['bias', bias, undefined],
+        ['dropout', undefined, keep],
+        ['both', bias, keep],
+      ] as const) {
         expectClose(causalAttention(qkv, { heads, bias: b, keep: k }), reference(qkv, heads, b, k), `${label} forward`);
         const ours = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(causalAttention(x, { heads, bias: b, keep: k }), upstream)))(qkv);
         const theirs = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(reference(x, heads, b, k), upstream)))(qkv);

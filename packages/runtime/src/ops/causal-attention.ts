@@ -25,18 +25,25 @@ export interface CausalAttentionOptions {
  */
 export function causalAttention(qkv: tf.Tensor, options: CausalAttentionOptions): tf.Tensor {
   const { heads, bias, keep } = options;
-  if (!(qkv instanceof tf.Tensor) || qkv.rank !== 3 || qkv.dtype !== 'float32') throw new Error(`causalAttention: qkv must be a float32 [batch, seq, 3·C] tensor, got ${qkv instanceof tf.Tensor ? `${qkv.dtype} [${qkv.shape}]` : typeof qkv}`);
+  if (!(qkv instanceof tf.Tensor) || qkv.rank !== 3 || qkv.dtype !== 'float32')
+    throw new Error(
+      `causalAttention: qkv must be a float32 [batch, seq, 3·C] tensor, got ${qkv instanceof tf.Tensor ? `${qkv.dtype} [${qkv.shape}]` : typeof qkv}`,
+    );
   const [batch, seq, threeC] = qkv.shape as [number, number, number];
-  if (!Number.isInteger(heads) || heads < 1 || threeC % (3 * heads) !== 0) throw new Error(`causalAttention: heads must be a positive integer dividing C = ${threeC / 3} (qkv [${qkv.shape}]), got ${heads}`);
+  if (!Number.isInteger(heads) || heads < 1 || threeC % (3 * heads) !== 0)
+    throw new Error(`causalAttention: heads must be a positive integer dividing C = ${threeC / 3} (qkv [${qkv.shape}]), got ${heads}`);
   const expect = (name: string, t: tf.Tensor | undefined, shape: number[]) => {
-    if (t !== undefined && (t.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) throw new Error(`causalAttention: ${name} must be float32 [${shape}], got ${t.dtype} [${t.shape}]`);
+    if (t !== undefined && (t.dtype !== 'float32' || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])))
+      throw new Error(`causalAttention: ${name} must be float32 [${shape}], got ${t.dtype} [${t.shape}]`);
   };
   expect('bias', bias, [heads, seq, seq]);
   expect('keep', keep, [batch, heads, seq, seq]);
   return tf.tidy(() => {
     const attrs: CausalAttentionAttrs = { heads };
     const none = () => tf.zeros([0]);
-    const [out, weights] = tf.engine().runKernel(CausalAttention, { qkv, bias: bias ?? none(), keep: keep ?? none() }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const [out, weights] = tf
+      .engine()
+      .runKernel(CausalAttention, { qkv, bias: bias ?? none(), keep: keep ?? none() }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
     weights!.dispose();
     return out!;
   });

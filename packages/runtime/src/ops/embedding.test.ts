@@ -12,7 +12,17 @@ describe.each(['wasm', 'cpu'] as const)('embeddingLookup on %s', (backend) => {
   const table = () => tf.tensor2d([0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32], [4, 3]);
 
   it('returns the rows for ids of any shape', () => {
-    const out = embeddingLookup(table(), tf.tensor2d([[3, 0], [1, 1]], [2, 2], 'int32'));
+    const out = embeddingLookup(
+      table(),
+      tf.tensor2d(
+        [
+          [3, 0],
+          [1, 1],
+        ],
+        [2, 2],
+        'int32',
+      ),
+    );
     expect(out.shape).toEqual([2, 2, 3]);
     expect(Array.from(out.dataSync())).toEqual([30, 31, 32, 0, 1, 2, 10, 11, 12, 10, 11, 12]);
   });

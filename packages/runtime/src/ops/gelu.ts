@@ -6,7 +6,8 @@ import { Gelu, type GeluAttrs } from '../kernel-names.js';
 
 /** GELU: exact x·Φ(x) (`'none'`, PyTorch's default) or GPT-2's tanh approximation (`'tanh'`). */
 export function gelu(x: tf.Tensor, approximate: 'none' | 'tanh' = 'none'): tf.Tensor {
-  if (!(x instanceof tf.Tensor) || x.dtype !== 'float32') throw new Error(`gelu: x must be a float32 tensor, got ${x instanceof tf.Tensor ? x.dtype : typeof x}`);
+  if (!(x instanceof tf.Tensor) || x.dtype !== 'float32')
+    throw new Error(`gelu: x must be a float32 tensor, got ${x instanceof tf.Tensor ? x.dtype : typeof x}`);
   if (approximate !== 'none' && approximate !== 'tanh') throw new Error(`gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approximate)}`);
   const attrs: GeluAttrs = { approximate };
   return tf.engine().runKernel(Gelu, { x }, attrs as unknown as tf.NamedAttrMap);

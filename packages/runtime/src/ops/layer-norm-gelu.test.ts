@@ -21,7 +21,8 @@ function referenceGelu(x: tf.Tensor, approximate: 'none' | 'tanh'): tf.Tensor {
 function expectClose(actual: tf.Tensor, expected: tf.Tensor, what: string, tolerance = 2e-5): void {
   expect(actual.shape).toEqual(expected.shape);
   const e = expected.dataSync();
-  for (const [i, value] of actual.dataSync().entries()) expect(Math.abs(value - e[i]!), `${what} element ${i}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(e[i]!)));
+  for (const [i, value] of actual.dataSync().entries())
+    expect(Math.abs(value - e[i]!), `${what} element ${i}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(e[i]!)));
 }
 
 describe.each(['wasm', 'cpu'] as const)('layerNorm and gelu on %s', (backend) => {
@@ -40,7 +41,10 @@ describe.each(['wasm', 'cpu'] as const)('layerNorm and gelu on %s', (backend) =>
         const label = b ? 'bias' : 'no bias';
         expectClose(layerNorm(x, weight, b), referenceLayerNorm(x, weight, b), `${label} forward`);
         const inputs = b ? [x, weight, b] : [x, weight];
-        const loss = (f: typeof layerNorm) => (...args: tf.Tensor[]) => tf.sum(tf.mul(f(args[0]!, args[1]!, args[2]), upstream));
+        const loss =
+          (f: typeof layerNorm) =>
+          (...args: tf.Tensor[]) =>
+            tf.sum(tf.mul(f(args[0]!, args[1]!, args[2]), upstream));
         const ours = tf.grads(loss(layerNorm))(inputs);
         const theirs = tf.grads(loss(referenceLayerNorm as typeof layerNorm))(inputs);
         for (const [i, g] of ours.entries()) expectClose(g, theirs[i]!, `${label} gradient ${i}`, 1e-4);

@@ -22,7 +22,9 @@ describe.each(['wasm', 'cpu'] as const)('linear on %s', (backend) => {
   it('has the same gradients as tf.matMul with and without a bias', () => {
     const upstream = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 4);
     const ours = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(linear(xs, ws as tf.Tensor2D, bs as tf.Tensor1D), upstream)));
-    const theirs = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.matMul(xs as tf.Tensor3D, tf.tile(tf.expandDims(ws, 0), [2, 1, 1]) as tf.Tensor3D), bs), upstream)));
+    const theirs = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) =>
+      tf.sum(tf.mul(tf.add(tf.matMul(xs as tf.Tensor3D, tf.tile(tf.expandDims(ws, 0), [2, 1, 1]) as tf.Tensor3D), bs), upstream)),
+    );
     const [dx, dw, db] = ours([x(), w(), b()]);
     const [rx, rw, rb] = theirs([x(), w(), b()]);
     expectClose(dx!, rx!);
@@ -47,7 +49,8 @@ describe.each(['wasm', 'cpu'] as const)('linear on %s', (backend) => {
     const weightOutIn = tf.transpose(w()) as tf.Tensor2D; // [5, 4]
     expectClose(linearTransposed(x(), weightOutIn, b()), linear(x(), w(), b()));
     const upstream = tf.randomNormal([2, 3, 5], 0, 1, 'float32', 5);
-    const loss = (f: (xs: tf.Tensor, ws: tf.Tensor2D, bs: tf.Tensor1D) => tf.Tensor) => tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(xs, ws as tf.Tensor2D, bs as tf.Tensor1D), upstream)));
+    const loss = (f: (xs: tf.Tensor, ws: tf.Tensor2D, bs: tf.Tensor1D) => tf.Tensor) =>
+      tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(xs, ws as tf.Tensor2D, bs as tf.Tensor1D), upstream)));
     const [dx, dw, db] = loss(linearTransposed)([x(), weightOutIn, b()]);
     const [rx, rw, rb] = loss((xs, ws, bs) => tf.add(tf.reshape(tf.matMul(tf.reshape(xs, [6, 4]), ws, false, true), [2, 3, 5]), bs))([x(), weightOutIn, b()]);
     expectClose(dx!, rx!);

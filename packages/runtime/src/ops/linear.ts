@@ -12,11 +12,22 @@ import { sumRows } from './sum-rows.js';
 // They run inside a scope named after the op, which is what `tf.profile` shows for them.
 
 /** Flattens `x` to `[rows, in]`, applies the 2-D product, and restores the leading dimensions. */
-function overRows(op: string, x: tf.Tensor, weight: tf.Tensor2D, layout: string, inFeatures: number, outFeatures: number, bias: tf.Tensor1D | undefined, product: (x2d: tf.Tensor2D) => tf.Tensor2D): tf.Tensor {
+function overRows(
+  op: string,
+  x: tf.Tensor,
+  weight: tf.Tensor2D,
+  layout: string,
+  inFeatures: number,
+  outFeatures: number,
+  bias: tf.Tensor1D | undefined,
+  product: (x2d: tf.Tensor2D) => tf.Tensor2D,
+): tf.Tensor {
   if (weight.rank !== 2) throw new Error(`${op}: weight must be 2-D ${layout}, got shape [${weight.shape}]`);
   const lastDim = x.shape[x.rank - 1];
   if (x.rank < 1 || lastDim !== inFeatures) {
-    throw new Error(`${op}: x's last dimension (${lastDim}, shape [${x.shape}]) must equal weight's input size ${inFeatures} (weight is ${layout} = [${weight.shape}])`);
+    throw new Error(
+      `${op}: x's last dimension (${lastDim}, shape [${x.shape}]) must equal weight's input size ${inFeatures} (weight is ${layout} = [${weight.shape}])`,
+    );
   }
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
     throw new Error(`${op}: bias must have shape [${outFeatures}], got [${bias.shape}]`);
@@ -33,7 +44,9 @@ function overRows(op: string, x: tf.Tensor, weight: tf.Tensor2D, layout: string,
  */
 export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
   const [inFeatures, outFeatures] = weight.shape;
-  return overRows('linear', x, weight, '[in, out]', inFeatures, outFeatures, bias, (x2d) => (bias === undefined ? matMul2d(x2d, weight) : matMul2dBias(x2d, weight, bias)));
+  return overRows('linear', x, weight, '[in, out]', inFeatures, outFeatures, bias, (x2d) =>
+    bias === undefined ? matMul2d(x2d, weight) : matMul2dBias(x2d, weight, bias),
+  );
 }
 
 /**
@@ -73,4 +86,7 @@ function product2dBias(forward: (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.T
 const matMul2d = product2d((x, w) => tf.matMul(x, w), gradients);
 const matMul2dBias = product2dBias((x, w, bias) => tf.fused.matMul({ a: x, b: w, bias }) as tf.Tensor2D, gradients);
 const matMul2dTransposed = product2d((x, w) => tf.matMul(x, tf.transpose(w) as tf.Tensor2D), transposedGradients);
-const matMul2dTransposedBias = product2dBias((x, w, bias) => tf.fused.matMul({ a: x, b: tf.transpose(w) as tf.Tensor2D, bias }) as tf.Tensor2D, transposedGradients);
+const matMul2dTransposedBias = product2dBias(
+  (x, w, bias) => tf.fused.matMul({ a: x, b: tf.transpose(w) as tf.Tensor2D, bias }) as tf.Tensor2D,
+  transposedGradients,
+);

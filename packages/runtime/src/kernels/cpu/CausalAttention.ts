@@ -1,5 +1,11 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { CausalAttention, type CausalAttentionAttrs, CausalAttentionGrad, type CausalAttentionGradInputs, type CausalAttentionInputs } from '../../kernel-names.js';
+import {
+  CausalAttention,
+  type CausalAttentionAttrs,
+  CausalAttentionGrad,
+  type CausalAttentionGradInputs,
+  type CausalAttentionInputs,
+} from '../../kernel-names.js';
 import { causalAttentionShape } from '../causal-attention-shape.js';
 import type { CpuBackend } from './cpu-backend.js';
 

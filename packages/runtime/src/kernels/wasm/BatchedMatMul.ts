@@ -24,7 +24,19 @@ export interface WasmBackend {
 }
 
 interface Kernel {
-  batchedMatMul: (a: number, b: number, c: number, uprightA: number, uprightB: number, batch: number, m: number, k: number, n: number, transposeA: number, transposeB: number) => void;
+  batchedMatMul: (
+    a: number,
+    b: number,
+    c: number,
+    uprightA: number,
+    uprightB: number,
+    batch: number,
+    m: number,
+    k: number,
+    n: number,
+    transposeA: number,
+    transposeB: number,
+  ) => void;
 }
 
 const modules = new Map<'plain' | 'shared', WebAssembly.Module>();
@@ -50,7 +62,9 @@ export function kernelOn(memory: WebAssembly.Memory): Kernel {
 function memoryOf(backend: WasmBackend): WebAssembly.Memory {
   const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) {
-    throw new Error('batchedMatMul: cannot find the wasm backend\'s WebAssembly.Memory (Module.wasmMemory or Module.asm.memory); has @tensorflow/tfjs-backend-wasm changed its build?');
+    throw new Error(
+      "batchedMatMul: cannot find the wasm backend's WebAssembly.Memory (Module.wasmMemory or Module.asm.memory); has @tensorflow/tfjs-backend-wasm changed its build?",
+    );
   }
   return memory;
 }
@@ -67,7 +81,19 @@ function batchedMatMulKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[
   const scratch = uprightABytes + uprightBBytes > 0 ? wasm.wasm._malloc(uprightABytes + uprightBBytes) : 0;
   try {
     const { batchedMatMul: run } = kernelOn(memoryOf(wasm));
-    run(wasm.getMemoryOffset(a.dataId), wasm.getMemoryOffset(b.dataId), wasm.getMemoryOffset(out.dataId), scratch, scratch + uprightABytes, batch, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0);
+    run(
+      wasm.getMemoryOffset(a.dataId),
+      wasm.getMemoryOffset(b.dataId),
+      wasm.getMemoryOffset(out.dataId),
+      scratch,
+      scratch + uprightABytes,
+      batch,
+      m,
+      k,
+      n,
+      transposeA ? 1 : 0,
+      transposeB ? 1 : 0,
+    );
   } finally {
     if (scratch !== 0) wasm.wasm._free(scratch);
   }

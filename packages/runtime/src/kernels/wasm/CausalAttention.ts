@@ -1,6 +1,12 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { causalAttentionWasm } from '../../generated/causal-attention-wasm.js';
-import { CausalAttention, type CausalAttentionAttrs, CausalAttentionGrad, type CausalAttentionGradInputs, type CausalAttentionInputs } from '../../kernel-names.js';
+import {
+  CausalAttention,
+  type CausalAttentionAttrs,
+  CausalAttentionGrad,
+  type CausalAttentionGradInputs,
+  type CausalAttentionInputs,
+} from '../../kernel-names.js';
 import { causalAttentionShape } from '../causal-attention-shape.js';
 import type { WasmBackend } from './BatchedMatMul.js';
 import { moduleOn } from './module-on-memory.js';
@@ -10,8 +16,31 @@ import { moduleOn } from './module-on-memory.js';
 // the layout the output projection reads, so no head split, transpose or merge runs at all.
 
 interface Kernel {
-  forward(qkv: number, bias: number, keep: number, out: number, weights: number, batch: number, seq: number, heads: number, headDim: number, scale: number): void;
-  backward(qkv: number, keep: number, weights: number, dOut: number, dQkv: number, row: number, batch: number, seq: number, heads: number, headDim: number, scale: number): void;
+  forward(
+    qkv: number,
+    bias: number,
+    keep: number,
+    out: number,
+    weights: number,
+    batch: number,
+    seq: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+  ): void;
+  backward(
+    qkv: number,
+    keep: number,
+    weights: number,
+    dOut: number,
+    dQkv: number,
+    row: number,
+    batch: number,
+    seq: number,
+    heads: number,
+    headDim: number,
+    scale: number,
+  ): void;
 }
 
 /** The address of an optional input, 0 for an empty tensor (none). */
@@ -24,7 +53,18 @@ function forwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): T
   const out = wasm.makeOutput([batch, seq, channels], 'float32');
   const weights = wasm.makeOutput([batch, heads, seq, seq], 'float32');
   const kernel = moduleOn<Kernel>(wasm, causalAttentionWasm, 'causalAttention');
-  kernel.forward(wasm.getMemoryOffset(qkv.dataId), addressOf(wasm, bias), addressOf(wasm, keep), wasm.getMemoryOffset(out.dataId), wasm.getMemoryOffset(weights.dataId), batch, seq, heads, headDim, 1 / Math.sqrt(headDim));
+  kernel.forward(
+    wasm.getMemoryOffset(qkv.dataId),
+    addressOf(wasm, bias),
+    addressOf(wasm, keep),
+    wasm.getMemoryOffset(out.dataId),
+    wasm.getMemoryOffset(weights.dataId),
+    batch,
+    seq,
+    heads,
+    headDim,
+    1 / Math.sqrt(headDim),
+  );
   return [out, weights];
 }
 
@@ -36,7 +76,19 @@ function backwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): 
   const row = wasm.wasm._malloc(seq * Float32Array.BYTES_PER_ELEMENT);
   try {
     const kernel = moduleOn<Kernel>(wasm, causalAttentionWasm, 'causalAttention');
-    kernel.backward(wasm.getMemoryOffset(qkv.dataId), addressOf(wasm, keep), wasm.getMemoryOffset(weights.dataId), wasm.getMemoryOffset(dy.dataId), wasm.getMemoryOffset(dQkv.dataId), row, batch, seq, heads, headDim, 1 / Math.sqrt(headDim));
+    kernel.backward(
+      wasm.getMemoryOffset(qkv.dataId),
+      addressOf(wasm, keep),
+      wasm.getMemoryOffset(weights.dataId),
+      wasm.getMemoryOffset(dy.dataId),
+      wasm.getMemoryOffset(dQkv.dataId),
+      row,
+      batch,
+      seq,
+      heads,
+      headDim,
+      1 / Math.sqrt(headDim),
+    );
   } finally {
     wasm.wasm._free(row);
   }

@@ -16,7 +16,12 @@ function forwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): T
   const wasm = backend as unknown as WasmBackend;
   const y = wasm.makeOutput(x.shape, 'float32');
   const tanh = (attrs as unknown as GeluAttrs).approximate === 'tanh' ? 1 : 0;
-  moduleOn<Kernel>(wasm, geluWasm, 'gelu').forward(wasm.getMemoryOffset(x.dataId), wasm.getMemoryOffset(y.dataId), x.shape.reduce((a, b) => a * b, 1), tanh);
+  moduleOn<Kernel>(wasm, geluWasm, 'gelu').forward(
+    wasm.getMemoryOffset(x.dataId),
+    wasm.getMemoryOffset(y.dataId),
+    x.shape.reduce((a, b) => a * b, 1),
+    tanh,
+  );
   return y;
 }
 
@@ -25,7 +30,13 @@ function backwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): 
   const wasm = backend as unknown as WasmBackend;
   const dx = wasm.makeOutput(x.shape, 'float32');
   const tanh = (attrs as unknown as GeluAttrs).approximate === 'tanh' ? 1 : 0;
-  moduleOn<Kernel>(wasm, geluWasm, 'gelu').backward(wasm.getMemoryOffset(dy.dataId), wasm.getMemoryOffset(x.dataId), wasm.getMemoryOffset(dx.dataId), x.shape.reduce((a, b) => a * b, 1), tanh);
+  moduleOn<Kernel>(wasm, geluWasm, 'gelu').backward(
+    wasm.getMemoryOffset(dy.dataId),
+    wasm.getMemoryOffset(x.dataId),
+    wasm.getMemoryOffset(dx.dataId),
+    x.shape.reduce((a, b) => a * b, 1),
+    tanh,
+  );
   return dx;
 }
 

@@ -18,10 +18,24 @@ function forwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): T
   const wasm = backend as unknown as WasmBackend;
   const width = x.shape[x.shape.length - 1]!;
   const rows = x.shape.reduce((a, b) => a * b, 1) / width;
-  const [y, means, rstds] = [wasm.makeOutput(x.shape, 'float32'), wasm.makeOutput(x.shape.slice(0, -1), 'float32'), wasm.makeOutput(x.shape.slice(0, -1), 'float32')];
+  const [y, means, rstds] = [
+    wasm.makeOutput(x.shape, 'float32'),
+    wasm.makeOutput(x.shape.slice(0, -1), 'float32'),
+    wasm.makeOutput(x.shape.slice(0, -1), 'float32'),
+  ];
   const address = (t: TensorInfo) => wasm.getMemoryOffset(t.dataId);
   const kernel = moduleOn<Kernel>(wasm, layerNormWasm, 'layerNorm');
-  kernel.forward(address(x), address(weight), bias.shape[0] === 0 ? 0 : address(bias), address(y), address(means), address(rstds), rows, width, (attrs as unknown as LayerNormAttrs).epsilon);
+  kernel.forward(
+    address(x),
+    address(weight),
+    bias.shape[0] === 0 ? 0 : address(bias),
+    address(y),
+    address(means),
+    address(rstds),
+    rows,
+    width,
+    (attrs as unknown as LayerNormAttrs).epsilon,
+  );
   return [y, means, rstds];
 }
 

@@ -13,7 +13,9 @@ const instances = new WeakMap<WebAssembly.Memory, Map<Binaries, WebAssembly.Expo
 export function backendMemory(backend: WasmBackend, op: string): WebAssembly.Memory {
   const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) {
-    throw new Error(`${op}: cannot find the wasm backend's WebAssembly.Memory (Module.wasmMemory or Module.asm.memory); has @tensorflow/tfjs-backend-wasm changed its build?`);
+    throw new Error(
+      `${op}: cannot find the wasm backend's WebAssembly.Memory (Module.wasmMemory or Module.asm.memory); has @tensorflow/tfjs-backend-wasm changed its build?`,
+    );
   }
   return memory;
 }
