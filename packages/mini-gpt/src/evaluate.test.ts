@@ -62,7 +62,7 @@ describe('evaluate', () => {
     expect(result.buckets[0]!.loss).toBeCloseTo((perPosition[0] + perPosition[1] + perPosition[2] + perPosition[3]) / 8, 5);
     expect(result.buckets[1]!.loss).toBeCloseTo((perPosition[4] + perPosition[5] + perPosition[6] + perPosition[7]) / 8, 5);
     expect(result.loss).toBeCloseTo(perPosition.reduce((a, b) => a + b, 0) / 16, 5);
-    result.byPosition.forEach((loss, p) => expect(loss).toBeCloseTo(perPosition[p] / 2, 5));
+    for (const [p, loss] of result.byPosition.entries()) expect(loss).toBeCloseTo(perPosition[p] / 2, 5);
     expect(evaluate(model, ids, { context: 16 }).buckets.map((b) => [b.from, b.to])).toEqual([
       [0, 4],
       [4, 8],

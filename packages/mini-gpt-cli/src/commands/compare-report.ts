@@ -78,10 +78,10 @@ export function lossByPositionSvg(rows: VariantResult[], trainedLength: number, 
   );
 }
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A title and a description (the table's numbers) for screen readers and for readers of the file. */
 function withTextAlternative(svg: string, title: string, description: string): string {
   const open = svg.indexOf('>') + 1;
-  return `${svg.slice(0, open).replace('<svg ', '<svg role="img" ')}<title>${escape(title)}</title><desc>${escape(description)}</desc>${svg.slice(open)}`;
+  return `${svg.slice(0, open).replace('<svg ', '<svg role="img" ')}<title>${escapeXml(title)}</title><desc>${escapeXml(description)}</desc>${svg.slice(open)}`;
 }

@@ -105,8 +105,8 @@ async function compareAction(flags: CompareFlags): Promise<void> {
       onStep: (variant, event, steps) => {
         if (flags.json) return void console.log(JSON.stringify({ event: 'step', variant: variant.name, step: event.step, loss: event.loss }));
         if (!bars) return;
-        let bar = barOf.get(variant.name);
-        if (!bar) barOf.set(variant.name, (bar = bars.create(steps, event.step, { variant: variant.name.padEnd(16), loss: '-' })));
+        const bar = barOf.get(variant.name) ?? bars.create(steps, event.step, { variant: variant.name.padEnd(16), loss: '-' });
+        barOf.set(variant.name, bar);
         bar.update(event.step + 1, { loss: event.loss.toFixed(3) });
       },
       onVariant: (result) => {
