@@ -11,8 +11,8 @@ import type { TrainOptions } from './train.js';
 /** Written into the safetensors metadata of every file this package saves. */
 export const CHECKPOINT_FORMAT = 'embedlab-mini-gpt/1';
 
-/** Where a run's text came from, so that resuming it reads the same text. */
-export type DataSource = { kind: 'builtin'; name: string } | { kind: 'file'; path: string };
+/** Where a run's text (or tokens: a `minigpt prepare` directory) came from, so that resuming it reads the same. */
+export type DataSource = { kind: 'builtin'; name: string } | { kind: 'file'; path: string } | { kind: 'tokens'; path: string };
 
 /** What a resumed run needs besides the weights: where it was, how it was set up, what it read. */
 export interface TrainingState {
@@ -187,7 +187,8 @@ export function optimizerToSafetensors(optimizer: AdamW, model: MiniGPT, trainin
 }
 
 const isDataSource = (value: unknown): value is DataSource =>
-  isRecord(value) && ((value.kind === 'builtin' && typeof value.name === 'string') || (value.kind === 'file' && typeof value.path === 'string'));
+  isRecord(value) &&
+  ((value.kind === 'builtin' && typeof value.name === 'string') || ((value.kind === 'file' || value.kind === 'tokens') && typeof value.path === 'string'));
 
 /** Restores the optimizer of `optimizerToSafetensors` for `model`, with the run's state. */
 export function optimizerFromSafetensors(bytes: Uint8Array, model: MiniGPT, source = 'optimizer.safetensors'): { optimizer: AdamW; training: TrainingState } {
@@ -204,7 +205,7 @@ export function optimizerFromSafetensors(bytes: Uint8Array, model: MiniGPT, sour
   const data =
     metadata.data === undefined
       ? undefined
-      : parseJsonField(source, 'data', metadata.data, isDataSource, "{ kind: 'builtin', name } or { kind: 'file', path }");
+      : parseJsonField(source, 'data', metadata.data, isDataSource, "{ kind: 'builtin', name }, { kind: 'file', path } or { kind: 'tokens', path }");
   const step = stepField(source, 'step', metadata.step);
   const optimizerStep = stepField(source, 'optimizerStep', metadata.optimizerStep);
   const names = new Map([...model.stateDict()].map(([name, variable]) => [variable, name] as [Variable, string]));

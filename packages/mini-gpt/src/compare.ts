@@ -1,5 +1,6 @@
 import type { Checkpoint, CheckpointFiles } from './checkpoint.js';
 import type { PositionKind, PresetName } from './config.js';
+import { readTokens } from './data.js';
 import type { ReplicaPool } from './data-parallel.js';
 import { evaluate, parseRopeScaling, withRopeScaling } from './evaluate.js';
 import type { MiniGPT } from './model.js';
@@ -136,6 +137,8 @@ export async function runComparison(options: ComparisonOptions, variants: Evalua
         );
         if (run.stoppedBy !== 'done') break;
       }
+      const { validation: split } = session.dataset;
+      const validation = readTokens(split, 0, split.length);
       for (const row of pending) {
         const model = row.ropeScaling ? withRopeScaling(session.model, parseRopeScaling(row.ropeScaling, session.model.config.blockSize)) : session.model;
         const result: VariantResult = {
@@ -144,7 +147,7 @@ export async function runComparison(options: ComparisonOptions, variants: Evalua
           tieWeights: trained.tieWeights,
           ropeScaling: row.ropeScaling ?? null,
           parameters: model.parameterCount().total,
-          contexts: evaluateAt(model, session.dataset.validation, multiples),
+          contexts: evaluateAt(model, validation, multiples),
         };
         if (model !== session.model) model.dispose();
         results.push(result);

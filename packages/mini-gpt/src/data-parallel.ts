@@ -4,7 +4,7 @@
 // new weights to every replica. Browser-safe: the environment supplies the endpoints.
 import { type Tensor, tf, type Variable } from '@embedlab/runtime';
 import type { GPTConfig } from './config.js';
-import { randomWindows, type TokenDataset } from './data.js';
+import { type TokenDataset, type Windows, windowTensors } from './data.js';
 import { createModel, type MiniGPT } from './model.js';
 import { createRng } from './rng.js';
 
@@ -16,18 +16,33 @@ export interface ReplicaEndpoint {
 }
 
 export type ToReplica =
-  | { type: 'init'; config: GPTConfig; train: Int32Array; weights: Float32Array; grads: Float32Array | undefined }
-  | { type: 'step'; step: number; micro: number; batchSize: number; seed: number; divisor: number; weights?: Float32Array };
+  | { type: 'init'; config: GPTConfig; weights: Float32Array; grads: Float32Array | undefined }
+  | { type: 'step'; step: number; micro: number; windows: Windows; batchSize: number; seed: number; divisor: number; weights?: Float32Array };
 
 export type FromReplica = { type: 'ready' } | { type: 'grads'; micro: number; loss: number; grads?: Float32Array } | { type: 'error'; message: string };
 
 /**
- * The gradients of one micro-batch's loss divided by `divisor` (the micro-batches per step): the
- * random windows and dropout masks are drawn from (seed, step, micro), whichever thread runs it.
+ * The training windows of a micro-batch, drawn from (seed, step, micro): the main thread draws
+ * them for every micro-batch, so workers need no copy of the data (which may be a file).
+ */
+export function microBatchWindows(
+  dataset: Pick<TokenDataset, 'windows'>,
+  step: number,
+  micro: number,
+  batchSize: number,
+  blockSize: number,
+  seed: number,
+): Windows {
+  return dataset.windows('train', batchSize, blockSize, createRng(seed, 1, step, micro));
+}
+
+/**
+ * The gradients of one micro-batch's loss divided by `divisor` (the micro-batches per step),
+ * with dropout masks drawn from (seed, step, micro), whichever thread runs it.
  */
 export function microBatchGradients(
   model: MiniGPT,
-  dataset: Pick<TokenDataset, 'batch'>,
+  windows: Windows,
   step: number,
   micro: number,
   batchSize: number,
@@ -35,7 +50,7 @@ export function microBatchGradients(
   divisor: number,
 ): { loss: number; grads: Tensor[] } {
   const variables = model.trainableVariables;
-  const { x, y } = dataset.batch('train', batchSize, model.config.blockSize, createRng(seed, 1, step, micro));
+  const { x, y } = windowTensors(windows, batchSize, model.config.blockSize);
   const dropoutRng = createRng(seed, 3, step, micro);
   const { value, grads } = tf.variableGrads(() => tf.div(model.loss(x, y, { dropoutSeed: dropoutRng.seed }), divisor) as tf.Scalar, variables);
   const loss = value.dataSync()[0]!;
@@ -62,7 +77,7 @@ function sumInOrder(results: Iterable<{ loss: number; grads: Tensor[] }>): { los
 /** The summed gradients of a step's micro-batches, one after another on this thread. */
 export function localGradients(
   model: MiniGPT,
-  dataset: Pick<TokenDataset, 'batch'>,
+  dataset: Pick<TokenDataset, 'windows'>,
   step: number,
   micros: number,
   batchSize: number,
@@ -70,7 +85,10 @@ export function localGradients(
 ): { loss: number; grads: Tensor[] } {
   // A generator: each micro-batch's gradients are added before the next is computed.
   function* each() {
-    for (let micro = 0; micro < micros; micro++) yield microBatchGradients(model, dataset, step, micro, batchSize, seed, micros);
+    for (let micro = 0; micro < micros; micro++) {
+      const windows = microBatchWindows(dataset, step, micro, batchSize, model.config.blockSize, seed);
+      yield microBatchGradients(model, windows, step, micro, batchSize, seed, micros);
+    }
   }
   return sumInOrder(each());
 }
@@ -139,7 +157,7 @@ class Replica {
   compute(message: Extract<ToReplica, { type: 'step' }>): Promise<{ loss: number; grads: Float32Array }> {
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
-      this.endpoint.postMessage(message);
+      this.endpoint.postMessage(message, [message.windows.x.buffer, message.windows.y.buffer]);
     });
   }
 }
@@ -161,8 +179,8 @@ export class ReplicaPool {
     return this.endpoints.length + 1;
   }
 
-  /** Sends each worker the model's config and the training tokens (once per model). */
-  async connect(model: MiniGPT, dataset: TokenDataset): Promise<void> {
+  /** Sends each worker the model's config (once per model). */
+  async connect(model: MiniGPT): Promise<void> {
     if (this.connectedTo === model) return;
     const parameters = model.trainableVariables.reduce((sum, v) => sum + v.size, 0);
     this.weights = floats(parameters);
@@ -171,7 +189,6 @@ export class ReplicaPool {
       replica.endpoint.postMessage({
         type: 'init',
         config: model.config,
-        train: dataset.train,
         weights: this.weights,
         grads: replica.grads,
       } satisfies ToReplica);
@@ -204,6 +221,7 @@ export class ReplicaPool {
           type: 'step',
           step,
           micro,
+          windows: microBatchWindows(dataset, step, micro, batchSize, model.config.blockSize, seed),
           batchSize,
           seed,
           divisor: micros,
@@ -214,7 +232,10 @@ export class ReplicaPool {
       }
     };
     const remote = this.replicas.map(serve);
-    for (let micro = 0; micro < micros; micro += this.size) results.set(micro, microBatchGradients(model, dataset, step, micro, batchSize, seed, micros));
+    for (let micro = 0; micro < micros; micro += this.size) {
+      const windows = microBatchWindows(dataset, step, micro, batchSize, model.config.blockSize, seed);
+      results.set(micro, microBatchGradients(model, windows, step, micro, batchSize, seed, micros));
+    }
     await Promise.all(remote);
     return sumInOrder(Array.from({ length: micros }, (_, micro) => results.get(micro)!));
   }
@@ -239,7 +260,6 @@ export function connectReplicas(endpoints: ReplicaEndpoint[]): ReplicaPool {
  */
 export function serveReplica(endpoint: ReplicaEndpoint): void {
   let model: MiniGPT | undefined;
-  let dataset: Pick<TokenDataset, 'batch'> | undefined;
   let shared: { weights: Float32Array; grads: Float32Array | undefined } | undefined;
   endpoint.onMessage((data) => {
     const message = data as ToReplica;
@@ -247,19 +267,17 @@ export function serveReplica(endpoint: ReplicaEndpoint): void {
       if (message.type === 'init') {
         model?.dispose();
         model = createModel(message.config);
-        const train = message.train;
-        dataset = { batch: (_split, batchSize, blockSize, rng) => randomWindows(train, batchSize, blockSize, rng) };
         shared = { weights: message.weights, grads: message.grads };
         endpoint.postMessage({ type: 'ready' } satisfies FromReplica);
         return;
       }
-      if (!model || !dataset || !shared) throw new Error('a step came before init');
+      if (!model || !shared) throw new Error('a step came before init');
       const variables = model.trainableVariables;
       const weights = (message.weights ?? shared.weights).slice();
       const current = unflatten(weights, variables);
       for (const [i, variable] of variables.entries()) variable.assign(current[i]!);
       tf.dispose(current);
-      const { loss, grads } = microBatchGradients(model, dataset, message.step, message.micro, message.batchSize, message.seed, message.divisor);
+      const { loss, grads } = microBatchGradients(model, message.windows, message.step, message.micro, message.batchSize, message.seed, message.divisor);
       if (shared.grads) {
         flatten(grads, shared.grads);
         endpoint.postMessage({ type: 'grads', micro: message.micro, loss } satisfies FromReplica);

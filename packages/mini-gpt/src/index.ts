@@ -8,7 +8,7 @@ export type { ModelPositions, PassContext } from './block.js';
 export type { LayerNorm, Linear, StateDict } from './layers.js';
 export { createRng } from './rng.js';
 export type { Rng } from './rng.js';
-export { TokenDataset } from './data.js';
+export { TokenDataset, type TokenReader, type TokenSequence, type Windows } from './data.js';
 export { AdamW, clipByGlobalNorm } from './optimizer.js';
 export type { AdamWOptions } from './optimizer.js';
 export { learningRateAt } from './schedule.js';

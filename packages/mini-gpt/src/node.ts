@@ -8,6 +8,18 @@ export {
   readCheckpointFiles,
   saveCheckpoint,
 } from './checkpoint-directory.js';
+export { type PrepareOptions, type PrepareProgress, prepareTokenDirectory } from './prepare.js';
+export {
+  isTokenDirectory,
+  openTokenDirectory,
+  TOKEN_DIRECTORY_FORMAT,
+  type TokenDirectory,
+  type TokenDirectoryMeta,
+  type TokenDtype,
+  TokenFile,
+  type TokenSplitMeta,
+  tokenDtype,
+} from './token-directory.js';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';

@@ -19,9 +19,11 @@ export type Overrides<T> = { [K in keyof T]?: T[K] | undefined };
 export type TokenizerChoice = 'char' | `bpe:${number}` | Tokenizer;
 
 export interface NewSessionOptions {
-  /** The training text. */
-  corpus: string;
-  /** Default `'char'`. */
+  /** The training text, or tokens already made (`dataset`, with the `tokenizer` that made them). */
+  corpus?: string;
+  /** Tokens to train on instead of a text: e.g. a token directory read by offsets (`openTokenDirectory`). */
+  dataset?: TokenDataset;
+  /** Default `'char'`; with `dataset`, the tokenizer that made its ids. */
   tokenizer?: TokenizerChoice;
   /** The shape and training recipe to start from. Default `'names'`. */
   preset?: PresetName;
@@ -116,6 +118,17 @@ function definedOnly<T extends object>(object: Overrides<T>): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
+/** The tokenizer and tokens of a new session: the corpus's, or the dataset's given with its tokenizer. */
+function sessionData({ corpus, dataset, tokenizer }: NewSessionOptions): { tokenizer: Tokenizer; dataset: TokenDataset } {
+  if ((corpus === undefined) === (dataset === undefined)) throw new Error('TrainingSession.create: give either corpus (a text) or dataset (tokens), not both');
+  if (corpus !== undefined) {
+    const chosen = tokenizerFor(tokenizer ?? 'char', corpus);
+    return { tokenizer: chosen, dataset: new TokenDataset(chosen.encode(corpus, { disallowedSpecial: [] })) };
+  }
+  if (typeof tokenizer !== 'object') throw new Error('TrainingSession.create: a dataset needs the tokenizer that made its ids (a Tokenizer, not a name)');
+  return { tokenizer, dataset: dataset! };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
@@ -144,7 +157,7 @@ export class TrainingSession {
   private constructor(parts: {
     model: MiniGPT;
     tokenizer: Tokenizer;
-    tokens: number[];
+    dataset: TokenDataset;
     options: SessionTrainOptions;
     optimizer: AdamW;
     step: number;
@@ -152,7 +165,7 @@ export class TrainingSession {
   }) {
     this.model = parts.model;
     this.tokenizer = parts.tokenizer;
-    this.dataset = new TokenDataset(parts.tokens);
+    this.dataset = parts.dataset;
     // Too little text for the context is said at creation, not at the first step.
     this.dataset.check(parts.model.config.blockSize);
     this.options = parts.options;
@@ -161,17 +174,16 @@ export class TrainingSession {
     this.data = parts.data;
   }
 
-  /** A fresh model on `corpus`, shaped by a preset and overrides. */
+  /** A fresh model on `corpus` (or `dataset`), shaped by a preset and overrides. */
   static create(setup: NewSessionOptions): TrainingSession {
-    const { corpus, preset = 'names', seed = 1337 } = setup;
-    const tokenizer = tokenizerFor(setup.tokenizer ?? 'char', corpus);
+    const { preset = 'names', seed = 1337 } = setup;
     const options = splitAcross(trainingOptions(preset, setup.training ?? {}, seed), setup.workers ?? 1);
-    const tokens = tokenizer.encode(corpus, { disallowedSpecial: [] });
+    const { tokenizer, dataset } = sessionData(setup);
     const model = createModel({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize }, seed);
     const { beta1, beta2, weightDecay } = options;
     const optimizer = new AdamW(definedOnly({ beta1, beta2, weightDecay }));
     try {
-      return new TrainingSession({ model, tokenizer, tokens, options, optimizer, step: 0, data: setup.data });
+      return new TrainingSession({ model, tokenizer, dataset, options, optimizer, step: 0, data: setup.data });
     } catch (error) {
       model.dispose();
       optimizer.dispose();
@@ -181,19 +193,20 @@ export class TrainingSession {
 
   /**
    * Continues a checkpoint saved with its optimizer state on `corpus` (the text it was trained
-   * on: `checkpoint.training.data` says where it came from), with the options it was saved with,
-   * and `overrides` on top (their defaults are not applied: only what is given changes).
+   * on, or tokens of the checkpoint's tokenizer: `checkpoint.training.data` says where they came
+   * from), with the options it was saved with, and `overrides` on top (their defaults are not
+   * applied: only what is given changes).
    */
   static resume(
     checkpoint: Checkpoint,
-    corpus: string,
+    corpus: string | TokenDataset,
     overrides: Overrides<SessionTrainOptions> = {},
     data: DataSource | undefined = checkpoint.training?.data,
   ): TrainingSession {
     if (!checkpoint.optimizer || !checkpoint.training) throw new Error('the checkpoint has no optimizer state to resume from (optimizer.safetensors)');
-    let tokens: number[];
+    let dataset: TokenDataset;
     try {
-      tokens = checkpoint.tokenizer.encode(corpus, { disallowedSpecial: [] });
+      dataset = typeof corpus === 'string' ? new TokenDataset(checkpoint.tokenizer.encode(corpus, { disallowedSpecial: [] })) : corpus;
     } catch (error) {
       throw new Error(`the data does not fit the checkpoint's tokenizer: ${(error as Error).message}`);
     }
@@ -201,7 +214,7 @@ export class TrainingSession {
     return new TrainingSession({
       model: checkpoint.model,
       tokenizer: checkpoint.tokenizer,
-      tokens,
+      dataset,
       options,
       optimizer: checkpoint.optimizer,
       step: checkpoint.step,
@@ -247,7 +260,7 @@ export class TrainingSession {
     let pool = workers;
     if (pool) {
       try {
-        await pool.connect(this.model, this.dataset);
+        await pool.connect(this.model);
       } catch (error) {
         pool.close();
         pool = undefined;

@@ -141,7 +141,7 @@ export async function train(model: MiniGPT, dataset: TokenDataset, options: Trai
     return event;
   };
 
-  await o.workers?.connect(model, dataset);
+  await o.workers?.connect(model);
   let lastLoss = Number.NaN;
   let lastEval: EvalEvent | undefined;
   let step = o.startStep;

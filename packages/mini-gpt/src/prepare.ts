@@ -1,0 +1,384 @@
+// `minigpt prepare`: text files of any size through a tokenizer into a token directory, in
+// constant memory. The text is read as a stream, cut into pieces at places where the tokenizer's
+// pre-tokenization splits anyway (so the ids equal those of encoding the whole text at once),
+// tokenized on worker threads and written in order. Node only.
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
+import type { TokenizerChoice } from './session.js';
+import { TOKEN_DIRECTORY_FORMAT, type TokenDirectoryMeta, tokenDtype } from './token-directory.js';
+
+export interface PrepareProgress {
+  /** Bytes of text read so far, of `totalBytes`. */
+  bytes: number;
+  totalBytes: number;
+  tokens: number;
+  /** 'vocabulary' while a char vocabulary is collected or a BPE trained, then 'tokens'. */
+  phase: 'vocabulary' | 'tokens';
+}
+
+export interface PrepareOptions {
+  /** Text files, or directories whose `.txt` files are read in name order; joined by newlines (as `readCorpus` does). */
+  inputs: string[];
+  /** The directory to write: train.bin, val.bin, meta.json, tokenizer.json. */
+  out: string;
+  /** `'char'` (default; a first pass collects the characters), `'bpe:SIZE'` (trained on the first `bpeSampleBytes`), or a tokenizer. */
+  tokenizer?: TokenizerChoice;
+  /** The share of the tokens, at the end, that go to val.bin. Default 0.1 (as nanoGPT and `TokenDataset`). */
+  valFraction?: number;
+  /** Threads that tokenize (default: the available cores); 1 tokenizes on this thread. */
+  workers?: number;
+  /** Replace `out` if it exists. */
+  force?: boolean;
+  /** Text a `bpe:SIZE` tokenizer is trained on, from the start of the inputs. Default 64 MiB. */
+  bpeSampleBytes?: number;
+  /** Characters per piece handed to a thread. Default 1 Mi. */
+  pieceSize?: number;
+  onProgress?: (progress: PrepareProgress) => void;
+  /** Stops the work; the partial output is removed. */
+  signal?: AbortSignal;
+}
+
+const READ_BYTES = 1 << 20;
+// A piece is cut at a line break followed by text: no pre-tokenizer pattern of GPT-2 kind joins
+// across one. Text without such a break for this many pieces is refused (BPE) rather than buffered.
+const MAX_PENDING_PIECES = 16;
+
+/** The files an input names: itself, or a directory's `.txt` files sorted by name. */
+function expandInputs(inputs: string[]): { path: string; bytes: number }[] {
+  if (inputs.length === 0) throw new Error('prepare: give at least one text file or directory');
+  const files: { path: string; bytes: number }[] = [];
+  for (const input of inputs) {
+    if (!existsSync(input)) throw new Error(`no such file or directory: ${input}`);
+    const stat = statSync(input);
+    const paths = stat.isDirectory()
+      ? readdirSync(input)
+          .filter((name) => name.endsWith('.txt'))
+          .sort()
+          .map((name) => join(input, name))
+      : [input];
+    if (paths.length === 0) throw new Error(`${input} has no .txt files`);
+    for (const path of paths) {
+      const fileStat = statSync(path);
+      // A device or pipe has no end to plan for (/dev/zero would never finish): regular files only.
+      if (!fileStat.isFile()) throw new Error(`${path} is not a regular file; prepare reads text files`);
+      files.push({ path: resolve(path), bytes: fileStat.size });
+    }
+  }
+  return files;
+}
+
+/** The text of `files` joined by newlines, as strings of about `READ_BYTES`, with the bytes read so far and the file. */
+async function* readText(
+  files: { path: string; bytes: number }[],
+  signal: AbortSignal | undefined,
+): AsyncGenerator<{ text: string; bytes: number; path: string }> {
+  let bytes = 0;
+  const total = totalOf(files);
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
+  for (const [index, file] of files.entries()) {
+    const { path } = file;
+    if (index > 0) yield { text: '\n', bytes, path };
+    const decoder = new TextDecoder('utf-8');
+    const handle = await open(file.path, 'r');
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        bytes += bytesRead;
+        if (bytes > total) throw new Error(`${path} grew while it was read; prepare a file that is not being written`);
+        yield { text: decoder.decode(buffer.subarray(0, bytesRead), { stream: true }), bytes, path };
+      }
+      const rest = decoder.decode();
+      if (rest) yield { text: rest, bytes, path };
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+function totalOf(files: { bytes: number }[]): number {
+  return files.reduce((sum, file) => sum + file.bytes, 0);
+}
+
+/** Where `text` may be cut so that both halves tokenize as the whole does: after a line break, before text. */
+function lastSafeCut(text: string): number {
+  for (let at = text.lastIndexOf('\n'); at >= 0; at = text.lastIndexOf('\n', at - 1)) {
+    const next = text[at + 1];
+    if (next !== undefined && /\S/.test(next)) return at + 1;
+    if (at === 0) break;
+  }
+  return -1;
+}
+
+/**
+ * Cuts a text stream into pieces of about `pieceSize` characters at safe places. A char
+ * tokenizer may be cut anywhere (but not inside a surrogate pair).
+ */
+class PieceCutter {
+  private pending = '';
+
+  constructor(
+    private readonly pieceSize: number,
+    private readonly anywhere: boolean,
+    private readonly describe: () => string,
+  ) {}
+
+  push(text: string): string[] {
+    this.pending += text;
+    const pieces: string[] = [];
+    while (this.pending.length >= this.pieceSize) {
+      let cut = lastSafeCut(this.pending);
+      if (cut <= 0) {
+        if (this.anywhere) cut = this.pending.length - (/[\uD800-\uDBFF]$/.test(this.pending) ? 1 : 0);
+        else if (this.pending.length > this.pieceSize * MAX_PENDING_PIECES)
+          throw new Error(
+            `${this.describe()}: ${this.pending.length} characters without a line break followed by text; prepare cuts text at line breaks to tokenize it in pieces (a BPE tokenizer would join across any other cut)`,
+          );
+        else break;
+      }
+      pieces.push(this.pending.slice(0, cut));
+      this.pending = this.pending.slice(cut);
+    }
+    return pieces;
+  }
+
+  flush(): string {
+    const rest = this.pending;
+    this.pending = '';
+    return rest;
+  }
+}
+
+/** The tokenizer a choice names, reading the inputs once for a char vocabulary or a BPE sample. */
+async function resolveTokenizer(options: PrepareOptions, files: { path: string; bytes: number }[], report: (bytes: number) => void): Promise<Tokenizer> {
+  const choice = options.tokenizer ?? 'char';
+  if (typeof choice !== 'string') return choice;
+  if (choice === 'char') {
+    const chars = new Set<string>();
+    for await (const { text, bytes } of readText(files, options.signal)) {
+      for (const char of text) chars.add(char);
+      report(bytes);
+    }
+    return CharTokenizer.fromCorpus([...chars].join(''));
+  }
+  const match = /^bpe:(\d+)$/.exec(choice);
+  if (!match) throw new Error(`tokenizer must be 'char' or 'bpe:SIZE', got ${JSON.stringify(choice)}`);
+  const limit = options.bpeSampleBytes ?? 64 << 20;
+  let sample = '';
+  for await (const { text, bytes } of readText(files, options.signal)) {
+    sample += text;
+    report(bytes);
+    if (bytes >= limit) break;
+  }
+  return trainBpe(sample, { vocabSize: Number(match[1]) });
+}
+
+type Encode = (text: string) => Promise<Uint16Array | Uint32Array>;
+
+/** Tokenizing threads (or this thread) answering in the order asked. */
+function startEncoders(tokenizer: Tokenizer, count: number): { encode: Encode; close: () => void } {
+  const Ids = tokenDtype(tokenizer.vocabSize) === 'uint16' ? Uint16Array : Uint32Array;
+  if (count <= 1) return { encode: async (text) => Ids.from(tokenizer.encode(text, { disallowedSpecial: [] })), close: () => {} };
+  const json = JSON.stringify(tokenizer.toJSON());
+  const workers = Array.from({ length: count }, () => new Worker(new URL('./tokenize-thread.js', import.meta.url), { workerData: { tokenizer: json } }));
+  const pending = new Map<number, { resolve: (ids: Uint16Array | Uint32Array) => void; reject: (error: Error) => void }>();
+  // A thread that died answers nothing more: what is pending, and all that follows, fails.
+  let failed: Error | undefined;
+  const failAll = (error: Error) => {
+    failed = new Error(`a tokenizing thread failed: ${error.message}`);
+    for (const waiter of pending.values()) waiter.reject(failed);
+    pending.clear();
+  };
+  for (const worker of workers) {
+    worker.on('message', (message: { id: number; ids?: Uint16Array | Uint32Array; error?: string }) => {
+      const waiter = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.error !== undefined) waiter?.reject(new Error(message.error));
+      else waiter?.resolve(message.ids!);
+    });
+    worker.on('error', failAll);
+  }
+  let next = 0;
+  return {
+    encode: (text) =>
+      new Promise((resolve, reject) => {
+        if (failed) return reject(failed);
+        const id = next++;
+        pending.set(id, { resolve, reject });
+        workers[id % count]!.postMessage({ id, text });
+      }),
+    close: () => {
+      for (const worker of workers) void worker.terminate();
+    },
+  };
+}
+
+/** Writes typed arrays in the order their promises were queued, keeping at most `depth` in flight. */
+class OrderedWriter {
+  private queue: Promise<Uint16Array | Uint32Array>[] = [];
+  tokens = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly depth: number,
+  ) {}
+
+  async add(ids: Promise<Uint16Array | Uint32Array>): Promise<void> {
+    this.queue.push(ids);
+    // Rejections are awaited in order below; this keeps an early one from being unhandled meanwhile.
+    ids.catch(() => {});
+    while (this.queue.length > this.depth) await this.writeNext();
+  }
+
+  async drain(): Promise<void> {
+    while (this.queue.length > 0) await this.writeNext();
+  }
+
+  private async writeNext(): Promise<void> {
+    const ids = await this.queue.shift()!;
+    await this.handle.write(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength));
+    this.tokens += ids.length;
+  }
+}
+
+/** Copies tokens [cut, total) of `allPath` into `validationPath`, then truncates `allPath` to the first `cut`. */
+function splitTail(allPath: string, validationPath: string, cut: number, total: number, bytesPerToken: number): void {
+  const source = openSync(allPath, 'r+');
+  const target = openSync(validationPath, 'w');
+  try {
+    const buffer = Buffer.allocUnsafe(READ_BYTES);
+    const end = total * bytesPerToken;
+    for (let position = cut * bytesPerToken; position < end; ) {
+      const read = readSync(source, buffer, 0, Math.min(buffer.length, end - position), position);
+      writeSync(target, buffer, 0, read);
+      position += read;
+    }
+    fsyncSync(target);
+    ftruncateSync(source, cut * bytesPerToken);
+    fsyncSync(source);
+  } finally {
+    closeSync(target);
+    closeSync(source);
+  }
+}
+
+/** Replaces `out` by the finished `partial` directory (the old one, with `force`, removed after). */
+function moveIntoPlace(partial: string, out: string): void {
+  if (!existsSync(out)) {
+    renameSync(partial, out);
+    return;
+  }
+  const old = `${out}.old-${randomBytes(4).toString('hex')}`;
+  renameSync(out, old);
+  renameSync(partial, out);
+  rmSync(old, { recursive: true, force: true });
+}
+
+function checkOut(out: string, force: boolean): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new Error(`${out} exists and is not a directory`);
+  if (readdirSync(out).length > 0 && !force) throw new Error(`${out} already exists and is not empty; give --force to replace it`);
+}
+
+/**
+ * Tokenizes `inputs` into a token directory at `out` (nanoGPT's train.bin / val.bin, uint16 or
+ * uint32, with meta.json and tokenizer.json), reading the text as a stream: memory stays the same
+ * whatever the size. The ids equal `tokenizer.encode` of the whole text, and the split is
+ * `TokenDataset`'s (the last `valFraction` of the tokens). Nothing appears at `out` until all is
+ * written; on error or abort the partial output is removed.
+ */
+export async function prepareTokenDirectory(options: PrepareOptions): Promise<TokenDirectoryMeta> {
+  const { out, valFraction = 0.1, force = false, signal } = options;
+  if (!(valFraction > 0 && valFraction < 1)) throw new RangeError(`valFraction must be in (0, 1), got ${valFraction}`);
+  const pieceSize = options.pieceSize ?? 1 << 20;
+  if (!(Number.isInteger(pieceSize) && pieceSize > 0)) throw new RangeError(`pieceSize must be a positive integer, got ${pieceSize}`);
+  const workers = options.workers ?? availableParallelism();
+  if (!(Number.isInteger(workers) && workers >= 1)) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  const files = expandInputs(options.inputs);
+  checkOut(out, force);
+  const totalBytes = totalOf(files) + files.length - 1;
+  let tokens = 0;
+  const report = (phase: PrepareProgress['phase']) => (bytes: number) => options.onProgress?.({ bytes, totalBytes, tokens, phase });
+  const tokenizer = await resolveTokenizer(options, files, report('vocabulary'));
+  const dtype = tokenDtype(tokenizer.vocabSize);
+  const bytesPerToken = dtype === 'uint16' ? 2 : 4;
+
+  const partial = join(dirname(resolve(out)), `.${basename(out)}.partial-${randomBytes(4).toString('hex')}`);
+  const encoders = startEncoders(tokenizer, workers);
+  try {
+    await mkdir(partial, { recursive: true });
+    const trainPath = join(partial, 'train.bin');
+    const handle = await open(trainPath, 'w');
+    try {
+      const writer = new OrderedWriter(handle, 2 * workers);
+      let current = files[0]!.path;
+      const cutter = new PieceCutter(pieceSize, tokenizer.kind === 'char', () => current);
+      const progress = report('tokens');
+      for await (const { text, bytes, path } of readText(files, signal)) {
+        current = path;
+        for (const piece of cutter.push(text)) await writer.add(encoders.encode(piece));
+        tokens = writer.tokens;
+        progress(bytes);
+      }
+      const rest = cutter.flush();
+      if (rest) await writer.add(encoders.encode(rest));
+      await writer.drain();
+      tokens = writer.tokens;
+      progress(totalBytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const cut = Math.floor(tokens * (1 - valFraction));
+    if (cut === 0 || cut === tokens) throw new Error(`the text gives ${tokens} tokens, too few to split into train.bin and val.bin`);
+    splitTail(trainPath, join(partial, 'val.bin'), cut, tokens, bytesPerToken);
+    const meta: TokenDirectoryMeta = {
+      format: TOKEN_DIRECTORY_FORMAT,
+      vocab_size: tokenizer.vocabSize,
+      dtype,
+      tokenizer: 'tokenizer.json',
+      train: { file: 'train.bin', tokens: cut },
+      val: { file: 'val.bin', tokens: tokens - cut },
+      val_fraction: valFraction,
+      sources: files,
+    };
+    writeSynced(join(partial, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
+    writeSynced(join(partial, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    moveIntoPlace(partial, out);
+    return meta;
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    throw error;
+  } finally {
+    encoders.close();
+  }
+}
+
+function writeSynced(path: string, text: string): void {
+  writeFileSync(path, text);
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

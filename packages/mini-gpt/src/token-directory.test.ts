@@ -1,0 +1,241 @@
+// Token directories through the built package (tokenizing threads run dist/tokenize-thread.js).
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { namesCorpus, TokenDataset, TrainingSession } from '@embedlab/mini-gpt';
+import { openTokenDirectory, prepareTokenDirectory, readCorpus, startWorkers } from '@embedlab/mini-gpt/node';
+import { ready } from '@embedlab/runtime';
+import { BpeTokenizer, CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = mkdtempSync(join(tmpdir(), 'token-directory-'));
+let count = 0;
+const scratch = (name = 'dir') => join(root, `${name}-${count++}`);
+
+function writeFiles(files: Record<string, string | Uint8Array>): string {
+  const dir = scratch('text');
+  mkdirSync(dir);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+/** Every token of both splits, read back through the directory's readers. */
+function readBack(dir: string, tokenizer?: Tokenizer): { train: number[]; validation: number[] } {
+  const opened = openTokenDirectory(dir, tokenizer ? { tokenizer } : {});
+  try {
+    const all = (split: 'train' | 'validation') => {
+      const reader = opened.dataset[split];
+      return Array.from(reader instanceof Int32Array ? reader : reader.read(0, reader.length));
+    };
+    return { train: all('train'), validation: all('validation') };
+  } finally {
+    opened.close();
+  }
+}
+
+/** The split `TokenDataset` makes of the whole text in memory: what a prepared directory must equal. */
+function inMemory(tokenizer: Tokenizer, text: string): { train: number[]; validation: number[] } {
+  const dataset = new TokenDataset(tokenizer.encode(text, { disallowedSpecial: [] }));
+  return { train: Array.from(dataset.train as Int32Array), validation: Array.from(dataset.validation as Int32Array) };
+}
+
+// Line breaks of every kind, runs of blank lines and spaces, CJK, emoji (surrogate pairs), digits.
+const varied = Array.from(
+  { length: 400 },
+  (_, i) => `line ${i}: naïve café ${'日本語'.repeat(i % 3)} 🙂🚀 ${' '.repeat(i % 5)}x${i % 7 === 0 ? '\r\n' : '\n'}${i % 11 === 0 ? '\n\n  \n' : ''}`,
+).join('');
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('prepareTokenDirectory', { timeout: 120_000 }, () => {
+  beforeAll(async () => {
+    await ready();
+  });
+
+  it('writes the ids and split of encoding the whole text at once (char, two threads, several files)', async () => {
+    const text = writeFiles({ 'a.txt': varied, 'b.txt': namesCorpus().slice(0, 30_000), 'c.txt': 'tail without newline' });
+    const out = scratch();
+    const progress: number[] = [];
+    const meta = await prepareTokenDirectory({ inputs: [text], out, workers: 2, pieceSize: 500, onProgress: (p) => void progress.push(p.bytes) });
+    const tokenizer = CharTokenizer.fromCorpus(readCorpus(text));
+    expect(readBack(out)).toEqual(inMemory(tokenizer, readCorpus(text)));
+    expect(meta).toMatchObject({ format: 'embedlab-tokens/1', dtype: 'uint16', vocab_size: tokenizer.vocabSize, val_fraction: 0.1 });
+    expect(meta.sources.map((s) => s.path.split('/').at(-1))).toEqual(['a.txt', 'b.txt', 'c.txt']);
+    expect(JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'))).toEqual(meta);
+    expect(progress.at(-1)).toBe(meta.sources.reduce((sum, s) => sum + s.bytes, 0) + 2);
+    expect(readdirSync(root).filter((name) => name.includes('partial'))).toEqual([]);
+  });
+
+  it('cuts a BPE text only where the pre-tokenizer splits, across 1 MiB reads that split characters', async () => {
+    // Over one read of text, so the UTF-8 decoder sees characters cut between reads.
+    const big = varied.repeat(Math.ceil((1.3 * 2 ** 20) / Buffer.byteLength(varied)));
+    const text = writeFiles({ 'big.txt': big });
+    const tokenizer = trainBpe(varied, { vocabSize: 300 });
+    const out = scratch();
+    await prepareTokenDirectory({ inputs: [join(text, 'big.txt')], out, tokenizer, workers: 2, pieceSize: 4096 });
+    expect(readBack(out)).toEqual(inMemory(tokenizer, big));
+    expect(BpeTokenizer.prototype.isPrototypeOf(openTokenDirectory(out).tokenizer)).toBe(true);
+  });
+
+  it('trains a BPE on the text when asked, on this thread alone too', async () => {
+    const text = writeFiles({ 'v.txt': varied });
+    const out = scratch();
+    await prepareTokenDirectory({ inputs: [text], out, tokenizer: 'bpe:280', workers: 1, pieceSize: 300 });
+    const { tokenizer } = openTokenDirectory(out);
+    expect(tokenizer.vocabSize).toBe(280);
+    expect(readBack(out)).toEqual(inMemory(tokenizer, varied));
+  });
+
+  it('stores ids as uint32 past 65,536 ids', async () => {
+    // 70,000 distinct code points from U+10000: each a surrogate pair in the text.
+    const chars = Array.from({ length: 70_000 }, (_, i) => String.fromCodePoint(0x10000 + i)).join('');
+    const wide = `${chars.slice(0, 4000)}\n${chars}`;
+    const text = writeFiles({ 'wide.txt': wide });
+    const out = scratch();
+    const meta = await prepareTokenDirectory({ inputs: [text], out, workers: 2, pieceSize: 1000 });
+    expect(meta.dtype).toBe('uint32');
+    expect(meta.vocab_size).toBe(70_001);
+    const back = readBack(out);
+    expect(back).toEqual(inMemory(CharTokenizer.fromCorpus(wide), wide));
+    expect(Math.max(...back.validation)).toBe(70_000);
+  });
+
+  it('refuses what it cannot do faithfully, and leaves nothing behind', async () => {
+    const text = writeFiles({ 'a.txt': varied });
+    const out = scratch();
+    mkdirSync(out);
+    writeFileSync(join(out, 'keep'), 'x');
+    await expect(prepareTokenDirectory({ inputs: [text], out })).rejects.toThrow(`${out} already exists and is not empty; give --force`);
+    await expect(prepareTokenDirectory({ inputs: ['/dev/zero'], out: scratch() })).rejects.toThrow('/dev/zero is not a regular file');
+    await expect(prepareTokenDirectory({ inputs: [join(root, 'missing.txt')], out: scratch() })).rejects.toThrow('no such file or directory');
+    const oneLine = writeFiles({ 'line.txt': 'word '.repeat(5000) });
+    const refused = scratch();
+    await expect(
+      prepareTokenDirectory({ inputs: [oneLine], out: refused, tokenizer: trainBpe(varied, { vocabSize: 260 }), pieceSize: 100, workers: 1 }),
+    ).rejects.toThrow('characters without a line break followed by text');
+    expect(existsSync(refused)).toBe(false);
+    const aborted = scratch();
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      prepareTokenDirectory({ inputs: [text], out: aborted, signal: controller.signal, tokenizer: trainBpe(varied, { vocabSize: 260 }) }),
+    ).rejects.toThrow();
+    expect(existsSync(aborted)).toBe(false);
+    expect(readdirSync(root).filter((name) => name.includes('partial'))).toEqual([]);
+    // --force replaces the directory as a whole.
+    await prepareTokenDirectory({ inputs: [text], out, force: true, workers: 1 });
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'tokenizer.json', 'train.bin', 'val.bin']);
+  });
+});
+
+describe('openTokenDirectory', { timeout: 120_000 }, () => {
+  const names = namesCorpus().slice(0, 20_000);
+  let prepared: string;
+  beforeAll(async () => {
+    await ready();
+    prepared = scratch();
+    await prepareTokenDirectory({ inputs: [writeFiles({ 'n.txt': names })], out: prepared, workers: 1 });
+  });
+
+  function variant(change: (dir: string) => void): string {
+    const dir = scratch();
+    mkdirSync(dir);
+    for (const name of readdirSync(prepared)) writeFileSync(join(dir, name), readFileSync(join(prepared, name)));
+    change(dir);
+    return dir;
+  }
+  const editMeta = (edit: (meta: Record<string, unknown>) => void) => (dir: string) => {
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+    edit(meta);
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
+  };
+
+  it('names what is wrong with a hostile or damaged directory', () => {
+    const cases: [(dir: string) => void, string][] = [
+      [editMeta((m) => (m.dtype = 'float32')), 'dtype must be "uint16" or "uint32"'],
+      [editMeta((m) => (m.vocab_size = 1e12)), 'vocab_size must be a positive integer up to 2^32'],
+      [editMeta((m) => (m.tokenizer = '../../etc/passwd')), 'tokenizer must be a file name in the same directory'],
+      [editMeta((m) => ((m.train as { tokens: number }).tokens += 1)), 'meta.json says'],
+      [editMeta((m) => (m.vocab_size = 3)), 'vocab_size is 3 but the tokenizer has'],
+      [(dir) => writeFileSync(join(dir, 'meta.json'), '{'), 'meta.json:'],
+      [(dir) => writeFileSync(join(dir, 'train.bin'), new Uint8Array(7)), 'is not a whole number of uint16 tokens'],
+      [(dir) => rmSync(join(dir, 'val.bin')), 'val.bin is missing'],
+      [(dir) => writeFileSync(join(dir, 'meta.json'), ' '.repeat(2 << 20)), 'more than the'],
+      [(dir) => rmSync(join(dir, 'meta.json')), 'no meta.json to say which tokenizer made it'],
+    ];
+    for (const [change, message] of cases) expect(() => openTokenDirectory(variant(change)), message).toThrow(message);
+    const pickled = variant((dir) => {
+      rmSync(join(dir, 'meta.json'));
+      writeFileSync(join(dir, 'meta.pkl'), 'x');
+    });
+    expect(() => openTokenDirectory(pickled)).toThrow('unpickling an untrusted file can run code');
+  });
+
+  it('refuses ids outside the vocabulary where it reads them', () => {
+    const dir = variant((d) => {
+      const ids = new Uint16Array(readFileSync(join(d, 'train.bin')).buffer.slice(0));
+      ids[10] = 60_000;
+      writeFileSync(join(d, 'train.bin'), ids);
+    });
+    const opened = openTokenDirectory(dir);
+    const reader = opened.dataset.train as { read(start: number, count: number): Int32Array };
+    expect(() => reader.read(0, 20)).toThrow(/train\.bin: token 10 is id 60000, outside the tokenizer's \d+ ids/);
+    expect(reader.read(11, 5)).toHaveLength(5);
+    opened.close();
+  });
+
+  it("reads nanoGPT's own directories (no meta.json) with the tokenizer given", () => {
+    const dir = variant((d) => rmSync(join(d, 'meta.json')));
+    const tokenizer = openTokenDirectory(prepared).tokenizer;
+    expect(readBack(dir, tokenizer)).toEqual(readBack(prepared));
+  });
+
+  it('trains on it with the losses of the same text in memory, on one thread or two', async () => {
+    const setup = {
+      model: { blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 },
+      training: { steps: 3, batchSize: 4, evalInterval: 3, evalBatches: 1 },
+    };
+    const losses = async (session: TrainingSession, workers?: Awaited<ReturnType<typeof startWorkers>>) => {
+      const seen: number[] = [];
+      await session.run({ onStep: (e) => void seen.push(e.loss), onEval: (e) => void seen.push(e.validationLoss) }, workers ? { workers } : {});
+      session.dispose();
+      return seen;
+    };
+    const fromText = await losses(TrainingSession.create({ ...setup, corpus: names }));
+    const opened = openTokenDirectory(prepared);
+    const fromFiles = await losses(TrainingSession.create({ ...setup, dataset: opened.dataset, tokenizer: opened.tokenizer }));
+    expect(fromFiles).toEqual(fromText);
+    const pool = await startWorkers(2);
+    try {
+      const parallel = await losses(TrainingSession.create({ ...setup, dataset: opened.dataset, tokenizer: opened.tokenizer, workers: 2 }), pool);
+      expect(parallel).toHaveLength(fromText.length);
+      for (const loss of parallel) expect(Number.isFinite(loss)).toBe(true);
+    } finally {
+      pool.close();
+      opened.close();
+    }
+  });
+
+  it('trains on a directory larger than memory, reading it by offsets', async () => {
+    const dir = variant(() => {});
+    // A 32 GiB sparse train.bin (id 0 everywhere): larger than this machine's memory.
+    const size = 32 * 2 ** 30;
+    const fd = openSync(join(dir, 'train.bin'), 'r+');
+    ftruncateSync(fd, size);
+    closeSync(fd);
+    editMeta((m) => ((m.train as { tokens: number }).tokens = size / 2))(dir);
+    const opened = openTokenDirectory(dir);
+    expect(opened.dataset.train.length).toBe(size / 2);
+    const session = TrainingSession.create({
+      dataset: opened.dataset,
+      tokenizer: opened.tokenizer,
+      model: { blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 },
+      training: { steps: 2, batchSize: 4, evalInterval: 2, evalBatches: 1 },
+    });
+    const result = await session.run();
+    expect(result.step).toBe(2);
+    expect(process.memoryUsage().rss).toBeLessThan(4 * 2 ** 30);
+    session.dispose();
+    opened.close();
+  });
+});
