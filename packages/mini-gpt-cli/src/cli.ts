@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { inspectCommand } from './commands/inspect.js';
+import { prepareCommand } from './commands/prepare.js';
 import { sampleCommand } from './commands/sample.js';
 import { trainCommand } from './commands/train.js';
 
@@ -18,7 +19,8 @@ const program = new Command()
     await ready({ backend: command.opts().backend });
   });
 
-for (const command of [trainCommand, sampleCommand, evalCommand, inspectCommand, compareCommand]) program.addCommand(command.copyInheritedSettings(program));
+for (const command of [prepareCommand, trainCommand, sampleCommand, evalCommand, inspectCommand, compareCommand])
+  program.addCommand(command.copyInheritedSettings(program));
 
 // `minigpt ... | head` closes stdout early: stop quietly, as Unix tools do.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

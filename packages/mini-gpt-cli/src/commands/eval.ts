@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Evaluation, evaluate, type MiniGPT, parseRopeScaling, withRopeScaling } from '@embedlab/mini-gpt';
-import { readCorpus } from '@embedlab/mini-gpt/node';
+import { isTokenDirectory, openTokenDirectory, readCorpus } from '@embedlab/mini-gpt/node';
+import type { Tokenizer } from '@embedlab/tokenizer';
 import { Command } from 'commander';
 import { integer, loadModel, type ModelSource } from './arguments.js';
 
@@ -11,13 +14,34 @@ interface EvalFlags extends ModelSource {
   json?: boolean;
 }
 
+/**
+ * The first `limit` tokens of a text, or of a token directory's val.bin (which must have been
+ * made by the model's tokenizer: ids of another would be scored as nonsense).
+ */
+function evaluationTokens(path: string, tokenizer: Tokenizer, limit: number): ArrayLike<number> {
+  if (!isTokenDirectory(path)) return tokenizer.encode(readCorpus(path), { disallowedSpecial: [] }).slice(0, limit);
+  // nanoGPT's own directories do not say their tokenizer: the model's is assumed.
+  const saysTokenizer = existsSync(join(path, 'meta.json'));
+  const directory = openTokenDirectory(path, saysTokenizer ? {} : { tokenizer });
+  try {
+    if (saysTokenizer && JSON.stringify(directory.tokenizer.toJSON()) !== JSON.stringify(tokenizer.toJSON()))
+      throw new Error(
+        `${path} was tokenized by another tokenizer than the model's; prepare the text with the model's (minigpt prepare --tokenizer CHECKPOINT_DIR)`,
+      );
+    const { validation } = directory.dataset;
+    return validation instanceof Int32Array ? validation.subarray(0, limit) : validation.read(0, Math.min(limit, validation.length));
+  } finally {
+    directory.close();
+  }
+}
+
 function evalAction(flags: EvalFlags): void {
   const loaded = loadModel(flags);
   const { tokenizer } = loaded;
   const { blockSize } = loaded.model.config;
   const model: MiniGPT = flags.ropeScaling ? withRopeScaling(loaded.model, parseRopeScaling(flags.ropeScaling, blockSize)) : loaded.model;
   const context = flags.context ?? blockSize;
-  const ids = tokenizer.encode(readCorpus(flags.data), { disallowedSpecial: [] }).slice(0, Math.max(flags.maxTokens, context) + 1);
+  const ids = evaluationTokens(flags.data, tokenizer, Math.max(flags.maxTokens, context) + 1);
   if (ids.length < context + 1) throw new Error(`${flags.data} has ${ids.length} tokens, fewer than context + 1 = ${context + 1}`);
   const result: Evaluation = evaluate(model, ids, { context });
   if (flags.json) {
@@ -35,7 +59,7 @@ export const evalCommand = new Command('eval')
   .description('loss and perplexity of a checkpoint on a text, overall and by position')
   .option('--checkpoint <dir>', 'checkpoint directory')
   .option('--hf <dir>', 'Hugging Face GPT-2 directory')
-  .requiredOption('--data <path>', 'a text file or a directory of .txt files')
+  .requiredOption('--data <path>', "a text file, a directory of .txt files, or a token directory (its val.bin; see 'minigpt prepare')")
   .option('--max-tokens <n>', 'evaluate at most this many tokens', integer('--max-tokens'), 200_000)
   .option('--context <n>', 'tokens per window (default blockSize; more for sinusoidal, rope, alibi, none)', integer('--context'))
   .option('--rope-scaling <kind:factor>', 'linear:F, dynamic:F, yarn:F or llama3:F, applied to a RoPE model without retraining')

@@ -1,0 +1,85 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TokenDataset } from '@embedlab/mini-gpt';
+import { openTokenDirectory } from '@embedlab/mini-gpt/node';
+import { CharTokenizer } from '@embedlab/tokenizer';
+import { describe, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'minigpt-prepare-'));
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+const text = Array.from({ length: 3000 }, (_, i) => `${['anna', 'bob', 'carla', 'dmitri', 'élodie'][i % 5]}${i % 13}`).join('\n');
+const textFile = join(dir, 'names.txt');
+writeFileSync(textFile, text);
+
+describe('minigpt prepare', { timeout: 180_000 }, () => {
+  it('writes a token directory that eval reads, equal to the text tokenized at once', () => {
+    const out = join(dir, 'tokens');
+    const prepared = run('prepare', textFile, '--out', out, '--workers', '2', '--json');
+    expect(prepared.status, prepared.stderr).toBe(0);
+    const meta = JSON.parse(prepared.stdout);
+    expect(meta).toMatchObject({ out, dtype: 'uint16', train: { file: 'train.bin' }, val: { file: 'val.bin' } });
+    expect(readdirSync(out).sort()).toEqual(['meta.json', 'tokenizer.json', 'train.bin', 'val.bin']);
+    const opened = openTokenDirectory(out);
+    const expected = new TokenDataset(CharTokenizer.fromCorpus(text).encode(text));
+    const validation = opened.dataset.validation as { read(start: number, count: number): Int32Array; length: number };
+    expect(Array.from(validation.read(0, validation.length))).toEqual(Array.from(expected.validation as Int32Array));
+    opened.close();
+
+    const again = run('prepare', textFile, '--out', out);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('already exists and is not empty; give --force');
+    expect(run('prepare', '/dev/zero', '--out', join(dir, 'zero')).stderr).toContain('minigpt: /dev/zero is not a regular file');
+    expect(run('prepare', textFile, '--out', join(dir, 'x'), '--val-fraction', '1').stderr).toContain('--val-fraction must be in (0, 1)');
+    expect(run('prepare', textFile, '--out', join(dir, 'x'), '--tokenizer', 'nope.json').stderr).toContain('nope.json does not exist');
+  });
+
+  it('evaluates a checkpoint on the val.bin of a directory its tokenizer made, and refuses another tokenizer', () => {
+    const checkpoint = join(dir, 'checkpoint');
+    const trained = run('train', '--data', textFile, '--steps', '2', '--samples', '0', '--out', checkpoint, '--preset', 'names');
+    expect(trained.status, trained.stderr).toBe(0);
+    const tokens = join(dir, 'same-tokenizer');
+    // The checkpoint's own tokenizer, given as the directory.
+    expect(run('prepare', textFile, '--out', tokens, '--tokenizer', checkpoint).status).toBe(0);
+    const fromText = run('eval', '--checkpoint', checkpoint, '--data', textFile, '--json');
+    const fromTokens = run('eval', '--checkpoint', checkpoint, '--data', tokens, '--json');
+    expect(fromTokens.status, fromTokens.stderr).toBe(0);
+    const [a, b] = [JSON.parse(fromText.stdout), JSON.parse(fromTokens.stdout)];
+    expect(b.tokens).toBeGreaterThan(0);
+    expect(Number.isFinite(b.loss)).toBe(true);
+    // The text is scored from its start, the directory on its val.bin: different tokens, same scale.
+    expect(Math.abs(a.loss - b.loss)).toBeLessThan(1);
+
+    const other = join(dir, 'other-tokenizer');
+    writeFileSync(join(dir, 'other.txt'), `${text}\nxyz`);
+    expect(run('prepare', join(dir, 'other.txt'), '--out', other).status).toBe(0);
+    const refused = run('eval', '--checkpoint', checkpoint, '--data', other);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('was tokenized by another tokenizer than the model');
+  });
+
+  it('removes its partial output when interrupted', async () => {
+    const big = join(dir, 'big.txt');
+    writeFileSync(big, `${text}\n`.repeat(2500));
+    const out = join(dir, 'interrupted');
+    const child = spawn(process.execPath, [cli, 'prepare', big, '--out', out, '--workers', '1']);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    // Interrupted once tokens are being written (the hidden partial directory exists).
+    const poll = setInterval(() => {
+      if (readdirSync(dir).some((name) => name.startsWith('.interrupted.partial-'))) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 10);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearInterval(poll);
+    expect(code, stderr).toBe(1);
+    expect(stderr).toContain('interrupted; nothing was written');
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.includes('partial'))).toEqual([]);
+  });
+});
