@@ -1,17 +1,19 @@
+import { LearnedPositionalEmbedding } from '@embedlab/positional-encodings';
 import { type ArenaArray, MatVecArena, tf } from '@embedlab/runtime';
+import type { ModelPositions } from './block.js';
 import type { MiniGPT } from './model.js';
 
 // Sampling one sequence feeds one token at a time. Through tfjs that is a few hundred tiny ops
 // per token, each costing more in dispatch than in arithmetic (at baby's size a token is about
 // 0.8 M multiply-adds). The decoder copies the model's weights once into a MatVecArena (a wasm
-// memory of its own with SIMD matrix–vector products) and runs a token through the blocks with
-// those products and short loops for the rest; the KV cache and each token's attention over it
-// live in a second arena. The math is the
-// model's forward pass with dropout off, in the same order: pre-LayerNorm blocks, causal
-// attention (RoPE on q and k, or ALiBi's bias), GELU MLP, final LayerNorm, head.
+// memory with SIMD kernels) beside its activations and the KV cache, and runs a token through a
+// block as a handful of wasm calls: LayerNorm, the q|k|v product, RoPE, attention over the cache,
+// the output projection added to the residual, LayerNorm, the MLP's product, GELU, its projection
+// added to the residual. The math is the model's forward pass with dropout off, in the same order.
 
 const LAYER_NORM_EPSILON = 1e-5;
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+/** Positions the cache and the position tables start with (they double as the sequence grows). */
+const INITIAL_POSITIONS = 64;
 
 interface LayerWeights {
   ln1: Norm;
@@ -22,21 +24,9 @@ interface LayerWeights {
   mlpProj: Dense;
 }
 
-/** The KV cache: keys and values `[capacity, C]` per layer, and attention's query, output, scores and ALiBi slopes, in an arena of their own (replaced by a larger one as the sequence grows). */
-interface CacheArena {
-  arena: MatVecArena;
-  capacity: number;
-  keys: ArenaArray[];
-  values: ArenaArray[];
-  query: ArenaArray;
-  out: ArenaArray;
-  scores: ArenaArray;
-  slopes: ArenaArray | undefined;
-}
-
 interface Norm {
-  weight: Float32Array;
-  bias: Float32Array | undefined;
+  weight: ArenaArray;
+  bias: ArenaArray | undefined;
 }
 
 /** `[in, out]` weight, row-major, and optional `[out]` bias, in the arena. */
@@ -47,23 +37,56 @@ interface Dense {
   outFeatures: number;
 }
 
-/** erf by Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7), the formula tfjs's Erf kernels use. */
-function erf(x: number): number {
-  const sign = Math.sign(x);
-  const v = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * v);
-  return sign * (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v));
-}
+/**
+ * Rows of the positional encoding read once from its tensors (`width` floats a position: an additive
+ * encoding's row, or RoPE's cos then sin), extended by doubling when a later position is asked for.
+ */
+class PositionRows {
+  private table: Float32Array = new Float32Array(0);
+  private rows = 0;
 
-function layerNorm(x: Float64Array, norm: Norm, out: Float32Array): void {
-  const n = x.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += x[i]!;
-  mean /= n;
-  let variance = 0;
-  for (let i = 0; i < n; i++) variance += (x[i]! - mean) ** 2;
-  const rstd = 1 / Math.sqrt(variance / n + LAYER_NORM_EPSILON);
-  for (let i = 0; i < n; i++) out[i] = (x[i]! - mean) * rstd * norm.weight[i]! + (norm.bias ? norm.bias[i]! : 0);
+  constructor(
+    private readonly positions: ModelPositions,
+    private readonly width: number,
+    /** Rows the table may hold: a learned table's length, dynamic NTK's original length. */
+    private readonly limit: number,
+  ) {}
+
+  /** The row of `position` (a view, valid until the next call). */
+  row(position: number): Float32Array {
+    // Past the table's limit (a learned table's end, where this throws; dynamic NTK's original length,
+    // past which the frequencies depend on the sequence's length), the row is read alone.
+    if (position >= this.limit) return this.read(1, position);
+    if (position >= this.rows) {
+      const rows = Math.min(Math.max(position + 1, 2 * this.rows, INITIAL_POSITIONS), this.limit);
+      this.table = this.read(rows, 0);
+      this.rows = rows;
+    }
+    return this.table.subarray(position * this.width, (position + 1) * this.width);
+  }
+
+  private read(rows: number, offset: number): Float32Array {
+    const positions = this.positions;
+    if (positions.kind === 'additive') {
+      // A slice of the encoding's table: ours to free. (dataSync outside tidy: tidy would walk the array.)
+      const table = tf.tidy(() => positions.apply(rows, { offset }));
+      const values = table.dataSync() as Float32Array;
+      table.dispose();
+      return values;
+    }
+    if (positions.kind !== 'rotary') throw new Error(`Decoder: ${positions.kind} positions have no rows`);
+    const { cos, sin } = positions.cosSin(rows, offset);
+    const [c, s] = [cos.dataSync(), sin.dataSync()];
+    // A slice of the encoding's cached table (or a fresh one): ours to free.
+    tf.dispose([cos, sin]);
+    const half = positions.rotaryDim / 2;
+    const table = new Float32Array(rows * this.width);
+    for (let r = 0; r < rows; r++) {
+      table.set(c.subarray(r * half, (r + 1) * half), r * this.width);
+      table.set(s.subarray(r * half, (r + 1) * half), r * this.width + half);
+    }
+    return table;
+  }
 }
 
 /** The model's next-token logits, one token at a time, from weights read once (batch 1, no dropout). */
@@ -75,31 +98,51 @@ export class Decoder {
   private readonly output: ArenaArray;
   private readonly outputBias: ArenaArray | undefined;
   private readonly arena: MatVecArena;
-  /** Activations in the arena: LayerNorm's output, q|k|v, attention's output, projections, the MLP's hidden layer, logits. */
+  /** Activations in the arena: the residual stream, LayerNorm's output, q|k|v, attention's output, the MLP's hidden layer, logits, RoPE's cos|sin. */
+  private readonly x: ArenaArray;
   private readonly normed: ArenaArray;
   private readonly qkv: ArenaArray;
   private readonly attended: ArenaArray;
-  private readonly projected: ArenaArray;
   private readonly hidden: ArenaArray;
   private readonly logits: ArenaArray;
+  private readonly cosSin: ArenaArray | undefined;
+  private readonly slopes: ArenaArray | undefined;
+  private readonly positionRows: PositionRows | undefined;
   private readonly softCap: number | undefined;
-  private cache: CacheArena | undefined;
+  /**
+   * The KV cache, the arena's last allocation (extended as the sequence grows): position-major,
+   * each position a row of every layer's keys then values, `2·nLayer·nEmbd` floats.
+   */
+  private cache: ArenaArray;
+  private capacity = 0;
   /** Positions in the cache: the position of the next token. */
   length = 0;
 
   constructor(private readonly model: MiniGPT) {
     const state = model.stateDict();
     const { nEmbd: channels, vocabSize } = model.config;
+    const positions = model.positional;
+    const rotaryDim = positions?.kind === 'rotary' ? positions.rotaryDim : 0;
     const read = (name: string) => state.get(name)?.dataSync() as Float32Array | undefined;
-    const isDense = (name: string) => /\.(c_attn|c_proj|c_fc)\.(weight|bias)$/.test(name);
-    const activations = [channels, 3 * channels, channels, channels, 4 * channels, vocabSize];
+    const isWeight = (name: string) => /\.(c_attn|c_proj|c_fc|ln_1|ln_2|ln_f)\.(weight|bias)$/.test(name);
+    const activations = [
+      channels,
+      channels,
+      3 * channels,
+      channels,
+      4 * channels,
+      vocabSize,
+      rotaryDim,
+      positions?.kind === 'attention-bias' ? model.config.nHead : 0,
+    ];
     const head = [model.head.outputWeight.size, model.head.bias?.size ?? 0];
-    this.arena = new MatVecArena(MatVecArena.floatsFor([...[...state].filter(([name]) => isDense(name)).map(([, v]) => v.size), ...head, ...activations]));
+    const weights = [...state].filter(([name]) => isWeight(name)).map(([, v]) => v.size);
+    this.arena = new MatVecArena(MatVecArena.floatsFor([...weights, ...head, ...activations]));
     const inArena = (name: string) => {
       const values = read(name);
       return values && this.arena.allocate(values.length, values);
     };
-    const norm = (prefix: string): Norm => ({ weight: read(`${prefix}.weight`)!, bias: read(`${prefix}.bias`) });
+    const norm = (prefix: string): Norm => ({ weight: inArena(`${prefix}.weight`)!, bias: inArena(`${prefix}.bias`) });
     const denseOf = (prefix: string): Dense => {
       const [inFeatures, outFeatures] = state.get(`${prefix}.weight`)!.shape as [number, number];
       return { weight: inArena(`${prefix}.weight`)!, bias: inArena(`${prefix}.bias`), inFeatures, outFeatures };
@@ -120,7 +163,7 @@ export class Decoder {
     this.tokenScale = model.embedding.scale;
     this.output = this.arena.allocate(model.head.outputWeight.size, model.head.outputWeight.dataSync());
     this.outputBias = model.head.bias && this.arena.allocate(vocabSize, model.head.bias.dataSync());
-    [this.normed, this.qkv, this.attended, this.projected, this.hidden, this.logits] = activations.map((length) => this.arena.allocate(length)) as [
+    [this.x, this.normed, this.qkv, this.attended, this.hidden, this.logits] = activations.slice(0, 6).map((length) => this.arena.allocate(length)) as [
       ArenaArray,
       ArenaArray,
       ArenaArray,
@@ -128,6 +171,19 @@ export class Decoder {
       ArenaArray,
       ArenaArray,
     ];
+    this.cosSin = rotaryDim > 0 ? this.arena.allocate(rotaryDim) : undefined;
+    this.slopes = positions?.kind === 'attention-bias' ? this.arena.allocate(positions.slopes.length, positions.slopes) : undefined;
+    if (positions?.kind === 'additive')
+      this.positionRows = new PositionRows(
+        positions,
+        channels,
+        positions instanceof LearnedPositionalEmbedding ? positions.maxLength : Number.POSITIVE_INFINITY,
+      );
+    if (positions?.kind === 'rotary') {
+      const scaling = positions.scaling;
+      this.positionRows = new PositionRows(positions, rotaryDim, scaling?.type === 'dynamic' ? scaling.originalMaxPositions : Number.POSITIVE_INFINITY);
+    }
+    this.cache = this.arena.allocate(0);
     this.softCap = model.head.softCap;
   }
 
@@ -136,28 +192,9 @@ export class Decoder {
     this.length = 0;
   }
 
-  /** The cache arena, with room for `positions` positions (what it held copied over). */
-  private reserve(positions: number): CacheArena {
-    const previous = this.cache;
-    if (previous && positions <= previous.capacity) return previous;
-    const capacity = Math.max(positions, 2 * (previous?.capacity ?? 0), 64);
-    const { nEmbd: channels, nHead: heads } = this.model.config;
-    const slopes = this.model.positional?.kind === 'attention-bias' ? this.model.positional.slopes : undefined;
-    const nLayers = this.layers.length;
-    const arena = new MatVecArena(MatVecArena.floatsFor([...Array<number>(2 * nLayers).fill(capacity * channels), channels, channels, capacity, heads]));
-    const fresh = (previousArrays: ArenaArray[] | undefined) =>
-      Array.from({ length: nLayers }, (_, i) => arena.allocate(capacity * channels, previousArrays ? previousArrays[i]!.values : undefined));
-    this.cache = {
-      arena,
-      capacity,
-      keys: fresh(previous?.keys),
-      values: fresh(previous?.values),
-      query: arena.allocate(channels),
-      out: arena.allocate(channels),
-      scores: arena.allocate(capacity),
-      slopes: slopes && arena.allocate(heads, slopes),
-    };
-    return this.cache;
+  /** Floats in a cache row: every layer's keys and values at one position. */
+  private get rowStride(): number {
+    return 2 * this.layers.length * this.model.config.nEmbd;
   }
 
   /** Feeds `token` at position `length` and returns the logits `[vocabSize]` for the next one. */
@@ -165,68 +202,41 @@ export class Decoder {
     const { nEmbd: channels, nHead: heads, vocabSize, gelu } = this.model.config;
     const headDim = channels / heads;
     const position = this.length;
-    const cache = this.reserve(position + 1);
-    const x = new Float64Array(channels);
-    for (let i = 0; i < channels; i++) x[i] = this.tokenTable[token * channels + i]! * this.tokenScale;
-    const positions = this.model.positional;
-    if (positions?.kind === 'additive') {
-      const row = tf.tidy(() => positions.apply(1, { offset: position }).dataSync());
-      for (let i = 0; i < channels; i++) x[i]! += row[i]!;
+    const rowStride = this.rowStride;
+    if (position >= this.capacity) {
+      this.capacity = Math.max(position + 1, 2 * this.capacity, INITIAL_POSITIONS);
+      this.cache = this.arena.extend(this.cache, this.capacity * rowStride);
     }
-    let cos: ArrayLike<number> | undefined;
-    let sin: ArrayLike<number> | undefined;
-    if (positions?.kind === 'rotary') {
-      const table = positions.cosSin(1, position);
-      [cos, sin] = [table.cos.dataSync(), table.sin.dataSync()];
-      // A slice of the encoding's cached table (or a fresh one): ours to free.
-      tf.dispose([table.cos, table.sin]);
-    }
-    const { arena, normed: normedArray, qkv: qkvArray, attended: attendedArray, projected: projectedArray, hidden: hiddenArray } = this;
-    const [normed, qkv, attended, projected, hidden] = [normedArray.values, qkvArray.values, attendedArray.values, projectedArray.values, hiddenArray.values];
-    const apply = (input: ArenaArray, layer: Dense, output: ArenaArray) =>
-      arena.matVec(input, layer.weight, layer.bias, output, layer.inFeatures, layer.outFeatures);
+    const { arena, x, normed, qkv, attended, hidden, cache, cosSin, slopes } = this;
+    const stream = x.values;
+    const positionRow = this.positionRows?.row(position);
+    for (let i = 0; i < channels; i++) stream[i] = this.tokenTable[token * channels + i]! * this.tokenScale;
+    if (this.model.positional?.kind === 'additive') for (let i = 0; i < channels; i++) stream[i]! += positionRow![i]!;
+    const rotary = this.model.positional?.kind === 'rotary' ? this.model.positional : undefined;
+    if (rotary) cosSin!.values.set(positionRow!);
+    const [cos, sin] = rotary ? [cosSin!.subarray(0, rotary.rotaryDim / 2), cosSin!.subarray(rotary.rotaryDim / 2, rotary.rotaryDim / 2)] : [];
+    const cacheRows = cache.values;
     for (const [index, layer] of this.layers.entries()) {
-      layerNorm(x, layer.ln1, normed);
-      apply(normedArray, layer.attn, qkvArray);
-      if (positions?.kind === 'rotary') {
-        for (let h = 0; h < heads; h++) {
-          rotate(qkv, h * headDim, positions.rotaryDim, positions.layout, cos!, sin!);
-          rotate(qkv, channels + h * headDim, positions.rotaryDim, positions.layout, cos!, sin!);
-        }
-      }
-      cache.query.values.set(qkv.subarray(0, channels));
-      cache.keys[index]!.values.set(qkv.subarray(channels, 2 * channels), position * channels);
-      cache.values[index]!.values.set(qkv.subarray(2 * channels), position * channels);
-      cache.arena.attend(cache.query, cache.keys[index]!, cache.values[index]!, cache.slopes, cache.scores, cache.out, position + 1, heads, headDim);
-      attended.set(cache.out.values);
-      apply(attendedArray, layer.attnProj, projectedArray);
-      for (let i = 0; i < channels; i++) x[i]! += projected[i]!;
-      layerNorm(x, layer.ln2, normed);
-      apply(normedArray, layer.fc, hiddenArray);
-      for (let i = 0; i < hidden.length; i++) {
-        const v = hidden[i]!;
-        hidden[i] = gelu === 'exact' ? 0.5 * v * (1 + erf(v * Math.SQRT1_2)) : v / (1 + Math.exp(-2 * SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
-      }
-      apply(hiddenArray, layer.mlpProj, projectedArray);
-      for (let i = 0; i < channels; i++) x[i]! += projected[i]!;
+      arena.layerNorm(x, layer.ln1.weight, layer.ln1.bias, normed, channels, LAYER_NORM_EPSILON);
+      arena.matVec(normed, layer.attn.weight, layer.attn.bias, qkv, channels, 3 * channels);
+      if (rotary) arena.rotary(qkv, cos!, sin!, heads, headDim, rotary.rotaryDim, rotary.layout);
+      // This position's keys and values join the cache; q attends over it.
+      const layerStart = index * 2 * channels;
+      cacheRows.set(qkv.values.subarray(channels), position * rowStride + layerStart);
+      const keys = cache.subarray(layerStart, cache.length - layerStart);
+      const values = cache.subarray(layerStart + channels, cache.length - layerStart - channels);
+      arena.attend(qkv, keys, values, slopes, attended, position + 1, heads, headDim, rowStride);
+      arena.matVec(attended, layer.attnProj.weight, layer.attnProj.bias, x, channels, channels, true);
+      arena.layerNorm(x, layer.ln2.weight, layer.ln2.bias, normed, channels, LAYER_NORM_EPSILON);
+      arena.matVec(normed, layer.fc.weight, layer.fc.bias, hidden, channels, layer.fc.outFeatures);
+      arena.gelu(hidden, layer.fc.outFeatures, gelu);
+      arena.matVec(hidden, layer.mlpProj.weight, layer.mlpProj.bias, x, layer.fc.outFeatures, channels, true);
     }
-    layerNorm(x, this.lnF, normed);
-    arena.matVecTransposed(normedArray, this.output, this.outputBias, this.logits, channels, vocabSize);
+    arena.layerNorm(x, this.lnF.weight, this.lnF.bias, normed, channels, LAYER_NORM_EPSILON);
+    arena.matVecTransposed(normed, this.output, this.outputBias, this.logits, channels, vocabSize);
     const logits = Float32Array.from(this.logits.values);
     if (this.softCap !== undefined) for (let v = 0; v < vocabSize; v++) logits[v] = Math.tanh(logits[v]! / this.softCap) * this.softCap;
     this.length = position + 1;
     return logits;
-  }
-}
-
-/** RoPE on one head's first `rotaryDim` dimensions at `start`, as RotaryEmbedding.apply does. */
-function rotate(x: Float32Array, start: number, rotaryDim: number, layout: 'half' | 'interleaved', cos: ArrayLike<number>, sin: ArrayLike<number>): void {
-  const half = rotaryDim / 2;
-  for (let i = 0; i < half; i++) {
-    const [a, b] = layout === 'half' ? [start + i, start + i + half] : [start + 2 * i, start + 2 * i + 1];
-    const x1 = x[a]!;
-    const x2 = x[b]!;
-    x[a] = x1 * cos[i]! - x2 * sin[i]!;
-    x[b] = x2 * cos[i]! + x1 * sin[i]!;
   }
 }

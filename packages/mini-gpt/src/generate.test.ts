@@ -1,10 +1,11 @@
-import { ready } from '@embedlab/runtime';
+import { ready, tf } from '@embedlab/runtime';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GPTConfig, PositionKind } from './config.js';
 import { Decoder } from './decoder.js';
 import { generate, generateText, type GenerateOptions } from './generate.js';
 import { createModel } from './model.js';
+import { lastLogits } from './sample.js';
 
 const config: GPTConfig = {
   vocabSize: 13,
@@ -81,6 +82,27 @@ describe('generate', { timeout: 60_000 }, () => {
       for (let v = 0; v < config.vocabSize; v++)
         expect(Math.abs(logits[v]! - expected[t * config.vocabSize + v]!), `position ${t}, id ${v}`).toBeLessThan(1e-5);
     }
+    model.dispose();
+  });
+
+  it.each([
+    ['learned', {}],
+    ['sinusoidal', {}],
+    ['rope', { rope: { scaling: { type: 'dynamic', factor: 2, originalMaxPositions: 40 } } }],
+  ] as const)("the decoder gives the tensors path's logits past its first 64 positions, where its cache grows (%s %j)", (position, extra) => {
+    const model = createModel({ ...config, blockSize: 150, nHead: 2, nEmbd: 12, position, ...extra }, 33);
+    // Weights eight times GPT-2's init, so attention is sharp and a wrong position shows in the logits.
+    for (const variable of model.stateDict().values()) tf.tidy(() => (variable as tf.Variable).assign(tf.mul(variable, 8)));
+    const ids = Array.from({ length: 140 }, (_, i) => (i * 7 + 3) % config.vocabSize);
+    const cache = model.createCache();
+    const decoder = new Decoder(model);
+    for (const [t, id] of ids.entries()) {
+      const expected = lastLogits(model.forward([[id]], { cache, logits: 'last' }));
+      const logits = decoder.step(id);
+      for (let v = 0; v < config.vocabSize; v++)
+        expect(Math.abs(logits[v]! - expected[v]!), `position ${t}, id ${v}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected[v]!)));
+    }
+    model.disposeCache(cache);
     model.dispose();
   });
 

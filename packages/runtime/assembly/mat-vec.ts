@@ -1,13 +1,19 @@
-// AssemblyScript, compiled with SIMD to the wasm module behind `MatVecArena`: matrix–vector
-// products for decoding one token at a time, where a tfjs op per product would cost more in
-// dispatch than in arithmetic. Instantiated on a memory the arena owns; pointers are byte
-// addresses in it, 0 for "no bias". No data segment (see scripts/build-kernels.mjs).
+// AssemblyScript, compiled with SIMD to the wasm module behind `MatVecArena`: one token's pass
+// through a decoder block (LayerNorm, matrix–vector products, RoPE, attention over the KV cache,
+// GELU), where a tfjs op per step would cost more in dispatch than in arithmetic. Instantiated on
+// a memory the arena owns; pointers are byte addresses in it, 0 for "none". No data segment (see
+// scripts/build-kernels.mjs).
 
 import { exp } from './shared/exp';
 import { addScaled, dot } from './shared/vector';
+import { forward as geluForward } from './gelu';
+import { forward as layerNormForward } from './layer-norm';
 
-/** out[j] = bias[j] + Σ_i x[i]·w[i, j], w `[inFeatures, outFeatures]` row-major: 16 outputs at a time in four registers. */
-export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: i32, outFeatures: i32): void {
+/**
+ * out[j] = bias[j] + Σ_i x[i]·w[i, j], w `[inFeatures, outFeatures]` row-major, added to out[j] when
+ * `accumulate` (a residual connection): 16 outputs at a time in four registers.
+ */
+export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: i32, outFeatures: i32, accumulate: bool): void {
   const rowBytes = (<usize>outFeatures) << 2;
   const blockEnd = outFeatures & ~15;
   for (let j = 0; j < blockEnd; j += 16) {
@@ -21,6 +27,12 @@ export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: 
       s1 = v128.load(bias + column, 16);
       s2 = v128.load(bias + column, 32);
       s3 = v128.load(bias + column, 48);
+    }
+    if (accumulate) {
+      s0 = f32x4.add(s0, v128.load(out + column));
+      s1 = f32x4.add(s1, v128.load(out + column, 16));
+      s2 = f32x4.add(s2, v128.load(out + column, 32));
+      s3 = f32x4.add(s3, v128.load(out + column, 48));
     }
     let at = w + column;
     for (let i = 0; i < inFeatures; i++) {
@@ -38,6 +50,7 @@ export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: 
   }
   for (let j = blockEnd; j < outFeatures; j++) {
     let sum: f32 = bias !== 0 ? load<f32>(bias + ((<usize>j) << 2)) : 0;
+    if (accumulate) sum += load<f32>(out + ((<usize>j) << 2));
     for (let i = 0; i < inFeatures; i++) sum += load<f32>(x + ((<usize>i) << 2)) * load<f32>(w + ((<usize>i * outFeatures + j) << 2));
     store<f32>(out + ((<usize>j) << 2), sum);
   }
@@ -58,41 +71,84 @@ export function matVecTransposed(x: usize, w: usize, bias: usize, out: usize, in
 
 /**
  * One query's attention over `length` cached positions, every head: for head h,
- * out_h = Σ_j softmax_j(q_h·k_jh·scale + slope_h·(j − (length − 1)))·v_jh, with keys and values
- * `[length, channels]` (heads side by side) and `slopes` `[heads]` ALiBi's (0: none). `scores` is
- * scratch for `length` floats.
+ * out_h = Σ_j softmax_j(q_h·k_jh·scale + slope_h·(j − (length − 1)))·v_jh. Row j of keys (and of
+ * values) starts `rowStride` floats after row j − 1, heads side by side in it; `slopes` `[heads]`
+ * ALiBi's (0: none). One pass with a running maximum (the online softmax), so no scratch for the
+ * scores: the sum and the output are rescaled whenever the maximum rises.
  */
 export function attend(
   q: usize,
   keys: usize,
   values: usize,
+  rowStride: i32,
   slopes: usize,
-  scores: usize,
   out: usize,
   length: i32,
   heads: i32,
   headDim: i32,
   scale: f32,
 ): void {
-  const channels = heads * headDim;
-  const rowBytes = (<usize>channels) << 2;
-  memory.fill(out, 0, rowBytes);
+  const rowBytes = (<usize>rowStride) << 2;
+  const headBytes = (<usize>headDim) << 2;
   for (let h = 0; h < heads; h++) {
-    const head = (<usize>h * headDim) << 2;
+    const head = <usize>h * headBytes;
+    const target = out + head;
+    memory.fill(target, 0, headBytes);
     const slope: f32 = slopes !== 0 ? load<f32>(slopes + ((<usize>h) << 2)) : 0;
     let max: f32 = <f32>-Infinity;
-    for (let j = 0; j < length; j++) {
-      const score = dot(q + head, keys + <usize>j * rowBytes + head, headDim) * scale + slope * <f32>(j - (length - 1));
-      store<f32>(scores + ((<usize>j) << 2), score);
-      if (score > max) max = score;
-    }
     let sum: f32 = 0;
     for (let j = 0; j < length; j++) {
-      const e = exp(load<f32>(scores + ((<usize>j) << 2)) - max);
-      store<f32>(scores + ((<usize>j) << 2), e);
-      sum += e;
+      const row = <usize>j * rowBytes + head;
+      const score = dot(q + head, keys + row, headDim) * scale + slope * <f32>(j - (length - 1));
+      if (score > max) {
+        const shrink = exp(max - score);
+        sum *= shrink;
+        scaleInPlace(target, shrink, headDim);
+        max = score;
+      }
+      const weight = exp(score - max);
+      sum += weight;
+      addScaled(target, values + row, weight, headDim);
     }
-    const inverse: f32 = <f32>1 / sum;
-    for (let j = 0; j < length; j++) addScaled(out + head, values + <usize>j * rowBytes + head, load<f32>(scores + ((<usize>j) << 2)) * inverse, headDim);
+    scaleInPlace(target, <f32>1 / sum, headDim);
+  }
+}
+
+function scaleInPlace(x: usize, factor: f32, length: i32): void {
+  const vectorEnd = length & ~3;
+  const splat = f32x4.splat(factor);
+  for (let d = 0; d < vectorEnd; d += 4) v128.store(x + ((<usize>d) << 2), f32x4.mul(splat, v128.load(x + ((<usize>d) << 2))));
+  for (let d = vectorEnd; d < length; d++) store<f32>(x + ((<usize>d) << 2), factor * load<f32>(x + ((<usize>d) << 2)));
+}
+
+/** out = (x − mean)·rstd·weight + bias over `width` floats (bias 0: none); `moments` is scratch for 2 floats. */
+export function layerNorm(x: usize, weight: usize, bias: usize, out: usize, moments: usize, width: i32, epsilon: f32): void {
+  layerNormForward(x, weight, bias, out, moments, moments + 4, 1, width, epsilon);
+}
+
+/** x = GELU(x) in place, `length` floats, exact or GPT-2's tanh form (`tanh`). */
+export function gelu(x: usize, length: i32, tanh: bool): void {
+  geluForward(x, x, length, tanh);
+}
+
+/**
+ * RoPE on q and k of one position, in place: `qk` holds `2·heads` rows of `headDim` (q's heads,
+ * then k's), each rotated on its first `rotaryDim` dimensions by `cos` and `sin` (`rotaryDim / 2`
+ * each), pairing i with i + rotaryDim/2 (`interleaved` false) or 2i with 2i + 1.
+ */
+export function rotary(qk: usize, cos: usize, sin: usize, heads: i32, headDim: i32, rotaryDim: i32, interleaved: bool): void {
+  const half = rotaryDim >> 1;
+  for (let r = 0; r < 2 * heads; r++) {
+    const row = qk + ((<usize>r * headDim) << 2);
+    for (let i = 0; i < half; i++) {
+      const a = row + ((<usize>(interleaved ? 2 * i : i)) << 2);
+      const b = row + ((<usize>(interleaved ? 2 * i + 1 : i + half)) << 2);
+      const c = load<f32>(cos + ((<usize>i) << 2));
+      const s = load<f32>(sin + ((<usize>i) << 2));
+      const x1 = load<f32>(a);
+      const x2 = load<f32>(b);
+      store<f32>(a, x1 * c - x2 * s);
+      store<f32>(b, x2 * c + x1 * s);
+    }
   }
 }

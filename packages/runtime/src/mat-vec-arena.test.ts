@@ -41,40 +41,130 @@ describe('MatVecArena', () => {
   });
 
   it.each([
-    [1, 1, 4, false],
-    [5, 3, 5, true],
-    [64, 4, 32, true],
-  ])('attend gives softmax(q·kᵀ/√d + ALiBi)·v per head for %i positions, %i heads of %i', (length, heads, headDim, alibi) => {
-    const channels = heads * headDim;
-    const [q, keys, values] = [random(channels, 4), random(length * channels, 5), random(length * channels, 6)];
-    const slopes = Array.from({ length: heads }, (_, h) => 2 ** -(h + 1));
-    const arena = new MatVecArena(MatVecArena.floatsFor([channels, keys.length, values.length, heads, length, channels]));
-    const out = arena.allocate(channels);
-    arena.attend(
-      arena.allocate(channels, q),
-      arena.allocate(keys.length, keys),
-      arena.allocate(values.length, values),
-      alibi ? arena.allocate(heads, slopes) : undefined,
-      arena.allocate(length),
-      out,
-      length,
-      heads,
-      headDim,
-    );
-    for (let h = 0; h < heads; h++) {
-      const scores = Array.from({ length }, (_, j) => {
-        let dot = 0;
-        for (let d = 0; d < headDim; d++) dot += q[h * headDim + d]! * keys[j * channels + h * headDim + d]!;
-        return dot / Math.sqrt(headDim) + (alibi ? slopes[h]! * (j - (length - 1)) : 0);
-      });
-      const max = Math.max(...scores);
-      const weights = scores.map((s) => Math.exp(s - max));
-      const sum = weights.reduce((a, b) => a + b, 0);
-      for (let d = 0; d < headDim; d++) {
-        const expected = weights.reduce((acc, w, j) => acc + (w / sum) * values[j * channels + h * headDim + d]!, 0);
-        expect(Math.abs(out.values[h * headDim + d]! - expected), `head ${h}, dim ${d}`).toBeLessThan(1e-5);
+    [1, 1, 4, false, 0],
+    [5, 3, 5, true, 0],
+    [64, 4, 32, true, 0],
+    [9, 2, 8, false, 40],
+  ])(
+    'attend gives softmax(q·kᵀ/√d + ALiBi)·v per head for %i positions, %i heads of %i (ALiBi %s, extra row stride %i)',
+    (length, heads, headDim, alibi, extra) => {
+      const channels = heads * headDim;
+      const stride = channels + extra;
+      // Scores that rise and fall along the sequence, so the running maximum is overtaken more than once.
+      const q = random(channels, 4).map((v) => 3 * v);
+      const [keys, values] = [random(length * stride, 5), random(length * stride, 6)];
+      const slopes = Array.from({ length: heads }, (_, h) => 2 ** -(h + 1));
+      const arena = new MatVecArena(MatVecArena.floatsFor([channels, keys.length, values.length, heads, channels]));
+      const out = arena.allocate(channels);
+      arena.attend(
+        arena.allocate(channels, q),
+        arena.allocate(keys.length, keys),
+        arena.allocate(values.length, values),
+        alibi ? arena.allocate(heads, slopes) : undefined,
+        out,
+        length,
+        heads,
+        headDim,
+        stride,
+      );
+      for (let h = 0; h < heads; h++) {
+        const scores = Array.from({ length }, (_, j) => {
+          let dot = 0;
+          for (let d = 0; d < headDim; d++) dot += q[h * headDim + d]! * keys[j * stride + h * headDim + d]!;
+          return dot / Math.sqrt(headDim) + (alibi ? slopes[h]! * (j - (length - 1)) : 0);
+        });
+        const max = Math.max(...scores);
+        const weights = scores.map((s) => Math.exp(s - max));
+        const sum = weights.reduce((a, b) => a + b, 0);
+        for (let d = 0; d < headDim; d++) {
+          const expected = weights.reduce((acc, w, j) => acc + (w / sum) * values[j * stride + h * headDim + d]!, 0);
+          expect(Math.abs(out.values[h * headDim + d]! - expected), `head ${h}, dim ${d}`).toBeLessThan(1e-5);
+        }
+      }
+    },
+  );
+
+  it('matVec with accumulate adds the product to out (a residual connection)', () => {
+    const [inFeatures, outFeatures] = [9, 21];
+    const [x, w, bias, start] = [random(inFeatures, 7), random(inFeatures * outFeatures, 8), random(outFeatures, 9), random(outFeatures, 10)];
+    const arena = new MatVecArena(MatVecArena.floatsFor([inFeatures, w.length, outFeatures, outFeatures]));
+    const [xs, ws, bs, out] = [
+      arena.allocate(inFeatures, x),
+      arena.allocate(w.length, w),
+      arena.allocate(outFeatures, bias),
+      arena.allocate(outFeatures, start),
+    ];
+    arena.matVec(xs, ws, bs, out, inFeatures, outFeatures, true);
+    const expected = reference(x, w, bias, outFeatures).map((v, j) => v + start[j]!);
+    for (const [j, value] of out.values.entries()) expect(Math.abs(value - expected[j]!), `output ${j}`).toBeLessThan(1e-5);
+  });
+
+  it.each([7, 128])('layerNorm normalises %i floats, then scales and shifts', (width) => {
+    const [x, weight, bias] = [random(width, 11).map((v) => v * 4 + 2), random(width, 12), random(width, 13)];
+    const arena = new MatVecArena(MatVecArena.floatsFor([width, width, width, width]));
+    const [xs, ws, bs, out] = [arena.allocate(width, x), arena.allocate(width, weight), arena.allocate(width, bias), arena.allocate(width)];
+    const mean = x.reduce((a, b) => a + b, 0) / width;
+    const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / width;
+    for (const withBias of [true, false]) {
+      arena.layerNorm(xs, ws, withBias ? bs : undefined, out, width, 1e-5);
+      for (const [i, value] of out.values.entries()) {
+        const expected = ((x[i]! - mean) / Math.sqrt(variance + 1e-5)) * weight[i]! + (withBias ? bias[i]! : 0);
+        expect(Math.abs(value - expected), `${i}`).toBeLessThan(1e-5);
       }
     }
+  });
+
+  it("gelu is x·Φ(x) (exact) or GPT-2's tanh form, in place", () => {
+    const x = random(11, 14).map((v) => 2.5 * v);
+    const arena = new MatVecArena(MatVecArena.floatsFor([11, 11]));
+    const [exact, tanh] = [arena.allocate(11, x), arena.allocate(11, x)];
+    arena.gelu(exact, 11, 'exact');
+    arena.gelu(tanh, 11, 'tanh');
+    // Φ by the complementary error function's continued fraction would be overkill: erf from its Taylor series (|x| ≤ 4 here).
+    const erf = (z: number) => {
+      let [term, sum] = [z, z];
+      for (let n = 1; n < 80; n++) {
+        term *= (-z * z) / n;
+        sum += term / (2 * n + 1);
+      }
+      return (2 / Math.sqrt(Math.PI)) * sum;
+    };
+    for (const [i, v] of x.entries()) {
+      expect(Math.abs(exact.values[i]! - 0.5 * v * (1 + erf(v / Math.SQRT2))), `exact ${i}`).toBeLessThan(2e-6 * Math.max(1, Math.abs(v)));
+      const tanhForm = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+      expect(Math.abs(tanh.values[i]! - tanhForm), `tanh ${i}`).toBeLessThan(2e-6 * Math.max(1, Math.abs(v)));
+    }
+  });
+
+  it.each(['half', 'interleaved'] as const)('rotary turns each pair of q and k by its angle (%s layout, 4 of 6 dimensions)', (layout) => {
+    const [heads, headDim, rotaryDim] = [2, 6, 4];
+    const qk = random(2 * heads * headDim, 15);
+    const angles = [0.3, 1.7];
+    const arena = new MatVecArena(MatVecArena.floatsFor([qk.length, 2, 2]));
+    const rows = arena.allocate(qk.length, qk);
+    arena.rotary(rows, arena.allocate(2, angles.map(Math.cos)), arena.allocate(2, angles.map(Math.sin)), heads, headDim, rotaryDim, layout);
+    for (let r = 0; r < 2 * heads; r++) {
+      const base = r * headDim;
+      for (const [i, angle] of angles.entries()) {
+        const [a, b] = layout === 'half' ? [base + i, base + i + 2] : [base + 2 * i, base + 2 * i + 1];
+        expect(rows.values[a]).toBeCloseTo(qk[a]! * Math.cos(angle) - qk[b]! * Math.sin(angle), 6);
+        expect(rows.values[b]).toBeCloseTo(qk[b]! * Math.cos(angle) + qk[a]! * Math.sin(angle), 6);
+      }
+      for (const d of [4, 5]) expect(rows.values[base + d]).toBe(Math.fround(qk[base + d]!));
+    }
+  });
+
+  it('extend lengthens the last allocation in place, growing the memory and keeping the contents', () => {
+    const arena = new MatVecArena(8);
+    const first = arena.allocate(4, [1, 2, 3, 4]);
+    const last = arena.allocate(4, [5, 6, 7, 8]);
+    expect(() => arena.extend(first, 8)).toThrow(/only the last allocation/);
+    const longer = arena.extend(last, 100_000);
+    expect(arena.capacity).toBeGreaterThanOrEqual(100_008);
+    expect([...longer.values.subarray(0, 5)]).toEqual([5, 6, 7, 8, 0]);
+    expect([...first.values]).toEqual([1, 2, 3, 4]);
+    expect(longer.subarray(2, 3).values[0]).toBe(7);
+    expect(() => longer.subarray(99_999, 2)).toThrow(/outside an array/);
   });
 
   it('refuses what does not fit, short arrays and arrays of another arena', () => {

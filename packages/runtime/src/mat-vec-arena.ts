@@ -1,128 +1,169 @@
 import { matVecWasm } from './generated/mat-vec-wasm.js';
 
-// Decoding one token at a time is a chain of matrix–vector products far too small for a tfjs op
-// each (dispatch costs more than the arithmetic). An arena is a WebAssembly memory of its own,
-// sized once, holding weights and activations as float32, with SIMD products
-// (assembly/mat-vec.ts) called directly on addresses in it. Its views stay valid: it never grows.
+// Decoding one token at a time is a chain of steps far too small for a tfjs op each (dispatch
+// costs more than the arithmetic). An arena is a WebAssembly memory of its own holding weights,
+// activations and the KV cache as float32, with SIMD kernels (assembly/mat-vec.ts: products,
+// LayerNorm, GELU, RoPE, attention) called directly on addresses in it: a token's pass through a
+// block is a handful of wasm calls and no JS loop over its floats.
 
 interface Kernel {
-  matVec(x: number, w: number, bias: number, out: number, inFeatures: number, outFeatures: number): void;
+  matVec(x: number, w: number, bias: number, out: number, inFeatures: number, outFeatures: number, accumulate: boolean): void;
   matVecTransposed(x: number, w: number, bias: number, out: number, inFeatures: number, outFeatures: number): void;
   attend(
     q: number,
     keys: number,
     values: number,
+    rowStride: number,
     slopes: number,
-    scores: number,
     out: number,
     length: number,
     heads: number,
     headDim: number,
     scale: number,
   ): void;
+  layerNorm(x: number, weight: number, bias: number, out: number, moments: number, width: number, epsilon: number): void;
+  gelu(x: number, length: number, tanh: boolean): void;
+  rotary(qk: number, cos: number, sin: number, heads: number, headDim: number, rotaryDim: number, interleaved: boolean): void;
 }
 
 let compiled: WebAssembly.Module | undefined;
 
-const PAGE_FLOATS = 65536 / Float32Array.BYTES_PER_ELEMENT;
-/** Float offset 0..3 stays unused, so a bias address of 0 can mean "none". */
-const RESERVED_FLOATS = 4;
+const PAGE_BYTES = 65536;
+/** Floats 0..3 stay unused, so an address of 0 can mean "none"; 4..7 are LayerNorm's scratch. */
+const RESERVED_FLOATS = 8;
+const MOMENTS_BYTES = 16;
 
-/** A slice of an arena: its float offset and a view of it. */
-export interface ArenaArray {
-  offset: number;
-  values: Float32Array;
+const rounded = (length: number) => Math.ceil(length / 4) * 4;
+
+/** A slice of an arena: its float offset, its length and a view of it (valid across `extend`). */
+export class ArenaArray {
+  private view: Float32Array | undefined;
+  constructor(
+    readonly arena: MatVecArena,
+    readonly offset: number,
+    readonly length: number,
+  ) {}
+
+  /** `length` floats from `start` on, sharing this array's memory. */
+  subarray(start: number, length: number): ArenaArray {
+    if (!(Number.isInteger(start) && Number.isInteger(length) && start >= 0 && length >= 0 && start + length <= this.length))
+      throw new RangeError(`ArenaArray.subarray: [${start}, ${start + length}) is outside an array of ${this.length} floats`);
+    return new ArenaArray(this.arena, this.offset + start, length);
+  }
+
+  get values(): Float32Array {
+    // Growing the memory detaches every view of it: make a new one when that happened.
+    if (this.view?.buffer !== this.arena.buffer) this.view = new Float32Array(this.arena.buffer, this.offset * 4, this.length);
+    return this.view;
+  }
 }
 
-/** A fixed-size float32 memory with SIMD matrix–vector products on it (for per-token decoding). */
+/** A float32 memory with SIMD decoding kernels on it (matrix–vector products, LayerNorm, GELU, RoPE, cached attention). */
 export class MatVecArena {
   private readonly kernel: Kernel;
   private readonly memory: WebAssembly.Memory;
   private next = RESERVED_FLOATS;
-  readonly capacity: number;
+  private last: ArenaArray | undefined;
+  /** Floats it can hold before `extend` has to grow the memory. */
+  capacity: number;
 
   /** Room for `floats` float32 values (each allocation is rounded up to 4 floats, 16 bytes). */
   constructor(floats: number) {
     if (!Number.isInteger(floats) || floats < 1) throw new RangeError(`MatVecArena: floats must be a positive integer, got ${floats}`);
     this.capacity = RESERVED_FLOATS + floats;
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.capacity / PAGE_FLOATS) });
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil((this.capacity * 4) / PAGE_BYTES) });
     compiled ??= new WebAssembly.Module(Uint8Array.from(atob(matVecWasm.plain), (c) => c.charCodeAt(0)));
     this.kernel = new WebAssembly.Instance(compiled, { env: { memory: this.memory } }).exports as unknown as Kernel;
   }
 
+  /** The memory's current buffer (replaced when `extend` grows it). */
+  get buffer(): ArrayBuffer {
+    return this.memory.buffer;
+  }
+
   /** Reserves `length` floats (zeros), optionally filled from `values`. */
   allocate(length: number, values?: ArrayLike<number>): ArenaArray {
-    const rounded = Math.ceil(length / 4) * 4;
-    if (this.next + rounded > this.capacity)
+    if (this.next + rounded(length) > this.capacity)
       throw new RangeError(
         `MatVecArena.allocate: ${length} floats do not fit (${this.capacity - this.next} of ${this.capacity} left); size the arena with MatVecArena.floatsFor`,
       );
-    const array = { offset: this.next, values: new Float32Array(this.memory.buffer, this.next * 4, length) };
+    const array = new ArenaArray(this, this.next, length);
     if (values) array.values.set(values);
-    this.next += rounded;
+    this.next += rounded(length);
+    this.last = array;
     return array;
+  }
+
+  /**
+   * The last allocation made longer (a KV cache that grows), its contents kept and the new part
+   * zeros, growing the memory when needed. The returned array replaces `array`.
+   */
+  extend(array: ArenaArray, length: number): ArenaArray {
+    if (array !== this.last) throw new Error('MatVecArena.extend: only the last allocation can be extended');
+    if (length < array.length) throw new RangeError(`MatVecArena.extend: ${length} floats is shorter than the array's ${array.length}`);
+    const end = array.offset + rounded(length);
+    if (end > this.capacity) {
+      const pages = Math.ceil((end * 4 - this.memory.buffer.byteLength) / PAGE_BYTES);
+      if (pages > 0) this.memory.grow(pages);
+      this.capacity = this.memory.buffer.byteLength / 4;
+    }
+    this.next = end;
+    this.last = new ArenaArray(this, array.offset, length);
+    return this.last;
   }
 
   /** Floats to reserve for arrays of these lengths (each rounded up as `allocate` does). */
   static floatsFor(lengths: number[]): number {
-    return lengths.reduce((sum, length) => sum + Math.ceil(length / 4) * 4, 0);
+    return lengths.reduce((sum, length) => sum + rounded(length), 0);
   }
 
-  /** out = x · w (+ bias), w `[inFeatures, outFeatures]` row-major. */
-  matVec(x: ArenaArray, w: ArenaArray, bias: ArenaArray | undefined, out: ArenaArray, inFeatures: number, outFeatures: number): void {
-    this.check('matVec', x, w, bias, out, inFeatures, outFeatures);
-    this.kernel.matVec(x.offset * 4, w.offset * 4, bias ? bias.offset * 4 : 0, out.offset * 4, inFeatures, outFeatures);
+  /** out = x · w (+ bias), w `[inFeatures, outFeatures]` row-major; `accumulate` adds it to out (a residual connection). */
+  matVec(x: ArenaArray, w: ArenaArray, bias: ArenaArray | undefined, out: ArenaArray, inFeatures: number, outFeatures: number, accumulate = false): void {
+    this.checkProduct('matVec', x, w, bias, out, inFeatures, outFeatures);
+    this.kernel.matVec(x.offset * 4, w.offset * 4, address(bias), out.offset * 4, inFeatures, outFeatures, accumulate);
   }
 
   /** out = x · wᵀ (+ bias), w `[outFeatures, inFeatures]` row-major (PyTorch's Linear layout, a tied head's). */
   matVecTransposed(x: ArenaArray, w: ArenaArray, bias: ArenaArray | undefined, out: ArenaArray, inFeatures: number, outFeatures: number): void {
-    this.check('matVecTransposed', x, w, bias, out, inFeatures, outFeatures);
-    this.kernel.matVecTransposed(x.offset * 4, w.offset * 4, bias ? bias.offset * 4 : 0, out.offset * 4, inFeatures, outFeatures);
+    this.checkProduct('matVecTransposed', x, w, bias, out, inFeatures, outFeatures);
+    this.kernel.matVecTransposed(x.offset * 4, w.offset * 4, address(bias), out.offset * 4, inFeatures, outFeatures);
   }
 
   /**
    * One query's attention over `length` cached positions, every head: out_h = Σ_j softmax_j(q_h·k_jh/√headDim
-   * + slope_h·(j − (length − 1)))·v_jh. `keys` and `values` are `[≥ length, heads·headDim]`, heads side
-   * by side; `slopes` `[heads]` (ALiBi) or undefined; `scores` scratch for `length` floats.
+   * + slope_h·(j − (length − 1)))·v_jh. Position j's keys start at `keys.offset + j·rowStride` (values
+   * likewise), heads side by side; `rowStride` defaults to heads·headDim. `slopes` `[heads]` (ALiBi) or undefined.
    */
   attend(
     q: ArenaArray,
     keys: ArenaArray,
     values: ArenaArray,
     slopes: ArenaArray | undefined,
-    scores: ArenaArray,
     out: ArenaArray,
     length: number,
     heads: number,
     headDim: number,
+    rowStride = heads * headDim,
   ): void {
     const channels = heads * headDim;
+    const span = (length - 1) * rowStride + channels;
     if (
-      q.values.length < channels ||
-      out.values.length < channels ||
-      keys.values.length < length * channels ||
-      values.values.length < length * channels ||
-      scores.values.length < length ||
-      (slopes && slopes.values.length < heads)
+      q.length < channels ||
+      out.length < channels ||
+      keys.length < span ||
+      values.length < span ||
+      (slopes && slopes.length < heads) ||
+      rowStride < channels
     ) {
-      throw new RangeError(`MatVecArena.attend: arrays too short for ${length} positions of ${heads} heads x ${headDim}`);
+      throw new RangeError(`MatVecArena.attend: arrays too short for ${length} positions of ${heads} heads x ${headDim} (row stride ${rowStride})`);
     }
-    for (const [name, array] of [
-      ['q', q],
-      ['keys', keys],
-      ['values', values],
-      ['slopes', slopes],
-      ['scores', scores],
-      ['out', out],
-    ] as const) {
-      if (array && array.values.buffer !== this.memory.buffer) throw new Error(`MatVecArena.attend: ${name} was allocated by another arena`);
-    }
+    this.own('attend', q, keys, values, slopes, out);
     this.kernel.attend(
       q.offset * 4,
       keys.offset * 4,
       values.offset * 4,
-      slopes ? slopes.offset * 4 : 0,
-      scores.offset * 4,
+      rowStride,
+      address(slopes),
       out.offset * 4,
       length,
       heads,
@@ -131,24 +172,49 @@ export class MatVecArena {
     );
   }
 
-  private check(op: string, x: ArenaArray, w: ArenaArray, bias: ArenaArray | undefined, out: ArenaArray, inFeatures: number, outFeatures: number): void {
-    if (
-      x.values.length < inFeatures ||
-      w.values.length < inFeatures * outFeatures ||
-      out.values.length < outFeatures ||
-      (bias && bias.values.length < outFeatures)
-    ) {
+  /** out = (x − mean(x))/√(var(x) + epsilon)·weight + bias over `width` floats (float32 moments, as tfjs's LayerNorm kernel). */
+  layerNorm(x: ArenaArray, weight: ArenaArray, bias: ArenaArray | undefined, out: ArenaArray, width: number, epsilon: number): void {
+    if (x.length < width || weight.length < width || out.length < width || (bias && bias.length < width))
+      throw new RangeError(`MatVecArena.layerNorm: arrays too short for width ${width}`);
+    this.own('layerNorm', x, weight, bias, out);
+    this.kernel.layerNorm(x.offset * 4, weight.offset * 4, address(bias), out.offset * 4, MOMENTS_BYTES, width, epsilon);
+  }
+
+  /** x = GELU(x) in place on its first `length` floats: exact (erf) or GPT-2's tanh approximation. */
+  gelu(x: ArenaArray, length: number, kind: 'exact' | 'tanh'): void {
+    if (x.length < length) throw new RangeError(`MatVecArena.gelu: ${length} floats asked of an array of ${x.length}`);
+    this.own('gelu', x);
+    this.kernel.gelu(x.offset * 4, length, kind === 'tanh');
+  }
+
+  /**
+   * RoPE in place on one position's q and k: `qk` starts with `2·heads` rows of `headDim` (q's heads,
+   * then k's), each rotated on its first `rotaryDim` dimensions by `cos`, `sin` (`rotaryDim / 2` each);
+   * `'half'` pairs i with i + rotaryDim/2, `'interleaved'` 2i with 2i + 1.
+   */
+  rotary(qk: ArenaArray, cos: ArenaArray, sin: ArenaArray, heads: number, headDim: number, rotaryDim: number, layout: 'half' | 'interleaved'): void {
+    if (rotaryDim % 2 !== 0 || rotaryDim > headDim)
+      throw new RangeError(`MatVecArena.rotary: rotaryDim must be even and at most headDim ${headDim}, got ${rotaryDim}`);
+    if (qk.length < 2 * heads * headDim || cos.length < rotaryDim / 2 || sin.length < rotaryDim / 2)
+      throw new RangeError(`MatVecArena.rotary: arrays too short for ${heads} heads x ${headDim} rotated on ${rotaryDim}`);
+    this.own('rotary', qk, cos, sin);
+    this.kernel.rotary(qk.offset * 4, cos.offset * 4, sin.offset * 4, heads, headDim, rotaryDim, layout === 'interleaved');
+  }
+
+  private checkProduct(op: string, x: ArenaArray, w: ArenaArray, bias: ArenaArray | undefined, out: ArenaArray, inFeatures: number, outFeatures: number): void {
+    if (x.length < inFeatures || w.length < inFeatures * outFeatures || out.length < outFeatures || (bias && bias.length < outFeatures)) {
       throw new RangeError(
-        `MatVecArena.${op}: arrays too short for [${inFeatures}] x [${inFeatures}, ${outFeatures}] (x ${x.values.length}, w ${w.values.length}, bias ${bias?.values.length ?? 'none'}, out ${out.values.length})`,
+        `MatVecArena.${op}: arrays too short for [${inFeatures}] x [${inFeatures}, ${outFeatures}] (x ${x.length}, w ${w.length}, bias ${bias?.length ?? 'none'}, out ${out.length})`,
       );
     }
-    for (const [name, array] of [
-      ['x', x],
-      ['w', w],
-      ['bias', bias],
-      ['out', out],
-    ] as const) {
-      if (array && array.values.buffer !== this.memory.buffer) throw new Error(`MatVecArena.${op}: ${name} was allocated by another arena`);
-    }
+    this.own(op, x, w, bias, out);
   }
+
+  private own(op: string, ...arrays: (ArenaArray | undefined)[]): void {
+    for (const array of arrays) if (array && array.arena !== this) throw new Error(`MatVecArena.${op}: an array was allocated by another arena`);
+  }
+}
+
+function address(array: ArenaArray | undefined): number {
+  return array ? array.offset * 4 : 0;
 }
