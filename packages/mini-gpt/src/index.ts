@@ -47,4 +47,5 @@ export {
   optimizerFromSafetensors,
   optimizerToSafetensors,
 } from './checkpoint.js';
+export { type HuggingFaceExport, type HuggingFaceExportOptions, type HuggingFaceFiles, modelToHuggingFace } from './huggingface-export.js';
 export type { Checkpoint, CheckpointFiles, DataSource, HuggingFaceGPT2Config, TrainingState } from './checkpoint.js';
