@@ -15,6 +15,7 @@ export { learningRateAt } from './schedule.js';
 export type { ScheduleOptions } from './schedule.js';
 export { estimateLoss, train } from './train.js';
 export type { EvalEvent, StepEvent, TrainCallbacks, TrainOptions, TrainResult } from './train.js';
+export { type ResolvedTrainOptions, validateTrainOptions, withTrainDefaults } from './train-options.js';
 export { TrainingSession, sampleLines, tokenizerFor, trainingOptions } from './session.js';
 export type {
   NewSessionOptions,

@@ -5,6 +5,7 @@ import { localGradients, type ReplicaPool } from './data-parallel.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { createRng } from './rng.js';
 import { learningRateAt } from './schedule.js';
+import { validateTrainOptions } from './train-options.js';
 
 export interface TrainOptions {
   /** Total optimizer steps of the run (a resumed run counts from `startStep`). */
@@ -127,7 +128,7 @@ export function estimateLoss(model: MiniGPT, dataset: TokenDataset, split: 'trai
  * that is NaN or infinite stops the run before the update, leaving the last good weights.
  */
 export async function train(model: MiniGPT, dataset: TokenDataset, options: TrainOptions, callbacks: TrainCallbacks = {}): Promise<TrainResult> {
-  const o = checkOptions(options);
+  const o = checkOptions(validateTrainOptions(options));
   const { blockSize } = model.config;
   dataset.check(blockSize);
   const optimizer = o.optimizer ?? new AdamW({ beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay });
