@@ -11,49 +11,42 @@ import { forward as layerNormForward } from './layer-norm';
 
 /**
  * out[j] = bias[j] + Σ_i x[i]·w[i, j], w `[inFeatures, outFeatures]` row-major, added to out[j] when
- * `accumulate` (a residual connection): 16 outputs at a time in four registers.
+ * `accumulate` (a residual connection). The weight is read once, in order, eight rows at a time
+ * (out stays in L1 and the rows stream from memory, which is what bounds GPT-2-sized products).
  */
 export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: i32, outFeatures: i32, accumulate: bool): void {
   const rowBytes = (<usize>outFeatures) << 2;
-  const blockEnd = outFeatures & ~15;
-  for (let j = 0; j < blockEnd; j += 16) {
-    const column = (<usize>j) << 2;
-    let s0 = f32x4.splat(0),
-      s1 = f32x4.splat(0),
-      s2 = f32x4.splat(0),
-      s3 = f32x4.splat(0);
-    if (bias !== 0) {
-      s0 = v128.load(bias + column);
-      s1 = v128.load(bias + column, 16);
-      s2 = v128.load(bias + column, 32);
-      s3 = v128.load(bias + column, 48);
+  const vectorEnd = outFeatures & ~3;
+  if (!accumulate) memory.fill(out, 0, rowBytes);
+  if (bias !== 0) addScaled(out, bias, 1, outFeatures);
+  const rowsEnd = inFeatures & ~7;
+  for (let i = 0; i < rowsEnd; i += 8) {
+    const w0 = w + <usize>i * rowBytes;
+    const xs = x + ((<usize>i) << 2);
+    const x0 = f32x4.splat(load<f32>(xs)),
+      x1 = f32x4.splat(load<f32>(xs, 4)),
+      x2 = f32x4.splat(load<f32>(xs, 8)),
+      x3 = f32x4.splat(load<f32>(xs, 12)),
+      x4 = f32x4.splat(load<f32>(xs, 16)),
+      x5 = f32x4.splat(load<f32>(xs, 20)),
+      x6 = f32x4.splat(load<f32>(xs, 24)),
+      x7 = f32x4.splat(load<f32>(xs, 28));
+    for (let j = 0; j < vectorEnd; j += 4) {
+      const at = w0 + ((<usize>j) << 2);
+      const a = f32x4.add(f32x4.mul(x0, v128.load(at)), f32x4.mul(x1, v128.load(at + rowBytes)));
+      const b = f32x4.add(f32x4.mul(x2, v128.load(at + 2 * rowBytes)), f32x4.mul(x3, v128.load(at + 3 * rowBytes)));
+      const c = f32x4.add(f32x4.mul(x4, v128.load(at + 4 * rowBytes)), f32x4.mul(x5, v128.load(at + 5 * rowBytes)));
+      const d = f32x4.add(f32x4.mul(x6, v128.load(at + 6 * rowBytes)), f32x4.mul(x7, v128.load(at + 7 * rowBytes)));
+      const o = out + ((<usize>j) << 2);
+      v128.store(o, f32x4.add(v128.load(o), f32x4.add(f32x4.add(a, b), f32x4.add(c, d))));
     }
-    if (accumulate) {
-      s0 = f32x4.add(s0, v128.load(out + column));
-      s1 = f32x4.add(s1, v128.load(out + column, 16));
-      s2 = f32x4.add(s2, v128.load(out + column, 32));
-      s3 = f32x4.add(s3, v128.load(out + column, 48));
+    for (let j = vectorEnd; j < outFeatures; j++) {
+      let sum: f32 = 0;
+      for (let r = 0; r < 8; r++) sum += load<f32>(xs + ((<usize>r) << 2)) * load<f32>(w0 + <usize>r * rowBytes + ((<usize>j) << 2));
+      store<f32>(out + ((<usize>j) << 2), load<f32>(out + ((<usize>j) << 2)) + sum);
     }
-    let at = w + column;
-    for (let i = 0; i < inFeatures; i++) {
-      const xi = f32x4.splat(load<f32>(x + ((<usize>i) << 2)));
-      s0 = f32x4.add(s0, f32x4.mul(xi, v128.load(at)));
-      s1 = f32x4.add(s1, f32x4.mul(xi, v128.load(at, 16)));
-      s2 = f32x4.add(s2, f32x4.mul(xi, v128.load(at, 32)));
-      s3 = f32x4.add(s3, f32x4.mul(xi, v128.load(at, 48)));
-      at += rowBytes;
-    }
-    v128.store(out + column, s0);
-    v128.store(out + column, s1, 16);
-    v128.store(out + column, s2, 32);
-    v128.store(out + column, s3, 48);
   }
-  for (let j = blockEnd; j < outFeatures; j++) {
-    let sum: f32 = bias !== 0 ? load<f32>(bias + ((<usize>j) << 2)) : 0;
-    if (accumulate) sum += load<f32>(out + ((<usize>j) << 2));
-    for (let i = 0; i < inFeatures; i++) sum += load<f32>(x + ((<usize>i) << 2)) * load<f32>(w + ((<usize>i * outFeatures + j) << 2));
-    store<f32>(out + ((<usize>j) << 2), sum);
-  }
+  for (let i = rowsEnd; i < inFeatures; i++) addScaled(out, w + <usize>i * rowBytes, load<f32>(x + ((<usize>i) << 2)), outFeatures);
 }
 
 /** out[j] = bias[j] + Σ_i x[i]·w[j, i], w `[outFeatures, inFeatures]` (PyTorch's layout, a tied head's): one dot product per output. */
