@@ -14,12 +14,16 @@ export interface MergeRanks {
 
 /**
  * tiktoken's loop: scan every pair for the lowest rank, join it, repeat. O(n^2) in the piece's
- * length, and the fastest choice for the short pieces that prose is made of.
+ * length, and the fastest choice for the short pieces that prose is made of. Ranks from
+ * `below` up are ignored (the export finds each token's merge by merging its bytes below its rank).
  */
-export function mergeByScanning(key: string, { ranks }: MergeRanks): number[] {
+export function mergeByScanning(key: string, { ranks }: MergeRanks, below = Infinity): number[] {
   const starts: number[] = [];
   for (let i = 0; i <= key.length; i++) starts.push(i);
-  const pairRank = (i: number) => (i + 2 < starts.length ? (ranks.get(key.slice(starts[i], starts[i + 2])) ?? Infinity) : Infinity);
+  const pairRank = (i: number) => {
+    const rank = i + 2 < starts.length ? ranks.get(key.slice(starts[i], starts[i + 2])) : undefined;
+    return rank !== undefined && rank < below ? rank : Infinity;
+  };
   const pairRanks: number[] = [];
   for (let i = 0; i < starts.length - 1; i++) pairRanks.push(pairRank(i));
   while (starts.length > 2) {

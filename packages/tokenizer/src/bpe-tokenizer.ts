@@ -55,13 +55,14 @@ function toByteString(text: string): string {
   return text;
 }
 
-function bytesToByteString(bytes: Uint8Array): string {
+/** One char code per byte: the map key for a byte sequence. */
+export function bytesToByteString(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
   return out;
 }
 
-function byteStringToBytes(key: string): Uint8Array {
+export function byteStringToBytes(key: string): Uint8Array {
   const bytes = new Uint8Array(key.length);
   for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
   return bytes;

@@ -42,16 +42,27 @@ export function fromTiktoken(rankFile: string, options: TiktokenOptions = {}): B
   return new BpeTokenizer({ tokens, specialTokens: options.specialTokens ?? {}, pattern: options.pattern ?? GPT2_PATTERN });
 }
 
+interface VocabOptions {
+  /** Special tokens listed apart from the vocabulary (tokenizer.json's `added_tokens`). */
+  extraSpecial?: Record<string, number>;
+  pattern?: string;
+  /**
+   * Multi-byte entries that no merge makes are ordinary tokens, matched only as a whole piece
+   * (tokenizer.json with `ignore_merges`), instead of special tokens.
+   */
+  unmergedAreTokens?: boolean;
+}
+
 /**
  * Builds a byte-level BPE from a printable vocabulary (`encoder.json` / tokenizer.json's
  * `model.vocab`) and its merge list. Entries that are neither a byte nor the result of a merge
- * (`<|endoftext|>` in GPT-2's encoder.json) are special tokens.
+ * (`<|endoftext|>` in GPT-2's encoder.json) are special tokens, unless `unmergedAreTokens`.
  */
 function fromVocabAndMerges(
   source: string,
   vocab: Record<string, number>,
   merges: readonly (readonly [string, string])[],
-  extraSpecial: Record<string, number> = {},
+  { extraSpecial = {}, pattern = GPT2_PATTERN, unmergedAreTokens = false }: VocabOptions = {},
 ): BpeTokenizer {
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) throw new Error(`${source}: the vocabulary must be an object of token -> id`);
   // Every id is below the number of distinct tokens + MAX_UNUSED_IDS, so the file bounds the vocabulary's size.
@@ -79,7 +90,7 @@ function fromVocabAndMerges(
     if (other !== undefined) throw new Error(`${source}: tokens ${JSON.stringify(other)} and ${JSON.stringify(token)} both have id ${id}`);
     nameById.set(id, token);
     const bytes = printableToBytes(token);
-    if (bytes === undefined || (bytes.length > 1 && !merged.has(token))) specialTokens[token] = id;
+    if (bytes === undefined || (bytes.length > 1 && !unmergedAreTokens && !merged.has(token))) specialTokens[token] = id;
     else tokens[id] = bytes;
   }
   const mergePriority = merges.map(([a, b], index) => {
@@ -90,7 +101,7 @@ function fromVocabAndMerges(
   // Omit the priority when it is id order (GPT-2), so the tokenizer keys ranks by id.
   // (Single-byte ids do not matter: only concatenations of two or more bytes are ranked.)
   const inIdOrder = mergePriority.every((id, i) => i === 0 || id > mergePriority[i - 1]!);
-  return new BpeTokenizer({ tokens, specialTokens, pattern: GPT2_PATTERN, ...(inIdOrder ? {} : { mergePriority }) });
+  return new BpeTokenizer({ tokens, specialTokens, pattern, ...(inIdOrder ? {} : { mergePriority }) });
 }
 
 function parseJson(source: string, text: string): unknown {
@@ -115,24 +126,57 @@ export function fromGpt2Files(encoderJson: string, vocabBpe: string): BpeTokeniz
   return fromVocabAndMerges('encoder.json', vocab, merges);
 }
 
+interface PreTokenizerJson {
+  type?: string;
+  add_prefix_space?: boolean;
+  use_regex?: boolean;
+  pattern?: { Regex?: unknown; String?: unknown };
+  behavior?: string;
+  invert?: boolean;
+}
+
 interface HuggingFaceTokenizerJson {
-  model?: { type?: string; vocab?: Record<string, number>; merges?: (string | [string, string])[] };
-  pre_tokenizer?: { type?: string; add_prefix_space?: boolean; pretokenizers?: { type?: string }[] } | null;
+  model?: { type?: string; vocab?: Record<string, number>; merges?: (string | [string, string])[]; ignore_merges?: boolean };
+  pre_tokenizer?: (PreTokenizerJson & { pretokenizers?: PreTokenizerJson[] }) | null;
   added_tokens?: { id: number; content: string; special?: boolean }[];
 }
 
-/** Loads a Hugging Face `tokenizer.json` with a BPE model and a ByteLevel pre-tokenizer (GPT-2's). */
+/**
+ * The pre-tokenisation pattern of a byte-level tokenizer.json: GPT-2's when ByteLevel splits
+ * (`use_regex`, GPT-2's file), or the Regex of a Split step before a ByteLevel that does not
+ * (cl100k-style files, and `toHuggingFaceJSON` for other patterns).
+ */
+function huggingFacePattern(pre: HuggingFaceTokenizerJson['pre_tokenizer']): string {
+  const steps = pre?.type === 'Sequence' ? (pre.pretokenizers ?? []) : pre ? [pre] : [];
+  const byteLevel = steps.find((step) => step?.type === 'ByteLevel');
+  if (!byteLevel) throw new Error(`tokenizer.json: pre_tokenizer must be ByteLevel (byte-level BPE), got ${JSON.stringify(pre?.type ?? null)}`);
+  if (byteLevel.add_prefix_space) throw new Error('tokenizer.json: ByteLevel add_prefix_space=true is not supported (GPT-2 uses false)');
+  const others = steps.filter((step) => step !== byteLevel);
+  const byteLevelSplits = byteLevel.use_regex !== false;
+  if (others.length === 0 && byteLevelSplits) return GPT2_PATTERN;
+  const split = others[0];
+  if (others.length !== 1 || split?.type !== 'Split' || byteLevelSplits || steps.indexOf(split) > steps.indexOf(byteLevel))
+    throw new Error(
+      `tokenizer.json: unsupported pre_tokenizer ${JSON.stringify(steps.map((step) => step?.type))}: expected ByteLevel (use_regex true), or a Split followed by ByteLevel (use_regex false)`,
+    );
+  if (typeof split.pattern?.Regex !== 'string' || split.behavior !== 'Isolated' || split.invert)
+    throw new Error(
+      `tokenizer.json: the Split pre-tokenizer must have a Regex pattern, behavior "Isolated" and invert false, got ${JSON.stringify({ pattern: split.pattern, behavior: split.behavior, invert: split.invert })?.slice(0, 120)}`,
+    );
+  return split.pattern.Regex;
+}
+
+/**
+ * Loads a Hugging Face `tokenizer.json` with a BPE model and a ByteLevel pre-tokenizer (GPT-2's),
+ * or a Split with a regex before a ByteLevel that does not split (the pattern then is the Split's).
+ */
 export function fromHuggingFace(tokenizerJson: string | object): BpeTokenizer {
   const json = (typeof tokenizerJson === 'string' ? parseJson('tokenizer.json', tokenizerJson) : tokenizerJson) as HuggingFaceTokenizerJson | null;
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new Error(`tokenizer.json: expected an object, got ${JSON.stringify(json)?.slice(0, 60)}`);
   const model = json.model;
   if (model?.type !== 'BPE') throw new Error(`tokenizer.json: model.type must be "BPE", got ${JSON.stringify(model?.type)}`);
-  const pre = json.pre_tokenizer;
-  const steps = pre?.type === 'Sequence' ? (pre.pretokenizers ?? []) : pre ? [pre] : [];
-  if (!steps.some((step) => step.type === 'ByteLevel'))
-    throw new Error(`tokenizer.json: pre_tokenizer must be ByteLevel (byte-level BPE), got ${JSON.stringify(pre?.type ?? null)}`);
-  if (pre?.add_prefix_space) throw new Error('tokenizer.json: ByteLevel add_prefix_space=true is not supported (GPT-2 uses false)');
+  const pattern = huggingFacePattern(json.pre_tokenizer);
   if (!model.vocab || !Array.isArray(model.merges)) throw new Error('tokenizer.json: model.vocab and model.merges are required');
   const merges = model.merges.map((merge, index) => {
     const pair = typeof merge === 'string' ? merge.split(' ') : merge;
@@ -149,5 +193,21 @@ export function fromHuggingFace(tokenizerJson: string | object): BpeTokenizer {
       throw new Error(`tokenizer.json: added_tokens[${index}].content must be a non-empty string, got ${JSON.stringify(content)}`);
     added[content] = (token as { id: number }).id;
   });
-  return fromVocabAndMerges('tokenizer.json', model.vocab, merges, added);
+  return fromVocabAndMerges('tokenizer.json', model.vocab, merges, { extraSpecial: added, pattern, unmergedAreTokens: model.ignore_merges === true });
+}
+
+/**
+ * Reads the JSON that `toTiktoken` writes beside a rank file (`{ name, pat_str, special_tokens }`,
+ * tiktoken's own argument names) into the options of `fromTiktoken`. The pattern and the ids are
+ * checked when the tokenizer is built.
+ */
+export function readTiktokenSidecar(text: string): TiktokenOptions {
+  const json = parseJson('tiktoken sidecar', text) as { pat_str?: unknown; special_tokens?: unknown } | null;
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error(`tiktoken sidecar: expected an object with pat_str and special_tokens, got ${JSON.stringify(json)?.slice(0, 60)}`);
+  const { pat_str: pattern, special_tokens: specialTokens } = json;
+  if (typeof pattern !== 'string') throw new Error(`tiktoken sidecar: pat_str must be a string, got ${JSON.stringify(pattern)?.slice(0, 60)}`);
+  if (typeof specialTokens !== 'object' || specialTokens === null || Array.isArray(specialTokens))
+    throw new Error(`tiktoken sidecar: special_tokens must be an object of token -> id, got ${JSON.stringify(specialTokens)?.slice(0, 60)}`);
+  return { pattern, specialTokens: specialTokens as Record<string, number> };
 }
