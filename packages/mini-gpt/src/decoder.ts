@@ -110,8 +110,9 @@ export class Decoder {
   private readonly positionRows: PositionRows | undefined;
   private readonly softCap: number | undefined;
   /**
-   * The KV cache, the arena's last allocation (extended as the sequence grows): position-major,
-   * each position a row of every layer's keys then values, `2·nLayer·nEmbd` floats.
+   * The KV cache, the arena's last allocation (extended as the sequence grows): per layer
+   * `[capacity, 2·nEmbd]`, each position's keys then values (a position's row is contiguous and
+   * rows are 2·nEmbd floats apart, which keeps attention's reads short).
    */
   private cache: ArenaArray;
   private capacity = 0;
@@ -192,9 +193,15 @@ export class Decoder {
     this.length = 0;
   }
 
-  /** Floats in a cache row: every layer's keys and values at one position. */
-  private get rowStride(): number {
-    return 2 * this.layers.length * this.model.config.nEmbd;
+  /** Room in the cache for `positions` positions: extended in place, each layer's rows moved to its new start (last layer first, so none is overwritten). */
+  private reserve(positions: number): void {
+    if (positions <= this.capacity) return;
+    const rowStride = 2 * this.model.config.nEmbd;
+    const [previous, layerFloats] = [this.capacity * rowStride, Math.max(positions, 2 * this.capacity, INITIAL_POSITIONS) * rowStride];
+    this.cache = this.arena.extend(this.cache, this.layers.length * layerFloats);
+    const rows = this.cache.values;
+    for (let l = this.layers.length - 1; l > 0; l--) rows.copyWithin(l * layerFloats, l * previous, l * previous + this.length * rowStride);
+    this.capacity = layerFloats / rowStride;
   }
 
   /** Feeds `token` at position `length` and returns the logits `[vocabSize]` for the next one. */
@@ -202,11 +209,9 @@ export class Decoder {
     const { nEmbd: channels, nHead: heads, vocabSize, gelu } = this.model.config;
     const headDim = channels / heads;
     const position = this.length;
-    const rowStride = this.rowStride;
-    if (position >= this.capacity) {
-      this.capacity = Math.max(position + 1, 2 * this.capacity, INITIAL_POSITIONS);
-      this.cache = this.arena.extend(this.cache, this.capacity * rowStride);
-    }
+    const rowStride = 2 * channels;
+    this.reserve(position + 1);
+    const layerFloats = this.capacity * rowStride;
     const { arena, x, normed, qkv, attended, hidden, cache, cosSin, slopes } = this;
     const stream = x.values;
     const positionRow = this.positionRows?.row(position);
@@ -221,10 +226,10 @@ export class Decoder {
       arena.matVec(normed, layer.attn.weight, layer.attn.bias, qkv, channels, 3 * channels);
       if (rotary) arena.rotary(qkv, cos!, sin!, heads, headDim, rotary.rotaryDim, rotary.layout);
       // This position's keys and values join the cache; q attends over it.
-      const layerStart = index * 2 * channels;
-      cacheRows.set(qkv.values.subarray(channels), position * rowStride + layerStart);
-      const keys = cache.subarray(layerStart, cache.length - layerStart);
-      const values = cache.subarray(layerStart + channels, cache.length - layerStart - channels);
+      const layerStart = index * layerFloats;
+      cacheRows.set(qkv.values.subarray(channels), layerStart + position * rowStride);
+      const keys = cache.subarray(layerStart, layerFloats);
+      const values = cache.subarray(layerStart + channels, layerFloats - channels);
       arena.attend(qkv, keys, values, slopes, attended, position + 1, heads, headDim, rowStride);
       arena.matVec(attended, layer.attnProj.weight, layer.attnProj.bias, x, channels, channels, true);
       arena.layerNorm(x, layer.ln2.weight, layer.ln2.bias, normed, channels, LAYER_NORM_EPSILON);
