@@ -2,9 +2,10 @@
 // continues in PyTorch on two DistributedDataParallel processes, comes back as a directory
 // minigpt loads, and minigpt eval agrees with the loss PyTorch printed. Needs a Python with torch
 // (scripts/setup-system.sh installs Debian's python3-torch); skipped, saying so, without one.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,33 @@ const dir = mkdtempSync(join(tmpdir(), 'embedlab-pytorch-'));
 
 function run(command: string, args: string[]) {
   return spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+}
+
+function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function python(script: string, args: string[]) {
@@ -114,24 +142,25 @@ const SMALL = { blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias:
 describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back${missing ? ` (skipped: ${missing})` : ''}`, () => {
   const tokenizer = CharTokenizer.fromCorpus(CORPUS);
   const data = join(dir, 'tokens');
+  const trained = join(dir, 'trained');
   let valText = '';
+  let spawned: DdpResult | undefined;
 
   beforeAll(async () => {
     await ready();
     ({ valText } = writeTokenDirectory(data, tokenizer, CORPUS));
-  });
-
-  it('minigpt train → 2 DDP processes (gloo, CPU) → minigpt eval: the same loss on both sides, replicas in step', () => {
     const corpus = join(dir, 'names.txt');
     writeFileSync(corpus, CORPUS);
-    const trained = join(dir, 'trained');
     const train = run(process.execPath, [CLI, 'train', '--data', corpus, '--steps', '4', '--batch-size', '8', '--samples', '0', '--out', trained]);
     expect(train.status, train.stderr).toBe(0);
     // minigpt train built its tokenizer from the same text: the token directory's ids mean the same.
     expect(JSON.parse(readFileSync(join(trained, 'tokenizer.json'), 'utf8'))).toEqual(tokenizer.toJSON());
+  });
 
+  it('minigpt train → 2 DDP processes (gloo, CPU) → minigpt eval: the same loss on both sides, replicas in step', () => {
     const ddpOut = join(dir, 'ddp');
     const ddp = ddpTrain(['--checkpoint', trained, '--data', data, '--out', ddpOut, '--nproc', '2', '--steps', '4', '--batch-size', '8']);
+    spawned = ddp;
     expect(ddp.world_size).toBe(2);
     expect(ddp.start_step).toBe(4);
     expect(ddp.step).toBe(8);
@@ -159,6 +188,49 @@ describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back$
     expectClose(ddpLogits, logits(loadCheckpoint(join(dir, 'single')).model, probe), { tolerance: 1e-4, absolute: true });
     expect(() => expectClose(ddpLogits, logits(loadCheckpoint(join(dir, 'half')).model, probe), { tolerance: 1e-4, absolute: true })).toThrow();
     expect(Math.abs(half.train_losses[0]! - ddp.train_losses[0]!)).toBeGreaterThan(1e-4);
+  });
+
+  it('runs as the ranks RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT name (what torchrun sets)', async () => {
+    const port = await freePort();
+    const out = join(dir, 'env-ranks');
+    const args = [join(SCRIPTS, 'ddp_train.py'), '--checkpoint', trained, '--data', data, '--out', out, '--steps', '4', '--batch-size', '8'];
+    const ranks = await Promise.all(
+      [0, 1].map((rank) =>
+        runAsync(pythonPath(), args, { ...process.env, RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) }),
+      ),
+    );
+    for (const rank of ranks) expect(rank.status, rank.stderr).toBe(0);
+    expect(ranks[1]!.stdout).toBe(''); // only rank 0 saves and reports
+    const result = JSON.parse(ranks[0]!.stdout) as DdpResult;
+    expect(result.world_size).toBe(2);
+    expect(result.max_replica_difference).toBe(0);
+    // The same processes, started another way: the same numbers as the spawned run.
+    expect(result.train_losses).toEqual(spawned?.train_losses);
+    expect(result.eval).toEqual(spawned?.eval);
+  });
+
+  it("reads nanoGPT's own data directories (no meta.json: uint16) and uint32 ids as meta.json declares them", () => {
+    const nanogpt = join(dir, 'nanogpt-data');
+    const wide = join(dir, 'uint32-data');
+    mkdirSync(nanogpt);
+    mkdirSync(wide);
+    for (const split of ['train', 'val']) {
+      const bytes = readFileSync(join(data, `${split}.bin`));
+      writeFileSync(join(nanogpt, `${split}.bin`), bytes);
+      writeFileSync(join(wide, `${split}.bin`), Uint32Array.from(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2)));
+    }
+    const meta = JSON.parse(readFileSync(join(data, 'meta.json'), 'utf8'));
+    writeFileSync(join(wide, 'meta.json'), JSON.stringify({ ...meta, dtype: 'uint32' }));
+    const asMeta = ddpTrain(['--checkpoint', trained, '--data', data, '--out', join(dir, 'as-meta'), '--nproc', '1', '--steps', '0']);
+    for (const other of [nanogpt, wide]) {
+      const result = ddpTrain(['--checkpoint', trained, '--data', other, '--out', join(dir, 'as-other'), '--nproc', '1', '--steps', '0']);
+      expect(result.eval).toEqual(asMeta.eval);
+    }
+    // Ids the model has no row for are refused, not wrapped or clipped.
+    writeFileSync(join(nanogpt, 'train.bin'), Uint16Array.from([1, 2, 3, tokenizer.vocabSize]));
+    const refused = python('ddp_train.py', ['--checkpoint', trained, '--data', nanogpt, '--out', join(dir, 'refused-ids'), '--nproc', '1']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`id ${tokenizer.vocabSize} is outside the model's ${tokenizer.vocabSize} ids`);
   });
 
   it.each([
