@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getEncoding } from 'js-tiktoken';
 import { describe, expect, it } from 'vitest';
+import { GPT2_PATTERN } from './bpe-tokenizer.js';
 import { gpt2Files, R50K_PATH, VARIED_TEXT } from './fixtures/gpt2-files.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -52,6 +53,54 @@ describe('embedlab-tokenizer CLI', { timeout: 60_000 }, () => {
     expect(run(['decode', '--tokenizer', out], ids).stdout).toBe('lowest widest\n');
   });
 
+  it('exports GPT-2 and a trained tokenizer to tokenizer.json and tiktoken, which the other commands re-load with the same ids', () => {
+    const expected = `${JSON.stringify(reference.encode(VARIED_TEXT))}\n`;
+    // The rank file given as FILE (its format read from it) and as --tiktoken.
+    const hf = join(dir, 'gpt2-tokenizer.json');
+    const exported = run(['export', '--format', 'hf', '--out', hf, R50K_PATH]);
+    expect(exported.stderr).toBe(`wrote ${hf}: 50257 ids\n`);
+    expect(exported.status).toBe(0);
+    expect(JSON.parse(readFileSync(hf, 'utf8')).model.merges).toEqual(gpt2Files().vocabBpe.trim().split('\n').slice(1));
+    expect(run(['encode', '--hf', hf], VARIED_TEXT).stdout).toBe(expected);
+    const ranks = join(dir, 'gpt2.tiktoken');
+    expect(run(['export', '--format', 'tiktoken', '--out', ranks, '--hf', hf, '--quiet']).status).toBe(0);
+    expect(readFileSync(ranks, 'utf8')).toBe(gpt2Files().tiktoken);
+    expect(JSON.parse(readFileSync(`${ranks}.json`, 'utf8'))).toEqual({ name: 'gpt2', pat_str: GPT2_PATTERN, special_tokens: { '<|endoftext|>': 50256 } });
+    expect(run(['encode', '--tiktoken', ranks], VARIED_TEXT).stdout).toBe(expected);
+
+    // Trained here, with special tokens and a pattern of its own: the sidecar carries both to --tiktoken.
+    const bpe = join(dir, 'export-bpe.json');
+    const corpus = file('export-corpus.txt', `${VARIED_TEXT}\n`.repeat(20));
+    expect(run(['train', '--vocab-size', '400', '--special', '<|endoftext|>', '--special', '<pad>', '--out', bpe, '--quiet', corpus]).status).toBe(0);
+    const text = `${VARIED_TEXT}<|endoftext|>x<pad>`;
+    const ids = run(['encode', '--tokenizer', bpe, '--allow-special'], text).stdout;
+    expect(JSON.parse(ids)).toContain(399);
+    const bpeHf = join(dir, 'export-bpe-tokenizer.json');
+    const bpeRanks = join(dir, 'export-bpe.tiktoken');
+    expect(run(['export', '--format', 'hf', '--out', bpeHf, bpe]).status).toBe(0);
+    expect(run(['export', '--format', 'tiktoken', '--out', bpeRanks, '--tokenizer', bpe]).status).toBe(0);
+    expect(run(['encode', '--hf', bpeHf, '--allow-special'], text).stdout).toBe(ids);
+    expect(run(['encode', '--tiktoken', bpeRanks, '--allow-special'], text).stdout).toBe(ids);
+    expect(run(['decode', '--tiktoken', bpeRanks], ids).stdout).toBe(`${text}\n`.replace(/\ud800|\udfff/g, '\ufffd'));
+  });
+
+  it('export refuses to overwrite without --force, and writes each file whole', () => {
+    const out = file('existing.tiktoken', 'keep me');
+    const refused = run(['export', '--format', 'tiktoken', '--out', out, R50K_PATH]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe(`embedlab-tokenizer: ${out} exists; pass --force to overwrite it\n`);
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+    expect(existsSync(`${out}.json`)).toBe(false);
+    // Only the sidecar exists: still nothing is written.
+    const sidecarOnly = join(dir, 'fresh.tiktoken');
+    file('fresh.tiktoken.json', '{}');
+    expect(run(['export', '--format', 'tiktoken', '--out', sidecarOnly, R50K_PATH]).stderr).toMatch(/fresh.tiktoken.json exists; pass --force/);
+    expect(existsSync(sidecarOnly)).toBe(false);
+    expect(run(['export', '--format', 'tiktoken', '--out', out, '--force', R50K_PATH]).status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(gpt2Files().tiktoken);
+    expect(readdirSync(dir).filter((name) => name.includes('.tmp-'))).toEqual([]);
+  });
+
   it('answers bad input with one line and a non-zero exit, never a stack trace', () => {
     const hostileBase = {
       format: 'embedlab-tokenizer',
@@ -82,7 +131,31 @@ describe('embedlab-tokenizer CLI', { timeout: 60_000 }, () => {
         'hi',
         /empty-special.json: BPE tokenizer JSON: a special token is the empty string/,
       ],
+      // export: the format, the output, the input file.
+      [['export', '--format', 'xml', '--out', join(dir, 'x.json'), R50K_PATH], '', /export needs --format hf or --format tiktoken, got "xml" \(see --help\)/],
+      [['export', '--format', 'hf', R50K_PATH], '', /export needs --out FILE/],
+      [['export', '--format', 'hf', '--out', join(dir, 'x.json'), join(dir, 'nope.json')], '', /no such file: .*nope.json/],
+      [['export', '--format', 'hf', '--out', join(dir, 'x.json'), file('broken.json', '{"model": ')], '', /broken.json: not valid JSON/],
+      [
+        ['export', '--format', 'hf', '--out', join(dir, 'x.json'), file('other.json', '{"a": 1}')],
+        '',
+        /other.json: neither an embedlab tokenizer .* nor a Hugging Face/,
+      ],
+      [['export', '--format', 'hf', '--out', join(dir, 'x.json'), file('empty.tiktoken', '\n')], '', /empty.tiktoken: tiktoken rank file: no ranks found/],
+      [
+        ['export', '--format', 'tiktoken', '--out', join(dir, 'x.tiktoken'), '--char-vocab', file('chars.txt', 'abc')],
+        '',
+        /cannot export a char-level tokenizer to tiktoken/,
+      ],
+      [
+        ['export', '--format', 'hf', '--out', join(dir, 'x.json'), '--tiktoken', R50K_PATH, R50K_PATH],
+        '',
+        /give the tokenizer as FILE or as --tiktoken, not both/,
+      ],
+      [['export', '--format', 'hf', '--out', join(dir, 'no-such-dir', 'x.json'), R50K_PATH], '', /cannot write .*no-such-dir\/x.json: ENOENT/],
+      [['encode', '--tiktoken', file('bad-sidecar.tiktoken', 'IQ== 0\n')], '', /bad-sidecar.tiktoken.json: tiktoken sidecar: pat_str must be a string/],
     ];
+    file('bad-sidecar.tiktoken.json', '{"special_tokens": {}}');
     for (const [args, input, message] of cases) {
       const result = run(args, input);
       expect(result.status, args.join(' ')).toBe(1);

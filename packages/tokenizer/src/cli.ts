@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GPT2_SPECIAL_TOKENS } from './bpe-tokenizer.js';
 import { CharTokenizer } from './char-tokenizer.js';
 import { tokenizerFromJSON } from './json.js';
-import { fromGpt2Files, fromHuggingFace, fromTiktoken } from './loaders.js';
+import { toHuggingFaceJSON, toTiktoken } from './export.js';
+import { fromGpt2Files, fromHuggingFace, fromTiktoken, readTiktokenSidecar, type TiktokenOptions } from './loaders.js';
 import { trainBpe } from './trainer.js';
-import type { EncodeOptions, Tokenizer } from './types.js';
+import type { EncodeOptions, SerializedTokenizer, Tokenizer } from './types.js';
 
 const USAGE = `usage: embedlab-tokenizer <command> [options] [FILE...]   (no FILE, or -, reads stdin)
 
@@ -15,9 +17,14 @@ commands:
   decode   JSON arrays of ids (one per line, or one per input) -> text
   count    text -> number of tokens per input
   train    corpus -> byte-level BPE tokenizer JSON (--vocab-size N --out FILE)
+  export   byte-level BPE -> Hugging Face tokenizer.json or tiktoken rank file
+           (--format hf|tiktoken --out FILE [--force]; tiktoken also writes FILE.json:
+           name, pat_str, special_tokens)
 
-tokenizer (encode, decode, count; exactly one):
-  --tiktoken FILE              tiktoken rank file (GPT-2: r50k_base.tiktoken, <|endoftext|> = 50256)
+tokenizer (encode, decode, count, export; exactly one; export also takes it as FILE,
+its format read from the file):
+  --tiktoken FILE              tiktoken rank file, with FILE.json beside it if there is one
+                               (else GPT-2's: r50k_base.tiktoken, <|endoftext|> = 50256)
   --hf FILE                    Hugging Face tokenizer.json (byte-level BPE)
   --encoder FILE --vocab-bpe FILE   GPT-2's encoder.json and vocab.bpe
   --char-vocab FILE            char-level: the distinct characters of FILE
@@ -26,6 +33,7 @@ tokenizer (encode, decode, count; exactly one):
 options:
   --allow-special              encode special tokens written in the text as their ids
   --vocab-size N, --out FILE, --special TOKEN (repeatable), --quiet   (train)
+  --format hf|tiktoken, --out FILE, --force (overwrite FILE)          (export)
   -h, --help`;
 
 const options = {
@@ -40,6 +48,8 @@ const options = {
   out: { type: 'string' },
   special: { type: 'string', multiple: true },
   quiet: { type: 'boolean' },
+  format: { type: 'string' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -56,36 +66,79 @@ function readInput(path: string): string {
   }
 }
 
-function loadTokenizer(values: Values): Tokenizer {
+/** Runs `run`, naming the file in its errors. */
+function named<T>(path: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
+}
+
+function loadFile<T>(path: string, load: (text: string) => T): T {
+  const text = readInput(path);
+  return named(path, () => load(text));
+}
+
+/** What `export --format tiktoken` writes beside a rank file (FILE.json), if it is there. */
+function tiktokenSidecar(path: string): TiktokenOptions | undefined {
+  const sidecar = `${path}.json`;
+  return path !== '-' && existsSync(sidecar) ? loadFile(sidecar, readTiktokenSidecar) : undefined;
+}
+
+function fromRankFile(text: string, options: TiktokenOptions | undefined): Tokenizer {
+  if (options) return fromTiktoken(text, options);
+  const tokenizer = fromTiktoken(text);
+  // GPT-2's rank file has 50,256 ranks and one special token after them.
+  return tokenizer.vocabSize === 50256 ? fromTiktoken(text, { specialTokens: GPT2_SPECIAL_TOKENS }) : tokenizer;
+}
+
+/** A tokenizer file of any format but GPT-2's two-file one, told apart by its content. */
+function loadDetected(path: string): Tokenizer {
+  const text = readInput(path);
+  if (!text.trimStart().startsWith('{')) {
+    const options = tiktokenSidecar(path);
+    return named(path, () => fromRankFile(text, options));
+  }
+  return named(path, () => {
+    let json: { format?: unknown; model?: unknown };
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`not valid JSON: ${(error as Error).message}`);
+    }
+    if (json.format === 'embedlab-tokenizer') return tokenizerFromJSON(json as SerializedTokenizer);
+    if (json.model !== undefined) return fromHuggingFace(json);
+    throw new Error(
+      'neither an embedlab tokenizer (format "embedlab-tokenizer") nor a Hugging Face tokenizer.json (model); for GPT-2\'s encoder.json use --encoder FILE --vocab-bpe FILE',
+    );
+  });
+}
+
+function loadTokenizer(values: Values, file?: string): Tokenizer {
   const chosen = (['tiktoken', 'hf', 'encoder', 'char-vocab', 'tokenizer'] as const).filter((k) => values[k] !== undefined);
+  if (file !== undefined) {
+    if (chosen.length > 0) throw new UsageError(`give the tokenizer as FILE or as --${chosen[0]}, not both`);
+    return loadDetected(file);
+  }
   if (chosen.length !== 1)
     throw new UsageError(`choose exactly one tokenizer (--tiktoken, --hf, --encoder/--vocab-bpe, --char-vocab, --tokenizer); got ${chosen.length}`);
-  const at = (path: string, load: (text: string) => Tokenizer) => {
-    const text = readInput(path);
-    try {
-      return load(text);
-    } catch (error) {
-      throw new Error(`${path}: ${(error as Error).message}`);
-    }
-  };
   switch (chosen[0]) {
-    case 'tiktoken':
-      return at(values.tiktoken!, (text) => {
-        const tokenizer = fromTiktoken(text);
-        // GPT-2's rank file has 50,256 ranks and one special token after them.
-        return tokenizer.vocabSize === 50256 ? fromTiktoken(text, { specialTokens: GPT2_SPECIAL_TOKENS }) : tokenizer;
-      });
+    case 'tiktoken': {
+      const options = tiktokenSidecar(values.tiktoken!);
+      return loadFile(values.tiktoken!, (text) => fromRankFile(text, options));
+    }
     case 'hf':
-      return at(values.hf!, fromHuggingFace);
+      return loadFile(values.hf!, fromHuggingFace);
     case 'encoder': {
       if (values['vocab-bpe'] === undefined) throw new UsageError('--encoder needs --vocab-bpe FILE too');
       const vocabBpe = readInput(values['vocab-bpe']);
-      return at(values.encoder!, (text) => fromGpt2Files(text, vocabBpe));
+      return loadFile(values.encoder!, (text) => fromGpt2Files(text, vocabBpe));
     }
     case 'char-vocab':
-      return at(values['char-vocab']!, (text) => CharTokenizer.fromCorpus(text));
+      return loadFile(values['char-vocab']!, (text) => CharTokenizer.fromCorpus(text));
     default:
-      return at(values.tokenizer!, tokenizerFromJSON);
+      return loadFile(values.tokenizer!, tokenizerFromJSON);
   }
 }
 
@@ -106,8 +159,36 @@ function parseIds(text: string, source: string): number[][] {
 
 function writeAtomically(path: string, text: string): void {
   const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw new Error(`cannot write ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** `export`: every output is checked before any is written, and each is written whole or not at all. */
+function exportTokenizer(values: Values, files: string[]): void {
+  const { format, out } = values;
+  if (format !== 'hf' && format !== 'tiktoken') throw new UsageError(`export needs --format hf or --format tiktoken, got ${JSON.stringify(format ?? null)}`);
+  if (out === undefined) throw new UsageError('export needs --out FILE');
+  if (files.length > 1) throw new UsageError(`export takes one tokenizer file, got ${files.length}`);
+  const tokenizer = loadTokenizer(values, files[0]);
+  let outputs: [string, string][];
+  if (format === 'hf') {
+    outputs = [[out, toHuggingFaceJSON(tokenizer)]];
+  } else {
+    const { ranks, sidecar } = toTiktoken(tokenizer, { name: basename(out).replace(/\.tiktoken$/, '') });
+    outputs = [
+      [out, ranks],
+      [`${out}.json`, `${JSON.stringify(sidecar, null, 2)}\n`],
+    ];
+  }
+  const existing = outputs.find(([path]) => existsSync(path));
+  if (existing && !values.force) throw new Error(`${existing[0]} exists; pass --force to overwrite it`);
+  for (const [path, text] of outputs) writeAtomically(path, text);
+  if (!values.quiet) process.stderr.write(`wrote ${outputs.map(([path]) => path).join(' and ')}: ${tokenizer.vocabSize} ids\n`);
 }
 
 function run(argv: string[]): void {
@@ -162,8 +243,11 @@ function run(argv: string[]): void {
       if (!values.quiet) process.stderr.write(`wrote ${values.out}: ${tokenizer.vocabSize} tokens\n`);
       return;
     }
+    case 'export':
+      exportTokenizer(values, files);
+      return;
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (expected encode, decode, count or train)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (expected encode, decode, count, train or export)`);
   }
 }
 
