@@ -1,9 +1,31 @@
+import { withTrainDefaults } from '@embedlab/mini-gpt';
 import { Command } from 'commander';
 import { loadModel, type ModelSource } from './arguments.js';
+import { modelSettings, settingsTable } from './effective-config.js';
 
-function inspect(flags: ModelSource): void {
-  const { model, tokenizer, step, label } = loadModel(flags);
+interface InspectFlags extends ModelSource {
+  json?: boolean;
+}
+
+function inspect(dir: string | undefined, flags: InspectFlags): void {
+  if (dir !== undefined && flags.checkpoint !== undefined) throw new Error('give the checkpoint directory once: as an argument or as --checkpoint');
+  const { model, tokenizer, step, label, training } = loadModel({ ...flags, ...(dir === undefined ? {} : { checkpoint: dir }) }, { training: true });
   const parts = model.parameterCount();
+  const settings = modelSettings(model);
+  const options = training && withTrainDefaults(training);
+  const specials = [...tokenizer.specialTokens.keys()];
+  if (flags.json) {
+    const about = {
+      label,
+      step,
+      parameters: parts,
+      model: settings,
+      training: options ?? null,
+      tokenizer: { kind: tokenizer.kind, vocabSize: tokenizer.vocabSize, specials },
+    };
+    console.log(JSON.stringify(about, null, 2));
+    return;
+  }
   const rows: [string, number][] = [
     ['token embedding (wte)', parts.tokenEmbedding],
     ['positions (wpe)', parts.positions],
@@ -16,13 +38,15 @@ function inspect(flags: ModelSource): void {
   ];
   console.log(`${label}, step ${step}`);
   for (const [part, count] of rows) console.log(`  ${part.padEnd(24)} ${count.toLocaleString('en-US').padStart(14)}`);
-  console.log(`config ${JSON.stringify(model.config)}`);
-  const specials = [...tokenizer.specialTokens.keys()];
   console.log(`tokenizer ${tokenizer.kind}, ${tokenizer.vocabSize} tokens${specials.length ? `, special ${specials.join(' ')}` : ''}`);
+  console.log(settingsTable(settings, options).join('\n'));
+  if (!options) console.log('training options: none saved (no optimizer.safetensors)');
 }
 
 export const inspectCommand = new Command('inspect')
-  .description('parameters by part, config and tokenizer of a checkpoint')
+  .description('parameters by part, every model setting and training option (defaults filled in), and the tokenizer of a checkpoint')
+  .argument('[dir]', 'checkpoint directory (or --checkpoint DIR)')
   .option('--checkpoint <dir>', 'checkpoint directory')
   .option('--hf <dir>', 'Hugging Face GPT-2 directory')
+  .option('--json', 'the same as one JSON object')
   .action(inspect);

@@ -4,12 +4,9 @@ import {
   type DataSource,
   type EvalEvent,
   namesCorpus,
-  type Overrides,
-  type PositionKind,
-  type PresetName,
   PRESETS,
+  type PresetName,
   type SessionResult,
-  type SessionTrainOptions,
   type StepEvent,
   TrainingSession,
 } from '@embedlab/mini-gpt';
@@ -25,7 +22,9 @@ import {
 } from '@embedlab/mini-gpt/node';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { integer, number } from './arguments.js';
+import { integer } from './arguments.js';
+import { dryRun } from './dry-run.js';
+import { addKnobOptions, buildExplained, checkRun, readConfigFile, refuseOnResume, resolveRun, resumeOverrides, type RunSetup } from './run-config.js';
 
 function workersArgument(value: string): number | 'auto' {
   return value === 'auto' ? value : integer('--workers')(value);
@@ -35,23 +34,18 @@ interface TrainFlags {
   data?: string;
   tokenizer: string;
   preset: PresetName;
-  steps?: number;
   out: string;
   resume?: boolean;
   force?: boolean;
-  batchSize?: number;
-  lr?: number;
   seed: number;
-  position?: PositionKind;
-  untied?: boolean;
-  evalInterval?: number;
   samples: number;
   workers: number | 'auto';
   json?: boolean;
+  config?: string;
+  dryRun?: boolean;
+  /** The model and training knobs of ./run-config.ts, by commander attribute. */
+  [knob: string]: unknown;
 }
-
-// What a resumed run cannot change (the checkpoint fixes it) and what it applies, by flag.
-const FIXED_BY_CHECKPOINT = { tokenizer: '--tokenizer', preset: '--preset', position: '--position', untied: '--untied', seed: '--seed' } as const;
 
 function corpusOf(data: DataSource): string {
   if (data.kind === 'builtin') {
@@ -71,8 +65,7 @@ function requestedWorkers(workers: number | 'auto'): number {
  * How many threads a new run's batches are split for: `--workers N` exactly (the batch must
  * divide), `auto` the most of the cores that divide the batch.
  */
-function batchShare(flags: TrainFlags): number {
-  const batchSize = flags.batchSize ?? PRESETS[flags.preset].training.batchSize;
+function batchShare(flags: TrainFlags, batchSize: number): number {
   if (flags.workers !== 'auto') return flags.workers;
   let share = Math.min(availableWorkers(), batchSize);
   while (batchSize % share !== 0) share--;
@@ -84,12 +77,8 @@ function describe(data: DataSource): string {
 }
 
 /** A resumed session: the checkpoint's data and options, with each flag given on the command line rejected or applied, and said. */
-function resumeSession(flags: TrainFlags, given: (flag: keyof TrainFlags) => boolean, say: (line: string) => void): TrainingSession {
-  const fixed = Object.entries(FIXED_BY_CHECKPOINT).filter(([flag]) => given(flag as keyof TrainFlags));
-  if (fixed.length > 0)
-    throw new Error(
-      `${fixed.map(([, name]) => name).join(', ')} cannot change when resuming: the checkpoint in ${flags.out} fixes the model, tokenizer and seed`,
-    );
+function resumeSession(flags: TrainFlags, setup: RunSetup, say: (line: string) => void): TrainingSession {
+  refuseOnResume(setup, flags.out);
   const checkpoint = loadCheckpoint(flags.out, { optimizer: true });
   const recorded = checkpoint.training?.data;
   let data = recorded;
@@ -103,23 +92,7 @@ function resumeSession(flags: TrainFlags, given: (flag: keyof TrainFlags) => boo
     if (!recorded) throw new Error(`the checkpoint in ${flags.out} does not say what text it was trained on; give --data FILE|DIR`);
     corpus = corpusOf(recorded);
   }
-  const saved = checkpoint.training?.options;
-  const overrides: Overrides<SessionTrainOptions> = {};
-  const apply = (flag: string, field: keyof SessionTrainOptions, value: number) => {
-    say(`applying ${flag} ${value} (was ${saved?.[field] ?? 'unset'})`);
-    (overrides as Record<string, number>)[field] = value;
-  };
-  if (given('steps') && flags.steps !== undefined && flags.steps !== saved?.steps) {
-    apply('--steps', 'steps', flags.steps);
-    say(`the learning-rate decay now ends at step ${flags.steps} (was ${saved?.decaySteps ?? saved?.steps})`);
-    overrides.decaySteps = flags.steps;
-  }
-  if (given('lr') && flags.lr !== undefined) {
-    apply('--lr', 'learningRate', flags.lr);
-    overrides.minLearningRate = flags.lr / 10;
-  }
-  if (given('batchSize') && flags.batchSize !== undefined) apply('--batch-size', 'batchSize', flags.batchSize);
-  if (given('evalInterval') && flags.evalInterval !== undefined) apply('--eval-interval', 'evalInterval', flags.evalInterval);
+  const overrides = resumeOverrides(setup, checkpoint.training?.options, say);
   return TrainingSession.resume(checkpoint, corpus, overrides, data);
 }
 
@@ -127,19 +100,25 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
   const json = Boolean(flags.json);
   const say = (event: Record<string, unknown>, line: string) => (json ? console.log(JSON.stringify(event)) : console.log(line));
   const info = (line: string) => say({ event: 'info', message: line }, line);
-  const given = (flag: keyof TrainFlags) => command.getOptionValueSource(flag) === 'cli';
-  if (!flags.resume && !flags.data && flags.preset !== 'names')
-    throw new Error(`--data FILE|DIR is required for the ${flags.preset} preset (only names has a built-in corpus)`);
+  const given = (flag: string) => command.getOptionValueSource(flag) === 'cli';
+  if (flags.out === undefined && !(flags.dryRun && !flags.resume)) throw new Error(`required option '--out <dir>' not specified`);
+  const setup = resolveRun(flags, given, flags.config === undefined ? undefined : readConfigFile(flags.config));
+  // Bad settings are said before any text is read or model built.
+  const checked = flags.resume ? undefined : checkRun(setup);
+  if (!flags.resume && !flags.data && setup.preset !== 'names')
+    throw new Error(`--data FILE|DIR is required for the ${setup.preset} preset (only names has a built-in corpus)`);
   const fresh = flags.resume
     ? undefined
     : {
         data: (flags.data ? { kind: 'file', path: resolve(flags.data) } : { kind: 'builtin', name: 'names' }) as DataSource,
         corpus: flags.data ? readCorpus(flags.data) : namesCorpus(),
       };
+  if (flags.dryRun)
+    return dryRun(setup, checked && fresh ? { checked, vocabSize: tokenizerFromSpec(setup.tokenizer, fresh.corpus).vocabSize } : { out: flags.out }, say);
   // Checked and locked before any training, so a bad --out never costs a run.
   const lock = prepareCheckpointDirectory(flags.out, { resume: Boolean(flags.resume), force: Boolean(flags.force) });
   try {
-    await trainInto(flags, fresh, given, say, info);
+    await trainInto(flags, setup, checked, fresh, say, info);
   } finally {
     lock.release();
   }
@@ -147,29 +126,33 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
 
 async function trainInto(
   flags: TrainFlags,
+  setup: RunSetup,
+  checked: ReturnType<typeof checkRun> | undefined,
   fresh: { data: DataSource; corpus: string } | undefined,
-  given: (flag: keyof TrainFlags) => boolean,
   say: (event: Record<string, unknown>, line: string) => void,
   info: (line: string) => void,
 ): Promise<void> {
   const json = Boolean(flags.json);
   let session: TrainingSession;
-  if (!fresh) {
-    session = resumeSession(flags, given, info);
+  if (!fresh || !checked) {
+    session = resumeSession(flags, setup, info);
     say({ event: 'resume', step: session.step, out: flags.out }, `resuming ${flags.out} at step ${session.step}`);
   } else {
     const { data, corpus } = fresh;
-    if (flags.tokenizer.startsWith('bpe:')) info(`training a ${flags.tokenizer.slice(4)}-token BPE on the corpus`);
-    session = TrainingSession.create({
-      corpus,
-      data,
-      workers: batchShare(flags),
-      tokenizer: tokenizerFromSpec(flags.tokenizer, corpus),
-      preset: flags.preset,
-      model: { position: flags.position, ...(flags.untied ? { tieWeights: false } : {}) },
-      training: { steps: flags.steps, batchSize: flags.batchSize, learningRate: flags.lr, evalInterval: flags.evalInterval },
-      seed: flags.seed,
-    });
+    if (setup.tokenizer.startsWith('bpe:')) info(`training a ${setup.tokenizer.slice(4)}-token BPE on the corpus`);
+    const tokenizer = tokenizerFromSpec(setup.tokenizer, corpus);
+    session = buildExplained(setup, checked.model, () =>
+      TrainingSession.create({
+        corpus,
+        data,
+        workers: batchShare(flags, checked.training.batchSize),
+        tokenizer,
+        preset: setup.preset,
+        model: setup.model,
+        training: setup.training,
+        seed: setup.seed,
+      }),
+    );
   }
   const { model, options } = session;
   // A resumed run keeps the micro-batches it was created with; any number of threads shares them.
@@ -251,21 +234,13 @@ export const trainCommand = new Command('train')
   .option('--data <path>', 'a text file, or a directory of .txt files (default for the names preset: the built-in names corpus)')
   .option('--tokenizer <spec>', 'char, bpe:SIZE, or gpt2:FILE (.tiktoken or tokenizer.json)', 'char')
   .addOption(new Option('--preset <name>', 'model and training shape').choices(Object.keys(PRESETS)).default('names'))
-  .option('--steps <n>', 'total optimizer steps', integer('--steps'))
-  .requiredOption('--out <dir>', 'checkpoint directory')
+  .option('--out <dir>', 'checkpoint directory (required, but with --dry-run)')
   .option('--resume', 'continue the run saved in --out (on the text it was trained on, unless --data says otherwise)')
   .option('--force', 'replace a checkpoint already in --out')
-  .option('--batch-size <n>', 'sequences per step', integer('--batch-size'))
-  .option(
-    '--lr <rate>',
-    'peak learning rate',
-    number('--lr', (n) => n > 0, 'a positive number'),
-  )
+  .option('--config <file>', 'a JSON file of settings: { "preset", "tokenizer", "seed", "model": {...}, "training": {...} }; flags override it')
+  .option('--dry-run', 'print the settings the run would use, every field and where it came from, and stop')
   .option('--seed <n>', 'seed for initialisation, batches and dropout', integer('--seed', 0), 1337)
-  .addOption(new Option('--position <kind>', 'position encoding').choices(['learned', 'sinusoidal', 'rope', 'alibi', 'none']))
-  .option('--untied', 'give the output head its own matrix')
-  .option('--eval-interval <n>', 'steps between validation and checkpoint saves', integer('--eval-interval'))
   .option('--samples <n>', 'samples to print before and after training', integer('--samples', 0), 3)
   .option('--workers <n|auto>', 'threads sharing each batch (data parallel); auto: one per core', workersArgument, 'auto')
-  .option('--json', 'one JSON object per event on stdout')
-  .action(trainAction);
+  .option('--json', 'one JSON object per event on stdout');
+addKnobOptions(trainCommand).action(trainAction);
