@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { namesCorpus, type VariantResult } from '@embedlab/mini-gpt';
 import { chromiumLaunchOptions, maxRelativeDifference } from '@embedlab/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,6 +65,36 @@ async function inView(on: Page, selector: string): Promise<boolean> {
     const box = node.getBoundingClientRect();
     return box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight;
   });
+}
+
+const compareStatus = (on: Page) => on.locator('#compare-status').textContent();
+let comparing: Page | undefined;
+
+/** A fresh page on the Compare tab (the shared page's corpus is changed by the Train tests). */
+async function comparePage(): Promise<Page> {
+  if (!comparing) {
+    comparing = await openPage('');
+    await expect.poll(() => comparing!.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
+    await comparing.getByRole('tab', { name: 'Compare' }).click();
+  }
+  return comparing;
+}
+
+/** The results table: each row's variant, parameters, and its loss cells (loss, perplexity) or refusal by multiple. */
+function resultRows(on: Page) {
+  return on.locator('#compare-results tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => ({
+      variant: tr.getAttribute('data-variant')!,
+      parameters: Number(tr.querySelector('td')!.textContent!.replaceAll(',', '')),
+      cells: [...tr.querySelectorAll('td[data-multiple]')].map((cell) => ({
+        multiple: Number(cell.getAttribute('data-multiple')),
+        refused: cell.classList.contains('refused'),
+        text: cell.textContent!,
+        loss: Number(cell.textContent),
+        perplexity: Number(cell.nextElementSibling?.textContent),
+      })),
+    })),
+  );
 }
 
 /** A static server with no COOP/COEP headers, serving the build under SUB_PATH (as GitHub Pages serves a project site). */
@@ -445,6 +476,185 @@ describe('playground in Chromium', () => {
       .poll(() => bad.locator('#runtime').textContent(), { timeout: 60_000 })
       .toMatch(/^ignored \?threads=abc: it must be a whole number from 1 to 64 · .*worker: wasm/);
     await bad.close();
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('Compare: the default budget end to end: curves drawn live, one per variant; finite numbers in each row, learned refused past 1×; tied vs untied side by side', async () => {
+    const on = await comparePage();
+    await expect.poll(() => on.locator('#compare-plan').textContent()).toMatch(/^10 models of 60 steps each .* at 16, 32, 64, 128 positions/);
+    // Every state of the loss-by-position chart, as the rows arrive.
+    await on.locator('#compare-position-loss').evaluate((node) => {
+      const seen: string[] = [];
+      (window as unknown as { seriesSeen: string[] }).seriesSeen = seen;
+      new MutationObserver(() => seen.push(node.getAttribute('data-series')!)).observe(node, { attributeFilter: ['data-series'] });
+    });
+    await on.locator('#compare-start').click();
+    await expect
+      .poll(() => compareStatus(on), { timeout: 60_000 })
+      .toMatch(/model \d+ of 10 \(\w+-\w+\), step \d+ of 60, loss [\d.]+, [\d,]+ tokens\/s, about .* left/);
+    await expect.poll(() => compareStatus(on), { timeout: 300_000 }).toMatch(/: (done|stopped|failed), /);
+    expect(await compareStatus(on)).toMatch(/^comparison 1: done, trained 10 models of 60 steps; 10 of 10 rows, in [\d.]+ s$/);
+    const seconds = Number(await on.locator('#compare-status').getAttribute('data-seconds'));
+    speeds.push(`  Compare, default budget (10 models of 60 steps, names corpus): ${seconds} s`);
+    expect(seconds).toBeLessThan(60);
+    // The rows of comparisonVariants(all five, 'both'), in its order.
+    const names = ['learned', 'sinusoidal', 'rope', 'alibi', 'none'].flatMap((p) => [`${p}-tied`, `${p}-untied`]);
+    // The char tokenizer's vocabulary: the distinct characters of the names corpus.
+    const vocabulary = new Set(namesCorpus()).size;
+    const rows = await resultRows(on);
+    expect(rows.map((r) => r.variant)).toEqual(names);
+    for (const row of rows) {
+      expect(row.parameters).toBeGreaterThan(10_000);
+      if (row.variant.startsWith('learned')) {
+        expect(row.cells.map((c) => [c.multiple, c.refused])).toEqual([
+          [1, false],
+          [2, true],
+        ]);
+        expect(row.cells[1]!.text).toMatch(/^refused at 2×–8×: evaluate: context 32 exceeds blockSize 16; learned positions have no row past/);
+      } else expect(row.cells.map((c) => [c.multiple, c.refused])).toEqual([1, 2, 4, 8].map((m) => [m, false]));
+      for (const cell of row.cells.filter((c) => !c.refused)) {
+        expect(cell.loss).toBeGreaterThan(0);
+        expect(cell.loss).toBeLessThan(Math.log(vocabulary) + 1);
+        // Perplexity is e^loss (both rounded for the table).
+        expect(Math.abs(cell.perplexity - Math.exp(cell.loss)) / cell.perplexity).toBeLessThan(2e-3);
+      }
+    }
+    // One series per row, and the rows came one at a time while it ran.
+    expect(JSON.parse((await on.locator('#compare-position-loss').getAttribute('data-series'))!)).toEqual(names);
+    const seen = [...new Set(await on.evaluate(() => (window as unknown as { seriesSeen: string[] }).seriesSeen))].map((s) => JSON.parse(s).length);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.filter((n) => n > 0 && n < names.length).length).toBeGreaterThanOrEqual(5);
+    expect(await on.locator('#compare-position-loss').getAttribute('aria-label')).toMatch(
+      /^loss by position chart, trained length 16: learned-tied: 1× [\d.]+, 2× refused/,
+    );
+    expect(await on.locator('#compare-train-loss').getAttribute('aria-label')).toMatch(
+      /^training loss chart: learned-tied from [\d.]+ at step 1 to [\d.]+ at step 60; /,
+    );
+    // Tied vs untied: untying adds an output matrix, one row of 32 dimensions per token.
+    const tying = await on.locator('#compare-tying tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent!)));
+    expect(tying.map((r) => r[0])).toEqual(['learned', 'sinusoidal', 'rope', 'alibi', 'none']);
+    for (const [, tied, untied, adds, lossTied, lossUntied] of tying) {
+      expect(Number(untied!.replaceAll(',', '')) - Number(tied!.replaceAll(',', ''))).toBe(vocabulary * 32);
+      expect(adds).toBe(String(vocabulary * 32));
+      expect(Number(lossTied)).toBeGreaterThan(0);
+      expect(Number(lossUntied)).toBeGreaterThan(0);
+    }
+    expect(await on.locator('#compare-tying-note').textContent()).toMatch(
+      new RegExp(`^Untying gives the output head a matrix of its own: ${vocabulary * 32} more parameters \\(${vocabulary} tokens × 32 dimensions\\)`),
+    );
+    await on.screenshot({ path: join(shots, '11-compare.png'), fullPage: true });
+    await on.setViewportSize({ width: 390, height: 844 });
+    await on.waitForTimeout(500);
+    await on.screenshot({ path: join(shots, '11-compare-390px.png'), fullPage: true });
+    await on.setViewportSize({ width: 1280, height: 900 });
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('Compare: the numbers are those of `minigpt compare` with the same settings (names preset, learned and rope, linear:4)', async () => {
+    const on = await comparePage();
+    for (const [id, value] of [
+      ['#compare-steps', '10'],
+      ['#compare-batch', '32'],
+      ['#compare-context', '16'],
+      ['#compare-layers', '2'],
+      ['#compare-heads', '4'],
+      ['#compare-dims', '64'],
+    ] as const)
+      await on.locator(id).fill(value);
+    for (const p of ['sinusoidal', 'alibi', 'none']) await on.locator(`#compare-position-${p}`).uncheck();
+    await on.locator('#compare-position-learned').check();
+    await on.locator('#compare-position-rope').check();
+    await on.locator('#compare-tie').selectOption('tied');
+    await on.locator('#compare-scaling-yarn').uncheck();
+    await on.locator('#compare-scaling-linear').check();
+    await on.locator('#compare-factor').fill('4');
+    await on.locator('#compare-start').click();
+    await expect.poll(() => compareStatus(on), { timeout: 300_000 }).toMatch(/: (done|stopped|failed), /);
+    expect(await compareStatus(on)).toMatch(/: done, trained 2 models of 10 steps; 3 of 3 rows/);
+    expect(await on.locator('#compare-tying-note').textContent()).toMatch(/^Choose Head: both/);
+    const rows = await resultRows(on);
+    const out = mkdtempSync(join(tmpdir(), 'embedlab-compare-'));
+    execFileSync(
+      'pnpm',
+      ['exec', 'minigpt', 'compare', '--out', out, '--positions', 'learned,rope', '--tie', 'tied', '--rope-scaling', 'linear:4', '--steps', '10', '--json'],
+      {
+        cwd: app,
+        stdio: 'ignore',
+      },
+    );
+    const cli = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { variants: VariantResult[] }).variants;
+    rmSync(out, { recursive: true, force: true });
+    expect(rows.map((r) => r.variant)).toEqual(cli.map((v) => v.name));
+    for (const [i, row] of rows.entries()) {
+      expect(row.parameters).toBe(cli[i]!.parameters);
+      const shown = row.cells.filter((c) => !c.refused);
+      const expected = cli[i]!.contexts.filter((c) => c.loss !== null);
+      expect(shown.map((c) => c.multiple)).toEqual(expected.map((c) => c.multiple));
+      // The table shows 3 decimals; the browser's threads may sum in another order.
+      for (const [k, cell] of shown.entries()) expect(Math.abs(cell.loss - expected[k]!.loss!)).toBeLessThan(2e-3);
+    }
+  });
+
+  it('Compare: Stop ends it after the current step; a comparison and a training run refuse each other; bad settings are errors beside their controls', async () => {
+    const on = await comparePage();
+    for (const p of ['learned', 'sinusoidal', 'rope', 'alibi', 'none']) await on.locator(`#compare-position-${p}`).uncheck();
+    await on.locator('#compare-start').click();
+    await expect.poll(() => on.locator('#compare-error').textContent()).toBe('Encodings: choose at least one');
+    expect(await inView(on, '#compare-error')).toBe(true);
+    await on.locator('#compare-position-alibi').check();
+    await expect.poll(() => on.locator('#compare-error').isHidden()).toBe(true);
+    await on.locator('#compare-scaling-yarn').check();
+    await on.locator('#compare-start').click();
+    await expect.poll(() => on.locator('#compare-error').textContent()).toMatch(/^RoPE scalings change rope models only/);
+    for (const p of ['learned', 'sinusoidal', 'rope', 'none']) await on.locator(`#compare-position-${p}`).check();
+    for (const s of ['linear', 'yarn']) await on.locator(`#compare-scaling-${s}`).uncheck();
+    await on.locator('#compare-dims').fill('32');
+    await on.locator('#compare-heads').fill('3');
+    await on.locator('#compare-start').click();
+    await expect.poll(() => on.locator('#compare-error').textContent()).toBe('Dimensions (32) must be a multiple of Heads (3)');
+    expect(await on.locator('#compare-heads').getAttribute('aria-invalid')).toBe('true');
+    for (const [id, value] of [
+      ['#compare-heads', '2'],
+      ['#compare-layers', '1'],
+      ['#compare-batch', '16'],
+      ['#compare-steps', '2000'],
+    ] as const)
+      await on.locator(id).fill(value);
+    await on.locator('#compare-tie').selectOption('both');
+    await on.locator('#compare-start').click();
+    await expect.poll(() => compareStatus(on), { timeout: 60_000 }).toMatch(/model 1 of 10 \(learned-tied\), step \d+ of 2000/);
+    expect(await on.evaluate(() => !window.dispatchEvent(new Event('beforeunload', { cancelable: true })))).toBe(true);
+    // Train refuses while the worker compares.
+    await on.getByRole('tab', { name: 'Train' }).click();
+    await on.locator('#train-start').click();
+    await expect.poll(() => on.locator('#train-error').textContent()).toBe('a comparison is running: stop it (Compare, Stop) or let it finish, then train');
+    expect(await status(on)).toBe('ready');
+    await on.getByRole('tab', { name: 'Compare' }).click();
+    await on.locator('#compare-stop').click();
+    await expect
+      .poll(() => compareStatus(on), { timeout: 30_000 })
+      .toMatch(/^comparison \d+: stopped, stopped during learned-tied at step \d+ of 2000; 0 of 10 rows finished, in /);
+    expect(await on.evaluate(() => document.activeElement?.id)).toBe('compare-start');
+    expect(await on.locator('#compare-results tbody tr').first().textContent()).toBe('learned-tiedstopped before its evaluation');
+    // Compare refuses while Train trains; once that run is stopped, it compares again.
+    await on.getByRole('tab', { name: 'Train' }).click();
+    await on.locator('#train-steps').fill('2000');
+    await on.locator('#train-start').click();
+    await expect.poll(() => status(on), { timeout: 60_000 }).toMatch(/step \d+ of 2000/);
+    await on.getByRole('tab', { name: 'Compare' }).click();
+    await on.locator('#compare-start').click();
+    await expect.poll(() => on.locator('#compare-error').textContent()).toBe('a run is training: stop it (Train, Stop) or let it finish, then compare');
+    expect(await compareStatus(on)).toMatch(/stopped/);
+    await on.getByRole('tab', { name: 'Train' }).click();
+    await on.locator('#train-stop').click();
+    await expect.poll(() => status(on), { timeout: 60_000 }).toMatch(/: stopped, /);
+    await on.getByRole('tab', { name: 'Compare' }).click();
+    await on.locator('#compare-steps').fill('10');
+    await on.locator('#compare-tie').selectOption('tied');
+    await on.locator('#compare-start').click();
+    await expect.poll(() => compareStatus(on), { timeout: 120_000 }).toMatch(/: done, trained 5 models of 10 steps; 5 of 5 rows/);
+    await on.close();
+    comparing = undefined;
     expect(problems, problems.join('\n')).toEqual([]);
   });
 

@@ -36,9 +36,33 @@ export function chart(container: HTMLElement, option: EChartsOption, description
   const extraLines = Math.max(0, Math.ceil((text.length * 7) / width) - 1);
   const grid =
     option.grid && !Array.isArray(option.grid) && typeof option.grid.top === 'number'
-      ? { ...option.grid, top: option.grid.top + extraLines * 17 }
+      ? {
+          ...option.grid,
+          top: option.grid.top + extraLines * 17,
+          ...(typeof option.grid.bottom === 'number' ? { bottom: option.grid.bottom + (legendLines(option, width) - 1) * 22 } : {}),
+        }
       : option.grid;
   instance.setOption({ ...option, ...(title ? { title } : {}), ...(tooltip ? { tooltip } : {}), ...(grid ? { grid } : {}) }, true);
+}
+
+/**
+ * Lines a plain legend at the bottom wraps to (every name in view, unlike a scrolling legend):
+ * each item is its 25 px icon, ~7 px a character of its name and a 10 px gap.
+ */
+function legendLines(option: EChartsOption, width: number): number {
+  const legend = option.legend;
+  if (!legend || Array.isArray(legend) || legend.type !== 'plain' || !Array.isArray(option.series)) return 1;
+  let lines = 1;
+  let used = 0;
+  for (const series of option.series) {
+    const item = 40 + 7 * String(series.name ?? '').length;
+    if (used > 0 && used + item > width) {
+      lines++;
+      used = 0;
+    }
+    used += item;
+  }
+  return lines;
 }
 
 /** A heatmap of a matrix (rows top to bottom), its colour bar labelled with its range. */

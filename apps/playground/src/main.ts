@@ -1,4 +1,5 @@
 import './style.css';
+import { mountCompare } from './panels/compare.js';
 import { mountEmbed } from './panels/embed.js';
 import { mountExplore } from './panels/explore.js';
 import { mountFiles } from './panels/files.js';
@@ -14,6 +15,7 @@ const panels: Record<string, (root: HTMLElement) => void> = {
   embed: mountEmbed,
   positions: mountPositions,
   train: mountTrain,
+  compare: mountCompare,
   explore: mountExplore,
   files: mountFiles,
 };

@@ -1,5 +1,5 @@
 // Messages between the page and the training worker.
-import type { CheckpointFiles, PositionKind } from '@embedlab/mini-gpt';
+import type { CheckpointFiles, PositionKind, VariantResult } from '@embedlab/mini-gpt';
 
 export interface TrainRequest {
   type: 'train';
@@ -19,9 +19,27 @@ export interface TrainRequest {
   microBatches: number;
 }
 
+/** `minigpt compare` in the worker: every variant trained on the same text, seed and budget. */
+export interface CompareRequest {
+  type: 'compare';
+  run: number;
+  corpus: string;
+  positions: PositionKind[];
+  tie: 'tied' | 'untied' | 'both';
+  /** `linear:4`, `yarn:4`, ...: extra evaluation rows of every rope model. */
+  ropeScalings: string[];
+  model: { blockSize: number; nLayer: number; nHead: number; nEmbd: number };
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  /** Evaluation contexts as multiples of the training length. */
+  multiples: number[];
+}
+
 export type ToWorker =
   | { type: 'start'; threads?: number }
   | TrainRequest
+  | CompareRequest
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
@@ -41,7 +59,7 @@ export interface Exploration {
 }
 
 /** Which panel an error belongs to (it is shown there, next to the control that asked). */
-export type ErrorSource = 'runtime' | 'train' | 'files' | 'explore';
+export type ErrorSource = 'runtime' | 'train' | 'compare' | 'files' | 'explore';
 
 export type FromWorker =
   | { type: 'runtime'; text: string }
@@ -53,4 +71,9 @@ export type FromWorker =
   | { type: 'checkpoint'; files: CheckpointFiles }
   | { type: 'loaded'; summary: string }
   | { type: 'exploration'; exploration: Exploration }
-  | { type: 'error'; source: ErrorSource; message: string };
+  | { type: 'error'; source: ErrorSource; message: string }
+  /** The rows of a comparison, in order, and the models it trains (each `steps` steps). */
+  | { type: 'compare-started'; run: number; rows: string[]; trained: string[]; steps: number }
+  | { type: 'compare-step'; run: number; variant: string; step: number; loss: number; tokensPerSecond: number }
+  | { type: 'compare-variant'; run: number; result: VariantResult }
+  | { type: 'compare-done'; run: number; status: 'done' | 'stopped' | 'failed'; reason: string };

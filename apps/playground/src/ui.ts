@@ -84,6 +84,13 @@ export function plural(count: number, noun: string): string {
   return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+/** "850 ms", "4.2 s", "12 s", "3 min 5 s". */
+export function duration(seconds: number): string {
+  if (seconds < 1) return `${Math.max(1, Math.round(seconds * 1000))} ms`;
+  if (seconds < 90) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
 /** A number with 4 significant digits, as charts and tooltips show it. */
 export function short(value: unknown): string {
   const n = Number(value);

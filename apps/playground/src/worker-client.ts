@@ -1,5 +1,6 @@
 // The page's side of the training worker: one worker at a time, restarted when a run will not stop.
 import type { FromWorker, ToWorker } from './protocol.js';
+import { duration } from './ui.js';
 
 const listeners = new Set<(message: FromWorker) => void>();
 let startMessage: ToWorker | undefined;
@@ -17,8 +18,18 @@ function spawn(): Worker {
   return created;
 }
 
-/** Whether a run is training (the Save & load panel refuses to load over it). */
-export const training = { running: false };
+/**
+ * What the worker is busy with: a Train run (the Save & load panel refuses to load over it) or a
+ * comparison (Compare). Each refuses to start while the other runs.
+ */
+export const training = { running: false, comparing: false };
+
+/** Grace after Stop before the worker is ended and restarted (`?stopAfter=ms` shortens it, for tests). */
+const stopGraceMs = (() => {
+  const query = new URLSearchParams(location.search);
+  const asked = Number(query.get('stopAfter'));
+  return query.has('stopAfter') && Number.isFinite(asked) && asked >= 0 ? asked : 10_000;
+})();
 
 export function send(message: ToWorker, transfer: Transferable[] = []): void {
   if (message.type === 'start') startMessage = message;
@@ -30,8 +41,23 @@ export function listen(listener: (message: FromWorker) => void): void {
 }
 
 /** Ends the worker (and the replicas it started) and starts a fresh one: its model is gone. */
-export function restartWorker(): void {
+function restartWorker(): void {
   worker.terminate();
   worker = spawn();
   if (startMessage) worker.postMessage(startMessage);
+}
+
+/**
+ * Asks the worker to stop after its current step. A step that does not come back (a model too
+ * big for the device) cannot be stopped from the inside: if `stillRunning()` after the grace
+ * period, the worker is ended, a fresh one started, and `restarted` told how long it waited.
+ * Returns the timer, to clear when the run ends.
+ */
+export function stopOrRestart(stillRunning: () => boolean, restarted: (grace: string) => void): ReturnType<typeof setTimeout> {
+  send({ type: 'stop' });
+  return setTimeout(() => {
+    if (!stillRunning()) return;
+    restartWorker();
+    restarted(duration(stopGraceMs / 1000));
+  }, stopGraceMs);
 }

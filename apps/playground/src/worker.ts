@@ -4,15 +4,17 @@
 import {
   checkpointFromFiles,
   checkpointToFiles,
+  comparisonVariants,
   connectReplicas,
   type MiniGPT,
   type ReplicaEndpoint,
   type ReplicaPool,
+  runComparison,
   TrainingSession,
 } from '@embedlab/mini-gpt';
 import { type RuntimeInfo, tf } from '@embedlab/runtime';
 import type { Tokenizer } from '@embedlab/tokenizer';
-import type { ErrorSource, Exploration, FromWorker, ToWorker, TrainRequest } from './protocol.js';
+import type { CompareRequest, ErrorSource, Exploration, FromWorker, ToWorker, TrainRequest } from './protocol.js';
 import { describeRuntime, startRuntime } from './wasm.js';
 
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
@@ -23,6 +25,8 @@ let tokenizer: Tokenizer | undefined;
 let step = 0;
 let session: TrainingSession | undefined;
 let training = false;
+/** The running comparison's Stop (it trains sessions of its own, not `session`). */
+let comparison: AbortController | undefined;
 
 async function sample(run: number, at: number): Promise<void> {
   const lines = await session!.samples({ count: 3, tokens: 60, seed: at });
@@ -122,6 +126,75 @@ async function runTraining(request: TrainRequest): Promise<void> {
   }
 }
 
+/**
+ * The library's runComparison, as `minigpt compare` runs it: each variant's steps and each
+ * finished row are posted as they come, so the page draws them live.
+ */
+async function runCompare(request: CompareRequest): Promise<void> {
+  const { run } = request;
+  const controller = new AbortController();
+  comparison = controller;
+  const variants = comparisonVariants(request.positions, request.tie, request.ropeScalings);
+  const trained = [...new Set(variants.map((v) => v.trained.name))];
+  const finished: string[] = [];
+  let last: { variant: string; step: number; loss: number } | undefined;
+  post({ type: 'compare-started', run, rows: variants.map((v) => v.name), trained, steps: request.steps });
+  try {
+    await runComparison(
+      {
+        corpus: request.corpus,
+        tokenizer: 'char',
+        preset: 'names',
+        model: request.model,
+        training: {
+          steps: request.steps,
+          batchSize: request.batchSize,
+          learningRate: request.learningRate,
+          // The rest of the recipe is the names preset's, as in `minigpt compare`. The comparison's
+          // numbers come from its own evaluation: one small estimate at the end is enough.
+          evalInterval: request.steps,
+          evalBatches: 1,
+        },
+        multiples: request.multiples,
+      },
+      variants,
+      {
+        signal: controller.signal,
+        onStep: (variant, event) => {
+          last = { variant: variant.name, step: event.step + 1, loss: event.loss };
+          post({ type: 'compare-step', run, variant: variant.name, step: event.step + 1, loss: event.loss, tokensPerSecond: event.tokensPerSecond });
+        },
+        onVariant: (result) => {
+          finished.push(result.name);
+          post({ type: 'compare-variant', run, result });
+        },
+      },
+    );
+    const done = `${finished.length} of ${variants.length} rows`;
+    if (finished.length === variants.length)
+      post({ type: 'compare-done', run, status: 'done', reason: `trained ${trained.length} models of ${request.steps} steps; ${done}` });
+    else if (controller.signal.aborted)
+      post({
+        type: 'compare-done',
+        run,
+        status: 'stopped',
+        reason: `stopped${last ? ` during ${last.variant} at step ${last.step} of ${request.steps}` : ''}; ${done} finished`,
+      });
+    // runComparison ends a comparison early, without an error, when a model's loss is no longer finite.
+    else
+      post({
+        type: 'compare-done',
+        run,
+        status: 'failed',
+        reason: `${last?.variant ?? 'a model'} stopped training at step ${last?.step ?? 0}: the loss stopped being a finite number; try a smaller learning rate or model (${done} finished)`,
+      });
+  } catch (error) {
+    post({ type: 'compare-done', run, status: 'failed', reason: (error as Error).message });
+  } finally {
+    comparison = undefined;
+  }
+}
+
 function explore(prompt: string, token: string, analogy: [string, string, string]): Exploration {
   if (!model || !tokenizer) throw new Error('there is no model to explore yet: train one (Train) or load one (Save & load)');
   const vocab = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer!.idToToken(id));
@@ -161,6 +234,7 @@ function explore(prompt: string, token: string, analogy: [string, string, string
 const sources: Record<ToWorker['type'], ErrorSource> = {
   start: 'runtime',
   train: 'train',
+  compare: 'compare',
   pause: 'train',
   resume: 'train',
   stop: 'train',
@@ -182,7 +256,13 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     switch (message.type) {
       case 'train':
         if (training) throw new Error('a run is already training');
+        if (comparison) throw new Error('a comparison is running: stop it (Compare, Stop) or let it finish, then train');
         await runTraining(message);
+        break;
+      case 'compare':
+        if (comparison) throw new Error('a comparison is already running');
+        if (training) throw new Error('a run is training: stop it (Train, Stop) or let it finish, then compare');
+        await runCompare(message);
         break;
       case 'pause':
         session?.pause();
@@ -192,6 +272,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         break;
       case 'stop':
         session?.stop();
+        comparison?.abort();
         break;
       case 'save':
         if (!model || !tokenizer) throw new Error('there is no model to save yet: train or load one');

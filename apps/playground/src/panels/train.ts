@@ -1,8 +1,22 @@
 import type { PositionKind } from '@embedlab/mini-gpt';
 import { chart } from '../charts.js';
 import { corpus, corpusName, MIN_CHARACTERS, onCorpusChange, readCorpusFile, setCorpus, visibleCharacters } from '../corpus.js';
-import { clearError, clearOnChange, element, errorBox, field, InputError, numberInput, plural, readInteger, select, showError, short } from '../ui.js';
-import { listen, restartWorker, send, training } from '../worker-client.js';
+import {
+  clearError,
+  clearOnChange,
+  duration,
+  element,
+  errorBox,
+  field,
+  InputError,
+  numberInput,
+  plural,
+  readInteger,
+  select,
+  showError,
+  short,
+} from '../ui.js';
+import { listen, send, stopOrRestart, training } from '../worker-client.js';
 
 interface Run {
   id: number;
@@ -59,18 +73,6 @@ function memoryBytes(s: Shape): number {
 }
 
 const megabytes = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(bytes / 1e6))} MB`);
-const duration = (seconds: number) =>
-  seconds < 1
-    ? `${Math.max(1, Math.round(seconds * 1000))} ms`
-    : seconds < 90
-      ? `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`
-      : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-
-/** Grace after Stop before the worker is ended and restarted (`?stopAfter=ms` shortens it, for tests). */
-const stopGraceMs = (() => {
-  const asked = Number(new URLSearchParams(location.search).get('stopAfter'));
-  return Number.isFinite(asked) && asked >= 0 && new URLSearchParams(location.search).has('stopAfter') ? asked : 10_000;
-})();
 
 export function mountTrain(root: HTMLElement): void {
   const cores = Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1));
@@ -244,6 +246,8 @@ export function mountTrain(root: HTMLElement): void {
   start.addEventListener('click', () => {
     let values: ReturnType<typeof settings>;
     try {
+      // One worker trains one thing at a time.
+      if (training.comparing) throw new Error('a comparison is running: stop it (Compare, Stop) or let it finish, then train');
       values = settings();
       const need = MIN_CHARACTERS[tokenizer.value as 'char' | 'bpe'];
       const visible = visibleCharacters(corpus());
@@ -326,19 +330,16 @@ export function mountTrain(root: HTMLElement): void {
   stop.addEventListener('click', () => {
     const run = current;
     if (!run) return;
-    send({ type: 'stop' });
     status.textContent = `run ${run.id}: stopping after the current step…`;
-    // A step that does not come back (a model too big for the device) cannot be stopped from the
-    // inside: end the worker and start a fresh one.
-    stopTimer = setTimeout(() => {
-      if (current !== run) return;
-      restartWorker();
-      finish(
-        run,
-        'stopped',
-        `at step ${run.stepAt} of ${run.steps}: the worker did not finish its step within ${duration(stopGraceMs / 1000)} of Stop, so it was restarted (this run's model is gone)`,
-      );
-    }, stopGraceMs);
+    stopTimer = stopOrRestart(
+      () => current === run,
+      (grace) =>
+        finish(
+          run,
+          'stopped',
+          `at step ${run.stepAt} of ${run.steps}: the worker did not finish its step within ${grace} of Stop, so it was restarted (this run's model is gone)`,
+        ),
+    );
   });
   clear.addEventListener('click', () => {
     runs.splice(0, runs.length, ...runs.filter((r) => r === current));
