@@ -3,6 +3,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import '@tensorflow/tfjs-backend-cpu';
 import './generated/register-gradients.js';
 import './register-kernels.js';
+import './kernels/wasm/Identity.js';
 
 export type BackendName = 'wasm' | 'cpu';
 

@@ -69,6 +69,17 @@ describe.each(['wasm', 'cpu'] as const)('registered kernels on %s', (backend) =>
     expect(gradientCheck(loss, [a, b]).maxError).toBeLessThan(1e-2);
   });
 
+  it('clone shares the data (one more reference, no copy), and each tensor outlives the other', () => {
+    for (const first of ['clone', 'original'] as const) {
+      const x = tf.tensor1d([1, 2, 3]);
+      const y = tf.clone(x);
+      expect(y.dataId).toBe(x.dataId);
+      (first === 'clone' ? y : x).dispose();
+      expect(Array.from((first === 'clone' ? x : y).dataSync())).toEqual([1, 2, 3]);
+      (first === 'clone' ? x : y).dispose();
+    }
+  });
+
   it('the StopGradient gradient is zero, and the kernel copies nothing', () => {
     const x = tf.tensor1d([1, 2, 3]);
     const y = stopGradient(x);
