@@ -153,6 +153,17 @@ describe('minigpt train: every knob', { timeout: 180_000 }, () => {
     expect(existsSync(untouched)).toBe(false);
   });
 
+  it("runs the README's --config example", () => {
+    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(readme)![1]!;
+    const dry = run('train', '--dry-run', '--json', '--config', config('readme.json', example));
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(events(dry.stdout)[0]).toMatchObject({
+      model: { nLayer: 4, nEmbd: 128, position: 'rope', rope: { base: 500, scaling: { type: 'yarn', factor: 2, originalMaxPositions: 16 } } },
+      training: { steps: 2000, learningRate: 0.001, minLearningRate: 0.0001, warmupSteps: 100, beta2: 0.99, seed: 7 },
+    });
+  });
+
   it('refuses a config file with an unknown key, not JSON, too large, or a bad preset, naming the file and the key', () => {
     const cases: [unknown, RegExp][] = [
       [{ modle: {} }, /run\.json: unknown key modle \(allowed: preset, tokenizer, seed, model, training\)$/],
