@@ -26,7 +26,7 @@ import torch.multiprocessing as mp
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
-from minigpt_checkpoint import CheckpointError, evaluate_loss, load_checkpoint, read_tokens, save_checkpoint
+from minigpt_checkpoint import CheckpointError, evaluate_loss, load_checkpoint, read_tokens, save_checkpoint, token_windows
 
 
 def parse_args(argv=None):
@@ -94,16 +94,16 @@ def train(rank, world_size, args):
     ddp = DistributedDataParallel(model)
     optimizer = optimizer_for(ddp.module, args.lr, args.weight_decay)
     generator = torch.Generator().manual_seed(args.seed)
-    offsets = torch.arange(block)
     losses = []
     started = time.time()
     for step in range(args.steps):
         # One global draw, identical on every rank; this rank trains on its slice of it.
         starts = torch.randint(len(train_ids) - block, (world_size * args.batch_size,), generator=generator)
         mine = starts[rank * args.batch_size : (rank + 1) * args.batch_size]
-        x, y = train_ids[mine[:, None] + offsets], train_ids[mine[:, None] + offsets + 1]
+        windows = token_windows(train_ids, mine, block + 1)
+        x, y = windows[:, :-1], windows[:, 1:]
         logits = ddp(x)
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1))
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # DDP all-reduces the gradients here: every rank now holds their mean
         if args.grad_clip > 0:
@@ -155,7 +155,7 @@ def main(argv=None):
         _, config, _ = load_checkpoint(args.checkpoint)
         tokenizer_path(args.checkpoint, args.data)
         read_tokens(args.data, "train", config["vocabSize"])
-    except (CheckpointError, OSError) as error:
+    except (ValueError, OSError) as error:  # CheckpointError, bad JSON or numbers in a file, unreadable files
         print(f"ddp_train: {error}", file=sys.stderr)
         return 2
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:

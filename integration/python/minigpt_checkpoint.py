@@ -14,6 +14,7 @@ import struct
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -158,31 +159,36 @@ def token_dtype(data_dir):
 
 
 def read_tokens(data_dir, split, vocab_size):
-    """The ids of `split`.bin (train or val) as an int64 tensor, each checked against the vocabulary."""
+    """The ids of `split`.bin (train or val), memory-mapped as nanoGPT does (a corpus larger than
+    memory trains), every id checked against the vocabulary first."""
     dtype, meta = token_dtype(data_dir)
     name = meta[split]["file"] if meta and isinstance(meta.get(split), dict) else f"{split}.bin"
-    if "/" in name or name in (".", ".."):
+    if not isinstance(name, str) or "/" in name or name in ("", ".", ".."):
         raise CheckpointError(f"{data_dir}/meta.json: {split}.file must be a file name in the directory, got {json.dumps(name)}")
     path = Path(data_dir) / name
     width = 2 if dtype == "uint16" else 4
-    if sys.byteorder != "little":
-        raise CheckpointError("token files are little-endian; this machine is not")
-    raw = path.read_bytes()
-    if len(raw) % width:
-        raise CheckpointError(f"{path}: {len(raw)} bytes is not a whole number of {dtype} tokens")
-    # torch 1.13 has no uint32: read little-endian through int32/int16 views and widen.
-    ids = torch.frombuffer(bytearray(raw), dtype=torch.int16 if width == 2 else torch.int32).to(torch.int64)
-    ids = ids & (0xFFFF if width == 2 else 0xFFFFFFFF)
-    if len(ids) and int(ids.max()) >= vocab_size:
-        raise CheckpointError(f"{path}: id {int(ids.max())} is outside the model's {vocab_size} ids (a token directory of another tokenizer?)")
+    size = path.stat().st_size
+    if size == 0 or size % width:
+        raise CheckpointError(f"{path}: {size} bytes is not a positive whole number of {dtype} tokens")
+    ids = np.memmap(path, dtype="<u2" if width == 2 else "<u4", mode="r")
+    for start in range(0, len(ids), 1 << 24):
+        chunk = ids[start : start + (1 << 24)]
+        if int(chunk.max()) >= vocab_size:
+            at = start + int(np.argmax(chunk >= vocab_size))
+            raise CheckpointError(f"{path}: token {at} is id {int(ids[at])}, outside the model's {vocab_size} ids (a token directory of another tokenizer?)")
     return ids
+
+
+def token_windows(ids, starts, length):
+    """int64 [len(starts), length] tensor of ids[s : s + length] for each start."""
+    return torch.from_numpy(np.stack([ids[s : s + length] for s in starts.tolist()]).astype(np.int64))
 
 
 def evaluate_loss(model, ids, context, max_tokens=200_000):
     """Mean next-token cross-entropy as `minigpt eval` scores it (packages/mini-gpt/src/evaluate.ts):
     the first max(max_tokens, context) + 1 ids, consecutive non-overlapping windows of `context`
     tokens, every position of each window predicted once."""
-    ids = ids[: max(max_tokens, context) + 1]
+    ids = torch.from_numpy(np.asarray(ids[: max(max_tokens, context) + 1], dtype=np.int64))
     if len(ids) < context + 1:
         raise CheckpointError(f"evaluation needs at least context + 1 = {context + 1} tokens, got {len(ids)}")
     windows = (len(ids) - 1) // context

@@ -1,6 +1,7 @@
-// The documented way out and back (integration/python/README.md): a checkpoint trained here
-// continues in PyTorch on two DistributedDataParallel processes, comes back as a directory
-// minigpt loads, and minigpt eval agrees with the loss PyTorch printed. Needs a Python with torch
+// The documented way out and back (integration/python/README.md): a checkpoint trained here and
+// its text made into token files by minigpt prepare continue in PyTorch on two
+// DistributedDataParallel processes, come back as a directory minigpt loads, and minigpt eval of
+// the token directory agrees with the loss PyTorch printed. Needs a Python with torch
 // (scripts/setup-system.sh installs Debian's python3-torch); skipped, saying so, without one.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -87,37 +88,6 @@ function ddpTrain(args: string[]): DdpResult {
   return JSON.parse(result.stdout) as DdpResult;
 }
 
-/**
- * A token directory as `minigpt prepare` writes it (train.bin and val.bin as little-endian uint16,
- * meta.json, tokenizer.json), and val.txt: the text whose encoding val.bin is, for minigpt eval.
- */
-function writeTokenDirectory(out: string, tokenizer: Tokenizer, text: string): { valText: string } {
-  const cut = text.indexOf('\n', Math.floor(text.length * 0.9)) + 1;
-  const splits = { train: text.slice(0, cut), val: text.slice(cut) };
-  mkdirSync(out, { recursive: true });
-  const counts: Record<string, number> = {};
-  for (const [split, part] of Object.entries(splits)) {
-    const ids = Uint16Array.from(tokenizer.encode(part));
-    writeFileSync(join(out, `${split}.bin`), ids);
-    counts[split] = ids.length;
-  }
-  writeFileSync(join(out, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
-  const meta = {
-    format: 'embedlab-tokens/1',
-    vocab_size: tokenizer.vocabSize,
-    dtype: 'uint16',
-    tokenizer: 'tokenizer.json',
-    train: { file: 'train.bin', tokens: counts.train },
-    val: { file: 'val.bin', tokens: counts.val },
-    val_fraction: 0.1,
-    sources: [],
-  };
-  writeFileSync(join(out, 'meta.json'), JSON.stringify(meta));
-  const valText = join(out, 'val.txt');
-  writeFileSync(valText, splits.val);
-  return { valText };
-}
-
 function minigptEval(checkpoint: string, data: string): { loss: number; tokens: number } {
   const result = run(process.execPath, [CLI, 'eval', '--checkpoint', checkpoint, '--data', data, '--json']);
   expect(result.status, result.stderr).toBe(0);
@@ -143,17 +113,18 @@ describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back$
   const tokenizer = CharTokenizer.fromCorpus(CORPUS);
   const data = join(dir, 'tokens');
   const trained = join(dir, 'trained');
-  let valText = '';
   let spawned: DdpResult | undefined;
 
   beforeAll(async () => {
     await ready();
-    ({ valText } = writeTokenDirectory(data, tokenizer, CORPUS));
     const corpus = join(dir, 'names.txt');
     writeFileSync(corpus, CORPUS);
     const train = run(process.execPath, [CLI, 'train', '--data', corpus, '--steps', '4', '--batch-size', '8', '--samples', '0', '--out', trained]);
     expect(train.status, train.stderr).toBe(0);
-    // minigpt train built its tokenizer from the same text: the token directory's ids mean the same.
+    // The same text as token files (nanoGPT's train.bin / val.bin), with the checkpoint's tokenizer.
+    const prepare = run(process.execPath, [CLI, 'prepare', corpus, '--tokenizer', trained, '--out', data, '--workers', '1']);
+    expect(prepare.status, prepare.stderr).toBe(0);
+    // minigpt train built its tokenizer from the same text as the models made below.
     expect(JSON.parse(readFileSync(join(trained, 'tokenizer.json'), 'utf8'))).toEqual(tokenizer.toJSON());
   });
 
@@ -171,11 +142,11 @@ describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back$
     // The directory PyTorch wrote loads here, at the step it reached, and scores what PyTorch said.
     const back = loadCheckpoint(ddpOut);
     expect(back.step).toBe(8);
-    const evaluated = minigptEval(ddpOut, valText);
+    const evaluated = minigptEval(ddpOut, data);
     expect(evaluated.tokens).toBe(ddp.eval.tokens);
     expect(Math.abs(evaluated.loss - ddp.eval.loss) / ddp.eval.loss).toBeLessThan(1e-4);
     // ... and the training moved it: the checkpoint it started from scores differently.
-    expect(Math.abs(minigptEval(trained, valText).loss - evaluated.loss)).toBeGreaterThan(1e-3);
+    expect(Math.abs(minigptEval(trained, data).loss - evaluated.loss)).toBeGreaterThan(1e-3);
 
     // Both replicas trained on their halves with averaged gradients: one process given the whole
     // batch (the same draws) takes the same steps. Rank 0's half alone would not.
@@ -230,16 +201,16 @@ describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back$
     writeFileSync(join(nanogpt, 'train.bin'), Uint16Array.from([1, 2, 3, tokenizer.vocabSize]));
     const refused = python('ddp_train.py', ['--checkpoint', trained, '--data', nanogpt, '--out', join(dir, 'refused-ids'), '--nproc', '1']);
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain(`id ${tokenizer.vocabSize} is outside the model's ${tokenizer.vocabSize} ids`);
+    expect(refused.stderr).toContain(`train.bin: token 3 is id ${tokenizer.vocabSize}, outside the model's ${tokenizer.vocabSize} ids`);
   });
 
   it.each([
-    ['learned, tied, tanh GELU', SMALL],
-    ['rope, untied head, exact GELU, no biases', { ...SMALL, position: 'rope', tieWeights: false, gelu: 'exact', bias: false }],
-    ['alibi', { ...SMALL, position: 'alibi' }],
-    ['sinusoidal', { ...SMALL, position: 'sinusoidal' }],
+    ['learned positions, a tied head, tanh GELU', SMALL],
+    ['RoPE, an untied head, exact GELU, no biases', { ...SMALL, position: 'rope', tieWeights: false, gelu: 'exact', bias: false }],
+    ['ALiBi', { ...SMALL, position: 'alibi' }],
+    ['sinusoidal positions', { ...SMALL, position: 'sinusoidal' }],
     ['no positions', { ...SMALL, position: 'none' }],
-  ] as const)('a %s checkpoint goes through PyTorch unchanged, and PyTorch scores it as minigpt eval does', (name, config) => {
+  ] as const)('a checkpoint with %s goes through PyTorch unchanged, and PyTorch scores it as minigpt eval does', (name, config) => {
     const { path, model } = saveModel(name.replace(/\W+/g, '-'), config, tokenizer);
     const out = join(dir, `${name.replace(/\W+/g, '-')}-back`);
     const result = ddpTrain(['--checkpoint', path, '--data', data, '--out', out, '--nproc', '1', '--steps', '0']);
@@ -248,7 +219,7 @@ describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back$
     expect(back.model.config).toEqual(model.config);
     const probe = [tokenizer.encode('sophia\nliam')];
     expect(logits(back.model, probe)).toEqual(logits(model, probe));
-    const evaluated = minigptEval(out, valText);
+    const evaluated = minigptEval(out, data);
     expect(evaluated.tokens).toBe(result.eval.tokens);
     expect(Math.abs(evaluated.loss - result.eval.loss) / evaluated.loss).toBeLessThan(1e-4);
   });
