@@ -19,6 +19,7 @@ const kernels = [
   { source: 'assembly/mat-vec.ts', name: 'mat-vec', exportName: 'matVecWasm' },
   { source: 'assembly/layer-norm.ts', name: 'layer-norm', exportName: 'layerNormWasm' },
   { source: 'assembly/gelu.ts', name: 'gelu', exportName: 'geluWasm' },
+  { source: 'assembly/transpose.ts', name: 'transpose', exportName: 'transposeWasm' },
 ];
 const common = ['--optimizeLevel', '3', '--shrinkLevel', '0', '--enable', 'simd', '--runtime', 'stub', '--noAssert', '--importMemory', '--initialMemory', '1'];
 // tfjs-backend-wasm's threaded memory is declared with a 4 GiB (65536-page) maximum.

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import './generated/register-gradients.js';
 import './register-kernels.js';
 import './kernels/wasm/Identity.js';
+import './kernels/wasm/Transpose.js';
 
 export type BackendName = 'wasm' | 'cpu';
 

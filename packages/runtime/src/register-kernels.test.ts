@@ -80,6 +80,30 @@ describe.each(['wasm', 'cpu'] as const)('registered kernels on %s', (backend) =>
     }
   });
 
+  it.each([
+    [[5, 7], 'float32'],
+    [[3, 33, 70], 'float32'],
+    [[2, 1, 4, 9], 'int32'],
+    [[64, 64], 'int32'],
+  ] as const)('transposes the last two axes of %j (%s) element for element', (shape, dtype) => {
+    const size = shape.reduce((a: number, b: number) => a * b, 1);
+    const values = Array.from({ length: size }, (_, i) => (dtype === 'int32' ? i * 3 - 50 : i * 0.25 - 7));
+    const x = tf.tensor(values, [...shape], dtype);
+    const rank = shape.length;
+    const perm = [...Array(rank - 2).keys(), rank - 1, rank - 2];
+    const [rows, columns] = [shape[rank - 2]!, shape[rank - 1]!];
+    const y = tf.transpose(x, perm);
+    expect(y.shape).toEqual([...shape.slice(0, -2), columns, rows]);
+    const out = y.dataSync();
+    for (let b = 0; b < size / (rows * columns); b++)
+      for (let r = 0; r < rows; r++)
+        for (let c = 0; c < columns; c++) expect(out[b * rows * columns + c * rows + r]).toBe(values[b * rows * columns + r * columns + c]);
+    // Another permutation still goes to tfjs's kernel.
+    if (rank === 3)
+      expect(Array.from(tf.transpose(x, [1, 0, 2]).dataSync())).toEqual(Array.from(tf.transpose(tf.tensor(values, [...shape]), [1, 0, 2]).dataSync()));
+    tf.dispose([x, y]);
+  });
+
   it('the StopGradient gradient is zero, and the kernel copies nothing', () => {
     const x = tf.tensor1d([1, 2, 3]);
     const y = stopGradient(x);

@@ -1,0 +1,55 @@
+// AssemblyScript, compiled with SIMD to the wasm module behind the wasm backend's Transpose when
+// it swaps the last two axes (a 2-D transpose per batch): 4x4 blocks transposed in registers with
+// shuffles, inside 32x32 tiles so the rows read and the columns written stay in L1. tfjs-backend-
+// wasm's generic transpose moves one element at a time. Works on any 4-byte element.
+
+const TILE = 32;
+
+/** out[b, c, r] = x[b, r, c] for `batch` matrices of `rows` x `columns` 4-byte elements. */
+export function transpose(x: usize, out: usize, batch: i32, rows: i32, columns: i32): void {
+  const matrixBytes = (<usize>rows * columns) << 2;
+  for (let b = 0; b < batch; b++) {
+    const xb = x + <usize>b * matrixBytes;
+    const ob = out + <usize>b * matrixBytes;
+    for (let r0 = 0; r0 < rows; r0 += TILE) {
+      const rEnd = min(r0 + TILE, rows);
+      for (let c0 = 0; c0 < columns; c0 += TILE) {
+        const cEnd = min(c0 + TILE, columns);
+        tile(xb, ob, rows, columns, r0, rEnd, c0, cEnd);
+      }
+    }
+  }
+}
+
+function tile(x: usize, out: usize, rows: i32, columns: i32, r0: i32, rEnd: i32, c0: i32, cEnd: i32): void {
+  const inRow = (<usize>columns) << 2;
+  const outRow = (<usize>rows) << 2;
+  const rBlocks = r0 + ((rEnd - r0) & ~3);
+  const cBlocks = c0 + ((cEnd - c0) & ~3);
+  for (let r = r0; r < rBlocks; r += 4) {
+    for (let c = c0; c < cBlocks; c += 4) {
+      const from = x + <usize>r * inRow + ((<usize>c) << 2);
+      const a = v128.load(from);
+      const b = v128.load(from + inRow);
+      const cc = v128.load(from + 2 * inRow);
+      const d = v128.load(from + 3 * inRow);
+      const ab01 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
+      const ab23 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
+      const cd01 = v128.shuffle<i32>(cc, d, 0, 4, 1, 5);
+      const cd23 = v128.shuffle<i32>(cc, d, 2, 6, 3, 7);
+      const to = out + <usize>c * outRow + ((<usize>r) << 2);
+      v128.store(to, v128.shuffle<i32>(ab01, cd01, 0, 1, 4, 5));
+      v128.store(to + outRow, v128.shuffle<i32>(ab01, cd01, 2, 3, 6, 7));
+      v128.store(to + 2 * outRow, v128.shuffle<i32>(ab23, cd23, 0, 1, 4, 5));
+      v128.store(to + 3 * outRow, v128.shuffle<i32>(ab23, cd23, 2, 3, 6, 7));
+    }
+    for (let c = cBlocks; c < cEnd; c++) for (let i = 0; i < 4; i++) copy(x, out, inRow, outRow, r + i, c);
+  }
+  for (let r = rBlocks; r < rEnd; r++) for (let c = c0; c < cEnd; c++) copy(x, out, inRow, outRow, r, c);
+}
+
+// @ts-ignore: decorator
+@inline
+function copy(x: usize, out: usize, inRow: usize, outRow: usize, r: i32, c: i32): void {
+  store<i32>(out + <usize>c * outRow + ((<usize>r) << 2), load<i32>(x + <usize>r * inRow + ((<usize>c) << 2)));
+}
