@@ -82,6 +82,15 @@ describe('embedlab-tokenizer CLI', { timeout: 60_000 }, () => {
     expect(run(['encode', '--hf', bpeHf, '--allow-special'], text).stdout).toBe(ids);
     expect(run(['encode', '--tiktoken', bpeRanks, '--allow-special'], text).stdout).toBe(ids);
     expect(run(['decode', '--tiktoken', bpeRanks], ids).stdout).toBe(`${text}\n`.replace(/\ud800|\udfff/g, '\ufffd'));
+
+    // Char-level: to Hugging Face only, and --hf reads it back.
+    const names = file('names.txt', 'emma\nolivia\nava\n😀\n');
+    const charsHf = join(dir, 'chars-tokenizer.json');
+    expect(run(['export', '--format', 'hf', '--out', charsHf, '--char-vocab', names]).status).toBe(0);
+    const charIds = run(['encode', '--char-vocab', names], 'ava\nemma😀').stdout;
+    expect(charIds).toBe('[1,7,1,0,2,5,5,1,8]\n');
+    expect(run(['encode', '--hf', charsHf], 'ava\nemma😀').stdout).toBe(charIds);
+    expect(run(['decode', '--hf', charsHf], charIds).stdout).toBe('ava\nemma😀\n');
   });
 
   it('export refuses to overwrite without --force, and writes each file whole', () => {

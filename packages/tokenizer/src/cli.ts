@@ -6,7 +6,15 @@ import { GPT2_SPECIAL_TOKENS } from './bpe-tokenizer.js';
 import { CharTokenizer } from './char-tokenizer.js';
 import { tokenizerFromJSON } from './json.js';
 import { toHuggingFaceJSON, toTiktoken } from './export.js';
-import { fromGpt2Files, fromHuggingFace, fromTiktoken, readTiktokenSidecar, type TiktokenOptions } from './loaders.js';
+import {
+  fromGpt2Files,
+  fromHuggingFace,
+  fromHuggingFaceCharLevel,
+  fromTiktoken,
+  isHuggingFaceCharLevel,
+  readTiktokenSidecar,
+  type TiktokenOptions,
+} from './loaders.js';
 import { trainBpe } from './trainer.js';
 import type { EncodeOptions, SerializedTokenizer, Tokenizer } from './types.js';
 
@@ -17,7 +25,7 @@ commands:
   decode   JSON arrays of ids (one per line, or one per input) -> text
   count    text -> number of tokens per input
   train    corpus -> byte-level BPE tokenizer JSON (--vocab-size N --out FILE)
-  export   byte-level BPE -> Hugging Face tokenizer.json or tiktoken rank file
+  export   tokenizer -> Hugging Face tokenizer.json, or (byte-level BPE) tiktoken rank file
            (--format hf|tiktoken --out FILE [--force]; tiktoken also writes FILE.json:
            name, pat_str, special_tokens)
 
@@ -25,7 +33,7 @@ tokenizer (encode, decode, count, export; exactly one; export also takes it as F
 its format read from the file):
   --tiktoken FILE              tiktoken rank file, with FILE.json beside it if there is one
                                (else GPT-2's: r50k_base.tiktoken, <|endoftext|> = 50256)
-  --hf FILE                    Hugging Face tokenizer.json (byte-level BPE)
+  --hf FILE                    Hugging Face tokenizer.json (byte-level BPE, or char-level as export writes it)
   --encoder FILE --vocab-bpe FILE   GPT-2's encoder.json and vocab.bpe
   --char-vocab FILE            char-level: the distinct characters of FILE
   --tokenizer FILE             a tokenizer saved by embedlab (toJSON)
@@ -93,6 +101,11 @@ function fromRankFile(text: string, options: TiktokenOptions | undefined): Token
   return tokenizer.vocabSize === 50256 ? fromTiktoken(text, { specialTokens: GPT2_SPECIAL_TOKENS }) : tokenizer;
 }
 
+/** A tokenizer.json, char-level (as `export` writes a char tokenizer) or byte-level BPE. */
+function fromAnyHuggingFace(json: string | object): Tokenizer {
+  return isHuggingFaceCharLevel(json) ? fromHuggingFaceCharLevel(json) : fromHuggingFace(json);
+}
+
 /** A tokenizer file of any format but GPT-2's two-file one, told apart by its content. */
 function loadDetected(path: string): Tokenizer {
   const text = readInput(path);
@@ -108,7 +121,7 @@ function loadDetected(path: string): Tokenizer {
       throw new Error(`not valid JSON: ${(error as Error).message}`);
     }
     if (json.format === 'embedlab-tokenizer') return tokenizerFromJSON(json as SerializedTokenizer);
-    if (json.model !== undefined) return fromHuggingFace(json);
+    if (json.model !== undefined) return fromAnyHuggingFace(json);
     throw new Error(
       'neither an embedlab tokenizer (format "embedlab-tokenizer") nor a Hugging Face tokenizer.json (model); for GPT-2\'s encoder.json use --encoder FILE --vocab-bpe FILE',
     );
@@ -129,7 +142,7 @@ function loadTokenizer(values: Values, file?: string): Tokenizer {
       return loadFile(values.tiktoken!, (text) => fromRankFile(text, options));
     }
     case 'hf':
-      return loadFile(values.hf!, fromHuggingFace);
+      return loadFile(values.hf!, fromAnyHuggingFace);
     case 'encoder': {
       if (values['vocab-bpe'] === undefined) throw new UsageError('--encoder needs --vocab-bpe FILE too');
       const vocabBpe = readInput(values['vocab-bpe']);

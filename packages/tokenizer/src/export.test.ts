@@ -7,9 +7,9 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import { describe, expect, it } from 'vitest';
 import { BpeTokenizer, GPT2_PATTERN, GPT2_SPECIAL_TOKENS } from './bpe-tokenizer.js';
 import { CharTokenizer } from './char-tokenizer.js';
-import { toHuggingFaceJSON, toTiktoken } from './export.js';
+import { HF_REFUSED_CHARACTER, toHuggingFaceJSON, toTiktoken } from './export.js';
 import { gpt2Files, VARIED_TEXT } from './fixtures/gpt2-files.js';
-import { fromHuggingFace, fromTiktoken, readTiktokenSidecar } from './loaders.js';
+import { fromHuggingFace, fromHuggingFaceCharLevel, fromTiktoken, isHuggingFaceCharLevel, readTiktokenSidecar } from './loaders.js';
 import { trainBpe } from './trainer.js';
 import type { Tokenizer } from './types.js';
 
@@ -179,14 +179,92 @@ describe('exporting a BPE trained here', { timeout: 120_000 }, () => {
   });
 });
 
+describe('exporting a char-level tokenizer to Hugging Face', () => {
+  const shakespeare = 'First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n';
+  const corpus = `${shakespeare}日本語 😀👍🏽 naïve\t`;
+
+  it('is a BPE model without merges and the Fuse decoder, which gives the same ids and text, and re-loads as the same tokenizer', () => {
+    const chars = CharTokenizer.fromCorpus(corpus, { specialTokens: ['<BOS>', '<EOS>'] });
+    const json = toHuggingFaceJSON(chars);
+    const parsed = JSON.parse(json) as HuggingFaceJson & { decoder: unknown; model: { unk_token: string } };
+    expect(parsed.pre_tokenizer).toBeNull();
+    expect(parsed.decoder).toEqual({ type: 'Fuse' });
+    expect(parsed.model.merges).toEqual([]);
+    expect(Object.keys(parsed.model.vocab)).toHaveLength(chars.vocabSize);
+    expect(parsed.added_tokens.map(({ content, id }) => [content, id])).toEqual([
+      ['<BOS>', chars.vocabSize - 2],
+      ['<EOS>', chars.vocabSize - 1],
+    ]);
+    // A character outside the vocabulary: the unknown token is not in the vocabulary, so Hugging Face fails as this package does.
+    expect(parsed.model.unk_token).toBe(HF_REFUSED_CHARACTER);
+    expect(parsed.model.vocab[HF_REFUSED_CHARACTER]).toBeUndefined();
+
+    const hfReader = huggingFaceReader(json);
+    const reloaded = fromHuggingFaceCharLevel(json);
+    expect(isHuggingFaceCharLevel(json)).toBe(true);
+    expect(reloaded.toJSON()).toEqual(chars.toJSON());
+    expect(() => reloaded.encode('€')).toThrow(/character "€" \(U\+20AC\) at position 0 is not in the vocabulary/);
+    for (const text of [shakespeare, '<BOS>Speak, 😀 日本<EOS>\n\n  \t', '👍🏽👍🏽 naïve']) {
+      const ids = chars.encode(text, { allowedSpecial: 'all' });
+      expect(hfReader.encode(text), text).toEqual(ids);
+      expect(reloaded.encode(text, { allowedSpecial: 'all' })).toEqual(ids);
+      expect(hfReader.decode(ids)).toBe(text);
+    }
+  });
+
+  it('maps unknown characters to <unk> when the tokenizer has it', () => {
+    const chars = CharTokenizer.fromCorpus(corpus, { unknown: 'unk' });
+    const json = toHuggingFaceJSON(chars);
+    expect((JSON.parse(json) as { model: { unk_token: string } }).model.unk_token).toBe('<unk>');
+    const ids = chars.encode('QX 🦓');
+    expect(ids.filter((id) => id === chars.specialTokens.get('<unk>'))).toHaveLength(3);
+    expect(huggingFaceReader(json).encode('QX 🦓')).toEqual(ids);
+    expect(fromHuggingFaceCharLevel(json).toJSON()).toEqual(chars.toJSON());
+  });
+
+  it('any corpus: Hugging Face reads the same ids for any text of its characters (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { maxLength: 60 }), (text, picks) => {
+        const chars = CharTokenizer.fromCorpus(text.replace(/[\ud800-\udfff]/gu, '') || 'a');
+        const alphabet = chars.toJSON().chars;
+        const sample = picks.map((i) => alphabet[i % alphabet.length]).join('');
+        expect(huggingFaceReader(toHuggingFaceJSON(chars)).encode(sample)).toEqual(chars.encode(sample));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is told apart from byte-level files, and a malformed one is refused, naming the field', () => {
+    const json = JSON.parse(toHuggingFaceJSON(CharTokenizer.fromCorpus('abc', { specialTokens: ['<s>'] }))) as HuggingFaceJson;
+    expect(() => fromHuggingFace(json)).toThrow(/this is a char-level tokenizer .*load it with fromHuggingFaceCharLevel/);
+    expect(isHuggingFaceCharLevel(toHuggingFaceJSON(new BpeTokenizer({ tokens: Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)) })))).toBe(false);
+    const withModel = (model: object) => ({ ...json, model: { ...json.model, ...model } });
+    const cases: [object, RegExp][] = [
+      [withModel({ vocab: { a: 0, bc: 1, c: 2, '<s>': 3 } }), /vocabulary entry "bc" is not one character/],
+      [withModel({ vocab: { a: 0, b: 5, c: 2, '<s>': 3 } }), /character "b" has id 5; the 3 characters must have the distinct ids 0 to 2/],
+      [withModel({ vocab: { a: 0, b: 0, c: 2, '<s>': 3 } }), /character "b" has id 0/],
+      [
+        { ...json, added_tokens: [{ id: 7, content: '<s>' }] },
+        /added token "<s>" has id 7; char-level added tokens must have the ids after the 3 characters, from 3 on/,
+      ],
+      [{ ...json, normalizer: { type: 'Lowercase' } }, /must have no normalizer/],
+      [{ ...json, decoder: { type: 'ByteLevel' } }, /not a char-level tokenizer/],
+    ];
+    for (const [file, message] of cases) expect(() => fromHuggingFaceCharLevel(file), message.source).toThrow(message);
+  });
+});
+
 describe('what cannot be exported faithfully is refused, saying why', () => {
   const bytes = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
   const token = (text: string) => new TextEncoder().encode(text);
 
-  it('a char-level tokenizer, to either format', () => {
+  it('a char-level tokenizer to tiktoken (byte-level only); to Hugging Face, a lone surrogate or a special token spelled like a character', () => {
     const chars: Tokenizer = CharTokenizer.fromCorpus('hello');
-    expect(() => toHuggingFaceJSON(chars)).toThrow(/cannot export a char-level tokenizer to a Hugging Face tokenizer.json: .*one token per character/);
-    expect(() => toTiktoken(chars)).toThrow(/cannot export a char-level tokenizer to tiktoken/);
+    expect(() => toTiktoken(chars)).toThrow(/cannot export a char-level tokenizer to tiktoken: tiktoken is byte-level BPE/);
+    expect(() => toHuggingFaceJSON(CharTokenizer.fromCorpus('ab\ud800'))).toThrow(/the vocabulary has the lone surrogate U\+D800/);
+    expect(() => toHuggingFaceJSON(CharTokenizer.fromCorpus('ab', { specialTokens: ['a'] }))).toThrow(
+      /special token "a" \(id 2\) is spelled like ordinary token 0/,
+    );
   });
 
   it('to tiktoken, a merge order that is not id order (a rank is both); Hugging Face keeps it', () => {

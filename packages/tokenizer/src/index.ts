@@ -3,7 +3,7 @@ export { CharTokenizer } from './char-tokenizer.js';
 export type { CharTokenizerOptions } from './char-tokenizer.js';
 export { BpeTokenizer, GPT2_PATTERN, GPT2_SPECIAL_TOKENS, MAX_UNUSED_IDS } from './bpe-tokenizer.js';
 export type { BpeTokenizerInit } from './bpe-tokenizer.js';
-export { fromGpt2Files, fromHuggingFace, fromTiktoken, readTiktokenSidecar } from './loaders.js';
+export { fromGpt2Files, fromHuggingFace, fromHuggingFaceCharLevel, fromTiktoken, isHuggingFaceCharLevel, readTiktokenSidecar } from './loaders.js';
 export { toHuggingFaceJSON, toTiktoken } from './export.js';
 export type { TiktokenExport, TiktokenSidecar } from './export.js';
 export type { TiktokenOptions } from './loaders.js';

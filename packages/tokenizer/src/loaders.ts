@@ -1,5 +1,6 @@
 import { BpeTokenizer, GPT2_PATTERN, MAX_UNUSED_IDS } from './bpe-tokenizer.js';
 import { printableToBytes } from './byte-unicode.js';
+import { CharTokenizer } from './char-tokenizer.js';
 
 export interface TiktokenOptions {
   /** Special tokens and their ids; the rank file has none. GPT-2: `GPT2_SPECIAL_TOKENS`. */
@@ -136,7 +137,9 @@ interface PreTokenizerJson {
 }
 
 interface HuggingFaceTokenizerJson {
-  model?: { type?: string; vocab?: Record<string, number>; merges?: (string | [string, string])[]; ignore_merges?: boolean };
+  model?: { type?: string; vocab?: Record<string, number>; merges?: (string | [string, string])[]; ignore_merges?: boolean; unk_token?: unknown };
+  normalizer?: unknown;
+  decoder?: { type?: string } | null;
   pre_tokenizer?: (PreTokenizerJson & { pretokenizers?: PreTokenizerJson[] }) | null;
   added_tokens?: { id: number; content: string; special?: boolean }[];
 }
@@ -146,6 +149,75 @@ interface HuggingFaceTokenizerJson {
  * (`use_regex`, GPT-2's file), or the Regex of a Split step before a ByteLevel that does not
  * (cl100k-style files, and `toHuggingFaceJSON` for other patterns).
  */
+function parseHuggingFace(tokenizerJson: string | object): HuggingFaceTokenizerJson {
+  const json = (typeof tokenizerJson === 'string' ? parseJson('tokenizer.json', tokenizerJson) : tokenizerJson) as HuggingFaceTokenizerJson | null;
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error(`tokenizer.json: expected an object, got ${JSON.stringify(json)?.slice(0, 60)}`);
+  return json;
+}
+
+/** The layout `toHuggingFaceJSON` gives a char-level tokenizer: BPE without merges or pre-tokenizer, Fuse decoder. */
+function isCharLevel(json: HuggingFaceTokenizerJson): boolean {
+  return (
+    json.model?.type === 'BPE' && Array.isArray(json.model.merges) && json.model.merges.length === 0 && !json.pre_tokenizer && json.decoder?.type === 'Fuse'
+  );
+}
+
+/**
+ * Whether a tokenizer.json (text or parsed) is char-level (as `toHuggingFaceJSON` writes a
+ * `CharTokenizer`), to choose between `fromHuggingFaceCharLevel` and `fromHuggingFace`.
+ */
+export function isHuggingFaceCharLevel(tokenizerJson: string | object): boolean {
+  return isCharLevel(parseHuggingFace(tokenizerJson));
+}
+
+/**
+ * Loads a char-level tokenizer.json: a BPE model without merges, no normalizer or pre-tokenizer,
+ * the Fuse decoder; the characters have ids 0 to n-1 and the added tokens the ids after them, in
+ * order. Its `unk_token`, if it is one of the added tokens, is the `<unk>` token; otherwise a
+ * character outside the vocabulary is an error (Hugging Face fails on it too, or drops it if
+ * there is no `unk_token`, which this package never does).
+ */
+export function fromHuggingFaceCharLevel(tokenizerJson: string | object): CharTokenizer {
+  const json = parseHuggingFace(tokenizerJson);
+  if (!isCharLevel(json))
+    throw new Error('tokenizer.json: not a char-level tokenizer (expected model BPE with no merges, no pre_tokenizer and the Fuse decoder)');
+  if (json.normalizer) throw new Error(`tokenizer.json: a char-level tokenizer must have no normalizer, got ${JSON.stringify(json.normalizer).slice(0, 60)}`);
+  const vocab = json.model!.vocab;
+  if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) throw new Error('tokenizer.json: model.vocab must be an object of token -> id');
+  const added = json.added_tokens ?? [];
+  if (!Array.isArray(added)) throw new Error(`tokenizer.json: added_tokens must be an array, got ${JSON.stringify(added)?.slice(0, 60)}`);
+  const specialNames = new Set(added.map((token) => (token as { content?: unknown } | null)?.content));
+  const entries = Object.entries(vocab).filter(([token]) => !specialNames.has(token));
+  const chars: string[] = [];
+  for (const [token, id] of entries) {
+    if ([...token].length !== 1) throw new Error(`tokenizer.json: char-level vocabulary entry ${JSON.stringify(token.slice(0, 40))} is not one character`);
+    if (!Number.isInteger(id) || id < 0 || id >= entries.length || chars[id] !== undefined)
+      throw new Error(
+        `tokenizer.json: character ${JSON.stringify(token)} has id ${JSON.stringify(id)}; the ${entries.length} characters must have the distinct ids 0 to ${entries.length - 1}`,
+      );
+    chars[id] = token;
+  }
+  const specialTokens = [...added]
+    .sort((a, b) => a.id - b.id)
+    .map((token, i) => {
+      if (token.id !== entries.length + i)
+        throw new Error(
+          `tokenizer.json: added token ${JSON.stringify(token.content)} has id ${JSON.stringify(token.id)}; char-level added tokens must have the ids after the ${entries.length} characters, from ${entries.length} on`,
+        );
+      return token.content;
+    });
+  const unk = json.model!.unk_token;
+  return CharTokenizer.fromJSON({
+    format: 'embedlab-tokenizer',
+    version: 1,
+    type: 'char',
+    chars,
+    specialTokens,
+    unknownToken: typeof unk === 'string' && specialTokens.includes(unk) ? unk : null,
+  });
+}
+
 function huggingFacePattern(pre: HuggingFaceTokenizerJson['pre_tokenizer']): string {
   const steps = pre?.type === 'Sequence' ? (pre.pretokenizers ?? []) : pre ? [pre] : [];
   const byteLevel = steps.find((step) => step?.type === 'ByteLevel');
@@ -171,11 +243,11 @@ function huggingFacePattern(pre: HuggingFaceTokenizerJson['pre_tokenizer']): str
  * or a Split with a regex before a ByteLevel that does not split (the pattern then is the Split's).
  */
 export function fromHuggingFace(tokenizerJson: string | object): BpeTokenizer {
-  const json = (typeof tokenizerJson === 'string' ? parseJson('tokenizer.json', tokenizerJson) : tokenizerJson) as HuggingFaceTokenizerJson | null;
-  if (typeof json !== 'object' || json === null || Array.isArray(json))
-    throw new Error(`tokenizer.json: expected an object, got ${JSON.stringify(json)?.slice(0, 60)}`);
+  const json = parseHuggingFace(tokenizerJson);
   const model = json.model;
   if (model?.type !== 'BPE') throw new Error(`tokenizer.json: model.type must be "BPE", got ${JSON.stringify(model?.type)}`);
+  if (isCharLevel(json))
+    throw new Error('tokenizer.json: this is a char-level tokenizer (no pre-tokenizer, no merges, Fuse decoder): load it with fromHuggingFaceCharLevel');
   const pattern = huggingFacePattern(json.pre_tokenizer);
   if (!model.vocab || !Array.isArray(model.merges)) throw new Error('tokenizer.json: model.vocab and model.merges are required');
   const merges = model.merges.map((merge, index) => {
