@@ -74,6 +74,7 @@ def check_config(config, source="config"):
 
 
 def _read_header(path):
+    """The safetensors header and the number of data bytes after it, read without the data."""
     with open(path, "rb") as f:
         head = f.read(8)
         if len(head) < 8:
@@ -82,7 +83,7 @@ def _read_header(path):
         if n > MAX_HEADER_BYTES or n > os.path.getsize(path) - 8:
             raise CheckpointError(f"{path}: header length {n} is larger than the file allows")
         try:
-            return json.loads(f.read(n))
+            return json.loads(f.read(n)), os.path.getsize(path) - 8 - n
         except ValueError as error:
             raise CheckpointError(f"{path}: the header is not JSON ({error})") from None
 
@@ -97,7 +98,7 @@ def load_checkpoint(directory):
     path = Path(directory) / "model.safetensors"
     if not path.exists():
         raise CheckpointError(f"{directory} is not a minigpt checkpoint directory: model.safetensors is missing")
-    header = _read_header(path)
+    header, data_bytes = _read_header(path)
     metadata = header.get("__metadata__") or {}
     if metadata.get("format") != CHECKPOINT_FORMAT or "config" not in metadata:
         raise CheckpointError(f"{path}: no {CHECKPOINT_FORMAT} config in its metadata (not written by minigpt?)")
@@ -115,6 +116,11 @@ def load_checkpoint(directory):
             raise CheckpointError(f"{path}: {name} is {entry.get('dtype')}; minigpt checkpoints are F32")
         if list(entry.get("shape", [])) != list(expected[name].shape):
             raise CheckpointError(f"{path}: {name} has shape {entry.get('shape')}, the config needs {list(expected[name].shape)}")
+        offsets = entry.get("data_offsets")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)) or offsets[1] - offsets[0] != 4 * expected[name].numel():
+            raise CheckpointError(f"{path}: {name} has data_offsets {offsets}, not the {4 * expected[name].numel()} bytes its shape needs")
+        if offsets[0] < 0 or offsets[1] > data_bytes:
+            raise CheckpointError(f"{path}: {name} has data_offsets {offsets}, past the {data_bytes} bytes of data in the file")
     tensors, _ = read_safetensors(path)
     if config["tieWeights"]:
         tensors["lm_head.weight"] = tensors["transformer.wte.weight"]

@@ -126,7 +126,7 @@ describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back$
     expect(prepare.status, prepare.stderr).toBe(0);
     // minigpt train built its tokenizer from the same text as the models made below.
     expect(JSON.parse(readFileSync(join(trained, 'tokenizer.json'), 'utf8'))).toEqual(tokenizer.toJSON());
-  });
+  }, 300_000); // two CLI runs: more than a hook's default 10 s on a busy machine
 
   it('minigpt train → 2 DDP processes (gloo, CPU) → minigpt eval: the same loss on both sides, replicas in step', () => {
     const ddpOut = join(dir, 'ddp');
@@ -240,6 +240,18 @@ describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back$
     const result = python('ddp_train.py', ['--checkpoint', path, '--data', data, '--out', join(dir, 'other-out'), '--nproc', '1']);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/tokens\/tokenizer\.json is not the tokenizer of/);
+  });
+
+  it('refuses a cut-short model.safetensors, naming the tensor past its end', () => {
+    const { path } = saveModel('cut-short', SMALL, tokenizer);
+    const cut = join(dir, 'cut-short-copy');
+    mkdirSync(cut);
+    copyFileSync(join(path, 'tokenizer.json'), join(cut, 'tokenizer.json'));
+    const bytes = readFileSync(join(path, 'model.safetensors'));
+    writeFileSync(join(cut, 'model.safetensors'), bytes.subarray(0, bytes.length - 100));
+    const result = python('ddp_train.py', ['--checkpoint', cut, '--data', data, '--out', join(dir, 'cut-short-out'), '--nproc', '1']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/model\.safetensors: [\w.]+ has data_offsets \[\d+, \d+\], past the \d+ bytes of data in the file/);
   });
 
   it("the README's continue-in-nanoGPT script is the tested file, loads strictly, and refuses what nanoGPT's GPT lacks", () => {
