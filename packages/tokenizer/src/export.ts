@@ -1,6 +1,7 @@
-// Writes a tokenizer in the two formats other tools read: a Hugging Face `tokenizer.json` (byte-level
-// BPE or char-level) and a tiktoken rank file (byte-level BPE). Both are checked by loading them back (export.test.ts) with this
-// package's loaders, with Hugging Face's own reader (@huggingface/tokenizers) and js-tiktoken.
+// Writes a tokenizer in the two formats other tools read: a Hugging Face `tokenizer.json`
+// (byte-level BPE or char-level) and a tiktoken rank file (byte-level BPE). Both are checked by
+// loading them back (export.test.ts) with this package's loaders, with Hugging Face's own reader
+// (@huggingface/tokenizers) and with js-tiktoken.
 import { mergeByScanning } from './bpe-merge.js';
 import { byteStringToBytes, bytesToByteString, GPT2_PATTERN } from './bpe-tokenizer.js';
 import { bytesToPrintable } from './byte-unicode.js';
