@@ -61,6 +61,16 @@ def tokenizer_path(checkpoint, data):
     return ours
 
 
+def check_out(out):
+    """--out must be new: over a minigpt directory, whose loader reads current/, the new weights would be ignored."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise CheckpointError(f"--out {out} is a file, not a directory")
+    taken = [name for name in ("model.safetensors", "current", "optimizer.safetensors") if (path / name).exists() or (path / name).is_symlink()]
+    if taken:
+        raise CheckpointError(f"--out {out} already holds a checkpoint ({', '.join(taken)}); write to a new directory")
+
+
 def optimizer_for(model, lr, weight_decay):
     """AdamW as nanoGPT's configure_optimizers sets it up: decay on matrices only."""
     params = [p for p in model.parameters() if p.requires_grad]
@@ -76,7 +86,8 @@ def log(rank, message):
 
 
 def worker(rank, world_size, args, init_method):
-    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // world_size))
+    local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", world_size))  # torchrun's count on this machine
+    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_processes))
     dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world_size)
     try:
         train(rank, world_size, args)
@@ -154,6 +165,7 @@ def main(argv=None):
         # Checked once here, so a bad checkpoint or token directory is one clear message, not one per rank.
         _, config, _ = load_checkpoint(args.checkpoint)
         tokenizer_path(args.checkpoint, args.data)
+        check_out(args.out)
         read_tokens(args.data, "train", config["vocabSize"])
     except (ValueError, OSError) as error:  # CheckpointError, bad JSON or numbers in a file, unreadable files
         print(f"ddp_train: {error}", file=sys.stderr)

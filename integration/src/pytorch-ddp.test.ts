@@ -194,7 +194,7 @@ describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back$
     writeFileSync(join(wide, 'meta.json'), JSON.stringify({ ...meta, dtype: 'uint32' }));
     const asMeta = ddpTrain(['--checkpoint', trained, '--data', data, '--out', join(dir, 'as-meta'), '--nproc', '1', '--steps', '0']);
     for (const other of [nanogpt, wide]) {
-      const result = ddpTrain(['--checkpoint', trained, '--data', other, '--out', join(dir, 'as-other'), '--nproc', '1', '--steps', '0']);
+      const result = ddpTrain(['--checkpoint', trained, '--data', other, '--out', `${other}-out`, '--nproc', '1', '--steps', '0']);
       expect(result.eval).toEqual(asMeta.eval);
     }
     // Ids the model has no row for are refused, not wrapped or clipped.
@@ -240,6 +240,12 @@ describe.skipIf(missing !== undefined)(`minigpt checkpoints in PyTorch and back$
     const result = python('ddp_train.py', ['--checkpoint', path, '--data', data, '--out', join(dir, 'other-out'), '--nproc', '1']);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/tokens\/tokenizer\.json is not the tokenizer of/);
+  });
+
+  it('refuses to write over a checkpoint directory (its loader would keep reading the old save)', () => {
+    const result = python('ddp_train.py', ['--checkpoint', trained, '--data', data, '--out', trained, '--nproc', '1']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`--out ${trained} already holds a checkpoint (model.safetensors, current, optimizer.safetensors)`);
   });
 
   it('refuses a cut-short model.safetensors, naming the tensor past its end', () => {
