@@ -4,6 +4,7 @@ import { ready } from '@embedlab/runtime';
 import { Command, CommanderError, Option } from 'commander';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { inspectCommand } from './commands/inspect.js';
 import { prepareCommand } from './commands/prepare.js';
 import { sampleCommand } from './commands/sample.js';
@@ -19,7 +20,7 @@ const program = new Command()
     await ready({ backend: command.opts().backend });
   });
 
-for (const command of [prepareCommand, trainCommand, sampleCommand, evalCommand, inspectCommand, compareCommand])
+for (const command of [prepareCommand, trainCommand, sampleCommand, evalCommand, inspectCommand, compareCommand, exportCommand])
   program.addCommand(command.copyInheritedSettings(program));
 
 // `minigpt ... | head` closes stdout early: stop quietly, as Unix tools do.

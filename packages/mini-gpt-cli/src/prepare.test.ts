@@ -61,6 +61,34 @@ describe('minigpt prepare', { timeout: 180_000 }, () => {
     expect(refused.stderr).toContain('was tokenized by another tokenizer than the model');
   });
 
+  it('trains on a token directory with the losses of its text, resumes on it, and refuses another tokenizer', () => {
+    const tokens = join(dir, 'train-tokens');
+    expect(run('prepare', textFile, '--out', tokens).status).toBe(0);
+    const tiny = ['--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--samples', '0', '--json', '--workers', '1'];
+    const losses = (result: ReturnType<typeof run>) => {
+      expect(result.status, result.stderr).toBe(0);
+      const events = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      return { events, losses: events.filter((e) => e.event === 'step').map((e) => e.loss) };
+    };
+    const fromText = losses(run('train', '--data', textFile, '--steps', '3', ...tiny, '--out', join(dir, 'from-text')));
+    const out = join(dir, 'from-tokens');
+    const fromTokens = losses(run('train', '--data', tokens, '--steps', '3', ...tiny, '--out', out));
+    expect(fromTokens.losses).toHaveLength(3);
+    expect(fromTokens.losses).toEqual(fromText.losses);
+    const resumed = losses(run('train', '--resume', '--out', out, '--steps', '5', '--json', '--samples', '0'));
+    expect(resumed.events.filter((e) => e.event === 'step').map((e) => e.step)).toEqual([3, 4]);
+
+    expect(run('train', '--data', tokens, '--tokenizer', 'bpe:300', ...tiny, '--out', join(dir, 'x')).stderr).toContain(
+      'minigpt: --tokenizer cannot be chosen for',
+    );
+    const other = join(dir, 'bpe-tokens');
+    expect(run('prepare', textFile, '--out', other, '--tokenizer', 'bpe:280').status).toBe(0);
+    expect(run('train', '--resume', '--out', out, '--data', other, '--steps', '6').stderr).toContain('was tokenized by another tokenizer than the checkpoint');
+  });
+
   it('removes its partial output when interrupted', async () => {
     const big = join(dir, 'big.txt');
     writeFileSync(big, `${text}\n`.repeat(2500));

@@ -42,7 +42,7 @@ describe('modelToHuggingFace', () => {
     ['sinusoidal', { position: 'sinusoidal' as const }],
     ['no positions', { position: 'none' as const }],
     ['no biases', { bias: false }],
-  ])('%s: loads back with the same logits, bit for bit', (_, change) => {
+  ] as [string, Partial<GPTConfig>][])('%s: loads back with the same logits, bit for bit', (_, change) => {
     const model = perturb(createModel({ ...base, ...change }, 7));
     const { files, notes } = modelToHuggingFace(model, { endOfTextId: 36 });
     const config = JSON.parse(files['config.json']);

@@ -25,10 +25,21 @@ import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type BackendName, tf } from '@embedlab/runtime';
-import { fromGpt2Files, fromHuggingFace, fromTiktoken, GPT2_SPECIAL_TOKENS, type Tokenizer } from '@embedlab/tokenizer';
+import {
+  fromGpt2Files,
+  fromHuggingFace,
+  fromHuggingFaceCharLevel,
+  fromTiktoken,
+  GPT2_SPECIAL_TOKENS,
+  isHuggingFaceCharLevel,
+  type Tokenizer,
+  toHuggingFaceJSON,
+} from '@embedlab/tokenizer';
 import { loadHuggingFaceGPT2 } from './checkpoint.js';
 import { connectReplicas, type ReplicaEndpoint, type ReplicaPool } from './data-parallel.js';
+import { modelToHuggingFace } from './huggingface-export.js';
 import type { MiniGPT } from './model.js';
+import { writeDirectory } from './output-directory.js';
 import { type TokenizerChoice, type TrainingSession, tokenizerFor } from './session.js';
 
 /** The largest corpus read into memory: past it, a text file is refused rather than exhausting memory. */
@@ -109,8 +120,10 @@ export function loadHuggingFaceDirectory(dir: string): { model: MiniGPT; tokeniz
   for (const name of ['model.safetensors', 'config.json'])
     if (!existsSync(file(name))) throw new Error(`${dir} is not a Hugging Face GPT-2 directory: ${name} is missing`);
   let tokenizer: Tokenizer;
-  if (existsSync(file('tokenizer.json'))) tokenizer = fromHuggingFace(readFileSync(file('tokenizer.json'), 'utf8'));
-  else if (existsSync(file('vocab.json')) && existsSync(file('merges.txt')))
+  if (existsSync(file('tokenizer.json'))) {
+    const json = readFileSync(file('tokenizer.json'), 'utf8');
+    tokenizer = isHuggingFaceCharLevel(json) ? fromHuggingFaceCharLevel(json) : fromHuggingFace(json);
+  } else if (existsSync(file('vocab.json')) && existsSync(file('merges.txt')))
     tokenizer = fromGpt2Files(readFileSync(file('vocab.json'), 'utf8'), readFileSync(file('merges.txt'), 'utf8'));
   else throw new Error(`${dir} has no tokenizer: tokenizer.json, or vocab.json and merges.txt, are needed`);
   const model = loadHuggingFaceGPT2(new Uint8Array(readFileSync(file('model.safetensors'))), readFileSync(file('config.json'), 'utf8'));
@@ -119,6 +132,24 @@ export function loadHuggingFaceDirectory(dir: string): { model: MiniGPT; tokeniz
     throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize}`);
   }
   return { model, tokenizer };
+}
+
+/**
+ * Writes `model` and `tokenizer` as a Hugging Face GPT-2 directory (`model.safetensors`,
+ * `config.json`, `tokenizer.json` and `tokenizer_config.json`), whole or not at all. Returns the
+ * notes of `modelToHuggingFace`; `loadHuggingFaceDirectory` reads the directory back.
+ */
+export function saveHuggingFaceDirectory(dir: string, model: MiniGPT, tokenizer: Tokenizer, { force = false }: { force?: boolean } = {}): string[] {
+  const endOfTextId = tokenizer.specialTokens.get('<|endoftext|>');
+  const { files, notes } = modelToHuggingFace(model, endOfTextId === undefined ? {} : { endOfTextId });
+  // Hugging Face's decode would otherwise drop the space before punctuation: ids would not decode to their text.
+  const tokenizerConfig = { tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false, model_max_length: model.config.blockSize };
+  writeDirectory(
+    dir,
+    { ...files, 'tokenizer.json': toHuggingFaceJSON(tokenizer), 'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n` },
+    { force },
+  );
+  return notes;
 }
 
 /** Stops `session` after its current step on SIGINT or SIGTERM (so it saves); returns the undo. */

@@ -2,7 +2,6 @@
 // constant memory. The text is read as a stream, cut into pieces at places where the tokenizer's
 // pre-tokenization splits anyway (so the ids equal those of encoding the whole text at once),
 // tokenized on worker threads and written in order. Node only.
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -19,9 +18,10 @@ import {
 } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
+import { checkOut, moveIntoPlace, partialDirectory, writeSynced } from './output-directory.js';
 import type { TokenizerChoice } from './session.js';
 import { TOKEN_DIRECTORY_FORMAT, type TokenDirectoryMeta, tokenDtype } from './token-directory.js';
 
@@ -281,24 +281,6 @@ function splitTail(allPath: string, validationPath: string, cut: number, total: 
   }
 }
 
-/** Replaces `out` by the finished `partial` directory (the old one, with `force`, removed after). */
-function moveIntoPlace(partial: string, out: string): void {
-  if (!existsSync(out)) {
-    renameSync(partial, out);
-    return;
-  }
-  const old = `${out}.old-${randomBytes(4).toString('hex')}`;
-  renameSync(out, old);
-  renameSync(partial, out);
-  rmSync(old, { recursive: true, force: true });
-}
-
-function checkOut(out: string, force: boolean): void {
-  if (!existsSync(out)) return;
-  if (!statSync(out).isDirectory()) throw new Error(`${out} exists and is not a directory`);
-  if (readdirSync(out).length > 0 && !force) throw new Error(`${out} already exists and is not empty; give --force to replace it`);
-}
-
 /**
  * Tokenizes `inputs` into a token directory at `out` (nanoGPT's train.bin / val.bin, uint16 or
  * uint32, with meta.json and tokenizer.json), reading the text as a stream: memory stays the same
@@ -322,7 +304,7 @@ export async function prepareTokenDirectory(options: PrepareOptions): Promise<To
   const dtype = tokenDtype(tokenizer.vocabSize);
   const bytesPerToken = dtype === 'uint16' ? 2 : 4;
 
-  const partial = join(dirname(resolve(out)), `.${basename(out)}.partial-${randomBytes(4).toString('hex')}`);
+  const partial = partialDirectory(out);
   const encoders = startEncoders(tokenizer, workers);
   try {
     await mkdir(partial, { recursive: true });
@@ -370,15 +352,5 @@ export async function prepareTokenDirectory(options: PrepareOptions): Promise<To
     throw error;
   } finally {
     encoders.close();
-  }
-}
-
-function writeSynced(path: string, text: string): void {
-  writeFileSync(path, text);
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

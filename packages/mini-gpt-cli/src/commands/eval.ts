@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Evaluation, evaluate, type MiniGPT, parseRopeScaling, withRopeScaling } from '@embedlab/mini-gpt';
 import { isTokenDirectory, openTokenDirectory, readCorpus } from '@embedlab/mini-gpt/node';
 import type { Tokenizer } from '@embedlab/tokenizer';
 import { Command } from 'commander';
 import { integer, loadModel, type ModelSource } from './arguments.js';
+import { namesItsTokenizer, sameTokenizer } from './training-data.js';
 
 interface EvalFlags extends ModelSource {
   data: string;
@@ -21,10 +20,9 @@ interface EvalFlags extends ModelSource {
 function evaluationTokens(path: string, tokenizer: Tokenizer, limit: number): ArrayLike<number> {
   if (!isTokenDirectory(path)) return tokenizer.encode(readCorpus(path), { disallowedSpecial: [] }).slice(0, limit);
   // nanoGPT's own directories do not say their tokenizer: the model's is assumed.
-  const saysTokenizer = existsSync(join(path, 'meta.json'));
-  const directory = openTokenDirectory(path, saysTokenizer ? {} : { tokenizer });
+  const directory = openTokenDirectory(path, namesItsTokenizer(path) ? {} : { tokenizer });
   try {
-    if (saysTokenizer && JSON.stringify(directory.tokenizer.toJSON()) !== JSON.stringify(tokenizer.toJSON()))
+    if (!sameTokenizer(directory.tokenizer, tokenizer))
       throw new Error(
         `${path} was tokenized by another tokenizer than the model's; prepare the text with the model's (minigpt prepare --tokenizer CHECKPOINT_DIR)`,
       );

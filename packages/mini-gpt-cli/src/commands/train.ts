@@ -1,20 +1,8 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import {
-  type DataSource,
-  type EvalEvent,
-  namesCorpus,
-  PRESETS,
-  type PresetName,
-  type SessionResult,
-  type StepEvent,
-  TrainingSession,
-} from '@embedlab/mini-gpt';
+import { type EvalEvent, namesCorpus, PRESETS, type PresetName, type SessionResult, type StepEvent, TrainingSession } from '@embedlab/mini-gpt';
 import {
   availableWorkers,
   loadCheckpoint,
   prepareCheckpointDirectory,
-  readCorpus,
   saveCheckpoint,
   startWorkers,
   stopOnSignals,
@@ -24,6 +12,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { integer } from './arguments.js';
 import { dryRun } from './dry-run.js';
+import { describeData, openTrainingData, resumeData, type TrainingData } from './training-data.js';
 import { addKnobOptions, buildExplained, checkRun, readConfigFile, refuseOnResume, resolveRun, resumeOverrides, type RunSetup } from './run-config.js';
 
 function workersArgument(value: string): number | 'auto' {
@@ -47,16 +36,6 @@ interface TrainFlags {
   [knob: string]: unknown;
 }
 
-function corpusOf(data: DataSource): string {
-  if (data.kind === 'builtin') {
-    if (data.name !== 'names')
-      throw new Error(`the checkpoint was trained on a built-in corpus ${JSON.stringify(data.name)} this version does not have; give --data`);
-    return namesCorpus();
-  }
-  if (!existsSync(data.path)) throw new Error(`the checkpoint was trained on ${data.path}, which is gone; give --data FILE|DIR`);
-  return readCorpus(data.path);
-}
-
 function requestedWorkers(workers: number | 'auto'): number {
   return workers === 'auto' ? availableWorkers() : workers;
 }
@@ -72,28 +51,16 @@ function batchShare(flags: TrainFlags, batchSize: number): number {
   return share;
 }
 
-function describe(data: DataSource): string {
-  return data.kind === 'builtin' ? `the built-in ${data.name} corpus` : data.path;
-}
-
 /** A resumed session: the checkpoint's data and options, with each flag given on the command line rejected or applied, and said. */
-function resumeSession(flags: TrainFlags, setup: RunSetup, say: (line: string) => void): TrainingSession {
+function resumeSession(flags: TrainFlags, setup: RunSetup, say: (line: string) => void): { session: TrainingSession; data: TrainingData } {
   refuseOnResume(setup, flags.out);
   const checkpoint = loadCheckpoint(flags.out, { optimizer: true });
   const recorded = checkpoint.training?.data;
-  let data = recorded;
-  let corpus: string;
-  if (flags.data !== undefined) {
-    data = { kind: 'file', path: resolve(flags.data) };
-    corpus = readCorpus(flags.data);
-    if (!recorded || describe(recorded) !== describe(data))
-      say(`training on ${flags.data}${recorded ? ` (the checkpoint was trained on ${describe(recorded)})` : ''}`);
-  } else {
-    if (!recorded) throw new Error(`the checkpoint in ${flags.out} does not say what text it was trained on; give --data FILE|DIR`);
-    corpus = corpusOf(recorded);
-  }
+  const data = resumeData(flags.data, recorded, checkpoint.tokenizer);
+  if (flags.data !== undefined && (!recorded || describeData(recorded) !== describeData(data.source)))
+    say(`training on ${flags.data}${recorded ? ` (the checkpoint was trained on ${describeData(recorded)})` : ''}`);
   const overrides = resumeOverrides(setup, checkpoint.training?.options, say);
-  return TrainingSession.resume(checkpoint, corpus, overrides, data);
+  return { session: TrainingSession.resume(checkpoint, data.tokens?.dataset ?? data.corpus!, overrides, data.source), data };
 }
 
 async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
@@ -107,20 +74,25 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
   const checked = flags.resume ? undefined : checkRun(setup);
   if (!flags.resume && !flags.data && setup.preset !== 'names')
     throw new Error(`--data FILE|DIR is required for the ${setup.preset} preset (only names has a built-in corpus)`);
-  const fresh = flags.resume
+  const fresh: TrainingData | undefined = flags.resume
     ? undefined
-    : {
-        data: (flags.data ? { kind: 'file', path: resolve(flags.data) } : { kind: 'builtin', name: 'names' }) as DataSource,
-        corpus: flags.data ? readCorpus(flags.data) : namesCorpus(),
-      };
-  if (flags.dryRun)
-    return dryRun(setup, checked && fresh ? { checked, vocabSize: tokenizerFromSpec(setup.tokenizer, fresh.corpus).vocabSize } : { out: flags.out }, say);
-  // Checked and locked before any training, so a bad --out never costs a run.
-  const lock = prepareCheckpointDirectory(flags.out, { resume: Boolean(flags.resume), force: Boolean(flags.force) });
+    : flags.data
+      ? openTrainingData(flags.data, { given: setup.sources.has('tokenizer'), make: () => tokenizerFromSpec(setup.tokenizer, '') })
+      : { source: { kind: 'builtin', name: 'names' }, corpus: namesCorpus() };
   try {
-    await trainInto(flags, setup, checked, fresh, say, info);
+    if (flags.dryRun) {
+      const vocabSize = () => (fresh?.tokens ? fresh.tokens.tokenizer : tokenizerFromSpec(setup.tokenizer, fresh!.corpus!)).vocabSize;
+      return dryRun(setup, checked && fresh ? { checked, vocabSize: vocabSize() } : { out: flags.out }, say);
+    }
+    // Checked and locked before any training, so a bad --out never costs a run.
+    const lock = prepareCheckpointDirectory(flags.out, { resume: Boolean(flags.resume), force: Boolean(flags.force) });
+    try {
+      await trainInto(flags, setup, checked, fresh, say, info);
+    } finally {
+      lock.release();
+    }
   } finally {
-    lock.release();
+    fresh?.tokens?.close();
   }
 }
 
@@ -128,23 +100,24 @@ async function trainInto(
   flags: TrainFlags,
   setup: RunSetup,
   checked: ReturnType<typeof checkRun> | undefined,
-  fresh: { data: DataSource; corpus: string } | undefined,
+  fresh: TrainingData | undefined,
   say: (event: Record<string, unknown>, line: string) => void,
   info: (line: string) => void,
 ): Promise<void> {
   const json = Boolean(flags.json);
   let session: TrainingSession;
+  let resumedData: TrainingData | undefined;
   if (!fresh || !checked) {
-    session = resumeSession(flags, setup, info);
+    ({ session, data: resumedData } = resumeSession(flags, setup, info));
     say({ event: 'resume', step: session.step, out: flags.out }, `resuming ${flags.out} at step ${session.step}`);
   } else {
-    const { data, corpus } = fresh;
-    if (setup.tokenizer.startsWith('bpe:')) info(`training a ${setup.tokenizer.slice(4)}-token BPE on the corpus`);
-    const tokenizer = tokenizerFromSpec(setup.tokenizer, corpus);
+    if (!fresh.tokens && setup.tokenizer.startsWith('bpe:')) info(`training a ${setup.tokenizer.slice(4)}-token BPE on the corpus`);
+    const text = fresh.tokens ? undefined : fresh.corpus;
+    const tokenizer = fresh.tokens ? fresh.tokens.tokenizer : tokenizerFromSpec(setup.tokenizer, text!);
     session = buildExplained(setup, checked.model, () =>
       TrainingSession.create({
-        corpus,
-        data,
+        ...(fresh.tokens ? { dataset: fresh.tokens.dataset } : { corpus: text! }),
+        data: fresh.source,
         workers: batchShare(flags, checked.training.batchSize),
         tokenizer,
         preset: setup.preset,
@@ -206,6 +179,7 @@ async function trainInto(
   } finally {
     stopListening();
     pool?.close();
+    resumedData?.tokens?.close();
   }
   bar?.stop();
   if (result.stoppedBy === 'non-finite-loss') {
@@ -231,7 +205,10 @@ async function trainInto(
 
 export const trainCommand = new Command('train')
   .description('train a model and save a checkpoint directory')
-  .option('--data <path>', 'a text file, or a directory of .txt files (default for the names preset: the built-in names corpus)')
+  .option(
+    '--data <path>',
+    "a text file, a directory of .txt files, or a token directory ('minigpt prepare', or nanoGPT's train.bin/val.bin); default for the names preset: the built-in names corpus",
+  )
   .option('--tokenizer <spec>', 'char, bpe:SIZE, or gpt2:FILE (.tiktoken or tokenizer.json)', 'char')
   .addOption(new Option('--preset <name>', 'model and training shape').choices(Object.keys(PRESETS)).default('names'))
   .option('--out <dir>', 'checkpoint directory (required, but with --dry-run)')
