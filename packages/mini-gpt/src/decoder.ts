@@ -1,5 +1,5 @@
 import { LearnedPositionalEmbedding } from '@embedlab/positional-encodings';
-import { type ArenaArray, MatVecArena, tf } from '@embedlab/runtime';
+import { type ArenaArray, MatVecArena, type Tensor, tf } from '@embedlab/runtime';
 import type { ModelPositions } from './block.js';
 import type { MiniGPT } from './model.js';
 
@@ -89,6 +89,8 @@ class PositionRows {
   }
 }
 
+const decoders = new WeakMap<MiniGPT, Decoder>();
+
 /** The model's next-token logits, one token at a time, from weights read once (batch 1, no dropout). */
 export class Decoder {
   private readonly layers: LayerWeights[];
@@ -119,7 +121,45 @@ export class Decoder {
   /** Positions in the cache: the position of the next token. */
   length = 0;
 
+  /** The tensors the weights were read from (tfjs tensors are immutable, and assigning a variable gives it new data). */
+  private readonly sources: { tensor: Tensor; dataId: object }[];
+  private busy = false;
+
+  /**
+   * A decoder of `model` to use until `release()`: the one made last time when it is idle and the
+   * model's weights are the same tensors (copying GPT-2 small's weights costs as much as ~20
+   * tokens), else a new one. Its cache starts empty.
+   */
+  static acquire(model: MiniGPT): Decoder {
+    const last = decoders.get(model);
+    const current = last?.current() ?? false;
+    const decoder = last && current && !last.busy ? last : new Decoder(model);
+    // A busy decoder of the current weights stays the one to reuse once it is released.
+    if (!current) decoders.set(model, decoder);
+    decoder.reset();
+    decoder.busy = true;
+    return decoder;
+  }
+
+  /** Hands the decoder back to `acquire`. */
+  release(): void {
+    this.busy = false;
+  }
+
+  /** Whether the model's weights are still the tensors this decoder read. */
+  private current(): boolean {
+    return (
+      this.sources.every(({ tensor, dataId }) => !tensor.isDisposed && tensor.dataId === dataId) && this.sources.length === Decoder.sourcesOf(this.model).length
+    );
+  }
+
+  private static sourcesOf(model: MiniGPT): Tensor[] {
+    const head = model.head;
+    return [...model.stateDict().values(), model.embedding.weight, head.outputWeight, ...(head.bias ? [head.bias] : [])];
+  }
+
   constructor(private readonly model: MiniGPT) {
+    this.sources = Decoder.sourcesOf(model).map((tensor) => ({ tensor, dataId: tensor.dataId }));
     const state = model.stateDict();
     const { nEmbd: channels, vocabSize } = model.config;
     const positions = model.positional;

@@ -106,6 +106,29 @@ describe('generate', { timeout: 60_000 }, () => {
     model.dispose();
   });
 
+  it('reuses an idle decoder while the weights are the same tensors, and reads them again once they change', async () => {
+    const model = createModel(config, 40);
+    const first = Decoder.acquire(model);
+    first.step(2);
+    expect(Decoder.acquire(model), 'busy: a second decoder').not.toBe(first);
+    first.release();
+    const again = Decoder.acquire(model);
+    expect(again).toBe(first);
+    expect(again.length, 'its cache starts empty').toBe(0);
+    again.release();
+    for (const variable of model.stateDict().values()) tf.tidy(() => (variable as tf.Variable).assign(tf.mul(variable, 3)));
+    const fresh = Decoder.acquire(model);
+    expect(fresh).not.toBe(first);
+    const expected = lastLogits(model.forward([[3]], { logits: 'last' }));
+    const logits = fresh.step(3);
+    for (let v = 0; v < config.vocabSize; v++) expect(Math.abs(logits[v]! - expected[v]!), `id ${v}`).toBeLessThan(1e-4);
+    fresh.release();
+    const tensors = await collect(generate(model, [1, 2], { maxNewTokens: 8, seed: 3, engine: 'tensors' }));
+    expect(await collect(generate(model, [1, 2], { maxNewTokens: 8, seed: 3 }))).toEqual(tensors);
+    expect(await collect(generate(model, [1, 2], { maxNewTokens: 8, seed: 3 }))).toEqual(tensors);
+    model.dispose();
+  });
+
   it('is reproducible by seed, and stops on a stop token', async () => {
     const model = createModel(config, 22);
     const a = await collect(generate(model, [1], { maxNewTokens: 10, seed: 9 }));

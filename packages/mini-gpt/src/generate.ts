@@ -66,7 +66,7 @@ export async function* generate(model: MiniGPT, promptIds: number[], options: Ge
   const maxContext = allowExtrapolation ? Number.POSITIVE_INFINITY : model.config.blockSize;
   const rng = createRng(seed);
   const tokens = [...promptIds];
-  const decoder = useCache && engine === 'decoder' ? new Decoder(model) : undefined;
+  const decoder = useCache && engine === 'decoder' ? Decoder.acquire(model) : undefined;
   const cache = useCache && !decoder ? model.createCache() : undefined;
   let cropping = false;
   let pending = tokens.slice(-maxContext);
@@ -98,6 +98,7 @@ export async function* generate(model: MiniGPT, promptIds: number[], options: Ge
     }
   } finally {
     if (cache) model.disposeCache(cache);
+    decoder?.release();
   }
 }
 
