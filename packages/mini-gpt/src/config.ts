@@ -1,4 +1,4 @@
-import type { RopeLayout, RopeScaling } from '@embedlab/positional-encodings';
+import { type RopeLayout, type RopeScaling, RotaryEmbedding } from '@embedlab/positional-encodings';
 
 export type PositionKind = 'learned' | 'sinusoidal' | 'rope' | 'alibi' | 'none';
 
@@ -48,6 +48,22 @@ export function validateConfig(input: GPTConfig): GPTConfig {
   if (input.gelu !== 'exact' && input.gelu !== 'tanh') fail('gelu', input.gelu, "'exact' or 'tanh'");
   const headDim = input.nEmbd / input.nHead;
   if (input.position === 'rope' && headDim % 2 !== 0) fail('nEmbd / nHead', headDim, 'even for RoPE (dimensions rotate in pairs)');
+  if (input.position === 'rope') {
+    // The encoding's own checks (rotaryDim, base, layout, scaling) run here, at the boundary, not
+    // when the model is built; constructing it allocates nothing.
+    const { base, layout, scaling, rotaryDim } = input.rope ?? {};
+    try {
+      new RotaryEmbedding({
+        headDim,
+        ...(base === undefined ? {} : { base }),
+        ...(layout ? { layout } : {}),
+        ...(scaling ? { scaling } : {}),
+        ...(rotaryDim === undefined ? {} : { rotaryDim }),
+      });
+    } catch (error) {
+      throw new RangeError(`GPT config: rope: ${(error as Error).message.replace(/^RotaryEmbedding: /, '')}`);
+    }
+  }
   const scale = input.embeddingScale;
   if (scale !== undefined && scale !== 'none' && scale !== 'sqrt-dim' && !(typeof scale === 'number' && Number.isFinite(scale) && scale !== 0)) {
     fail('embeddingScale', scale, "'none', 'sqrt-dim' or a finite non-zero number");

@@ -118,5 +118,11 @@ describe('validateConfig', () => {
     );
     expect(() => validateConfig({ ...tiny, blockSize: 0 })).toThrow('GPT config: blockSize must be a positive integer, got 0');
     expect(() => validateConfig({ ...tiny, nEmbd: 6, nHead: 2, position: 'rope' })).toThrow(/even for RoPE/);
+    // RoPE's own settings are checked with the config, before any model is built.
+    expect(() => validateConfig({ ...tiny, position: 'rope', rope: { rotaryDim: 3 } })).toThrow(
+      'GPT config: rope: rotaryDim must be an even integer in [2, headDim = 4], got 3',
+    );
+    expect(() => validateConfig({ ...tiny, position: 'rope', rope: { base: 1 } })).toThrow('GPT config: rope: base must be a number above 1, got 1');
+    expect(() => validateConfig({ ...tiny, position: 'rope', rope: { scaling: { type: 'linear', factor: 0 } } })).toThrow(/GPT config: rope: .*factor/);
   });
 });
