@@ -5,8 +5,8 @@
 // batched-matmul.ts; every pointer is a tfjs tensor or scratch from the backend's allocator. No
 // data segment: exp comes from shared/exp.ts rather than Mathf.exp's lookup table.
 
-import { exp } from './shared/exp';
-import { addScaled, dot } from './shared/vector';
+import { exp, expLanes } from './shared/exp';
+import { addScaled, dot, dot4 } from './shared/vector';
 
 /**
  * Forward. For each batch entry and head: weights[i, j] = softmax_j≤i(q_i·k_j·scale + bias[h, i, j])
@@ -29,15 +29,35 @@ export function forward(qkv: usize, bias: usize, keep: usize, out: usize, weight
         const q = qkvBatch + <usize>i * rowBytes + headOffset;
         const weightRow = weights + plane + ((<usize>i * seq) << 2);
         const biasRow = bias + ((<usize>(h * seq + i) * seq) << 2);
-        let max: f32 = <f32>-Infinity;
-        for (let j = 0; j <= i; j++) {
-          let score = dot(q, qkvBatch + <usize>j * rowBytes + outRowBytes + headOffset, headDim) * scale;
+        // Scores four keys at a time (dot4), then e^(score − max) four lanes at a time.
+        const count = i + 1;
+        const blockEnd = count & ~3;
+        const keys = qkvBatch + outRowBytes + headOffset;
+        let maxes = f32x4.splat(<f32>-Infinity);
+        for (let j = 0; j < blockEnd; j += 4) {
+          let scores = f32x4.mul(dot4(q, keys + <usize>j * rowBytes, rowBytes, headDim), f32x4.splat(scale));
+          if (bias !== 0) scores = f32x4.add(scores, v128.load(biasRow + ((<usize>j) << 2)));
+          v128.store(weightRow + ((<usize>j) << 2), scores);
+          maxes = f32x4.max(maxes, scores);
+        }
+        let max: f32 = Mathf.max(
+          Mathf.max(f32x4.extract_lane(maxes, 0), f32x4.extract_lane(maxes, 1)),
+          Mathf.max(f32x4.extract_lane(maxes, 2), f32x4.extract_lane(maxes, 3)),
+        );
+        for (let j = blockEnd; j < count; j++) {
+          let score = dot(q, keys + <usize>j * rowBytes, headDim) * scale;
           if (bias !== 0) score += load<f32>(biasRow + ((<usize>j) << 2));
           store<f32>(weightRow + ((<usize>j) << 2), score);
           if (score > max) max = score;
         }
-        let sum: f32 = 0;
-        for (let j = 0; j <= i; j++) {
+        let sums = f32x4.splat(0);
+        for (let j = 0; j < blockEnd; j += 4) {
+          const e = expLanes(f32x4.sub(v128.load(weightRow + ((<usize>j) << 2)), f32x4.splat(max)));
+          v128.store(weightRow + ((<usize>j) << 2), e);
+          sums = f32x4.add(sums, e);
+        }
+        let sum: f32 = f32x4.extract_lane(sums, 0) + f32x4.extract_lane(sums, 1) + f32x4.extract_lane(sums, 2) + f32x4.extract_lane(sums, 3);
+        for (let j = blockEnd; j < count; j++) {
           const e = exp(load<f32>(weightRow + ((<usize>j) << 2)) - max);
           store<f32>(weightRow + ((<usize>j) << 2), e);
           sum += e;
@@ -93,15 +113,32 @@ export function backward(
         const dO = dOutBatch + <usize>i * outRowBytes + headOffset;
         const weightRow = weights + plane + ((<usize>i * seq) << 2);
         const keepRow = keep + plane + ((<usize>i * seq) << 2);
-        let weighted: f32 = 0;
-        for (let j = 0; j <= i; j++) {
-          const p = load<f32>(weightRow + ((<usize>j) << 2));
+        // dP for four positions at a time (dot4 against their values), then dv_j += P'_ij·dOut_i.
+        const count = i + 1;
+        const blockEnd = count & ~3;
+        const values = qkvBatch + 2 * outRowBytes + headOffset;
+        let weightedLanes = f32x4.splat(0);
+        for (let j = 0; j < blockEnd; j += 4) {
+          let dP = dot4(dO, values + <usize>j * rowBytes, rowBytes, headDim);
+          if (keep !== 0) dP = f32x4.mul(dP, v128.load(keepRow + ((<usize>j) << 2)));
+          v128.store(row + ((<usize>j) << 2), dP);
+          weightedLanes = f32x4.add(weightedLanes, f32x4.mul(v128.load(weightRow + ((<usize>j) << 2)), dP));
+        }
+        let weighted: f32 =
+          f32x4.extract_lane(weightedLanes, 0) +
+          f32x4.extract_lane(weightedLanes, 1) +
+          f32x4.extract_lane(weightedLanes, 2) +
+          f32x4.extract_lane(weightedLanes, 3);
+        for (let j = blockEnd; j < count; j++) {
           const keepJ: f32 = keep !== 0 ? load<f32>(keepRow + ((<usize>j) << 2)) : 1;
-          const dv = dQkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset;
-          if (p * keepJ !== 0) addScaled(dv, dO, p * keepJ, headDim);
-          const dP = keepJ !== 0 ? keepJ * dot(dO, qkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, headDim) : 0;
+          const dP = keepJ !== 0 ? keepJ * dot(dO, values + <usize>j * rowBytes, headDim) : 0;
           store<f32>(row + ((<usize>j) << 2), dP);
-          weighted += p * dP;
+          weighted += load<f32>(weightRow + ((<usize>j) << 2)) * dP;
+        }
+        for (let j = 0; j < count; j++) {
+          const keepJ: f32 = keep !== 0 ? load<f32>(keepRow + ((<usize>j) << 2)) : 1;
+          const kept = load<f32>(weightRow + ((<usize>j) << 2)) * keepJ;
+          if (kept !== 0) addScaled(dQkvBatch + <usize>j * rowBytes + 2 * outRowBytes + headOffset, dO, kept, headDim);
         }
         const q = qkvBatch + <usize>i * rowBytes + headOffset;
         const dq = dQkvBatch + <usize>i * rowBytes + headOffset;

@@ -5,7 +5,7 @@
 // scripts/build-kernels.mjs).
 
 import { exp } from './shared/exp';
-import { addScaled, dot } from './shared/vector';
+import { addScaled, dot, dot4 } from './shared/vector';
 import { forward as geluForward } from './gelu';
 import { forward as layerNormForward } from './layer-norm';
 
@@ -51,49 +51,18 @@ export function matVec(x: usize, w: usize, bias: usize, out: usize, inFeatures: 
 
 /**
  * out[j] = bias[j] + Σ_i x[i]·w[j, i], w `[outFeatures, inFeatures]` (PyTorch's layout, a tied
- * head's): four rows at a time, each with its own sums, sharing every load of x.
+ * head's): four rows at a time (dot4), sharing every load of x.
  */
 export function matVecTransposed(x: usize, w: usize, bias: usize, out: usize, inFeatures: i32, outFeatures: i32): void {
-  const vectorEnd = inFeatures & ~3;
   const rowBytes = (<usize>inFeatures) << 2;
   const blockEnd = outFeatures & ~3;
   for (let j = 0; j < blockEnd; j += 4) {
-    const row = w + <usize>j * rowBytes;
-    let s0 = f32x4.splat(0),
-      s1 = f32x4.splat(0),
-      s2 = f32x4.splat(0),
-      s3 = f32x4.splat(0);
-    for (let i = 0; i < vectorEnd; i += 4) {
-      const at = (<usize>i) << 2;
-      const xi = v128.load(x + at);
-      s0 = f32x4.add(s0, f32x4.mul(xi, v128.load(row + at)));
-      s1 = f32x4.add(s1, f32x4.mul(xi, v128.load(row + rowBytes + at)));
-      s2 = f32x4.add(s2, f32x4.mul(xi, v128.load(row + 2 * rowBytes + at)));
-      s3 = f32x4.add(s3, f32x4.mul(xi, v128.load(row + 3 * rowBytes + at)));
-    }
-    // Horizontal sums of the four: transpose-and-add, so lane r holds row j + r's total.
-    const t0 = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 4, 1, 5), v128.shuffle<f32>(s0, s1, 2, 6, 3, 7));
-    const t1 = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 4, 1, 5), v128.shuffle<f32>(s2, s3, 2, 6, 3, 7));
-    let sums = f32x4.add(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+    let sums = dot4(x, w + <usize>j * rowBytes, rowBytes, inFeatures);
     if (bias !== 0) sums = f32x4.add(sums, v128.load(bias + ((<usize>j) << 2)));
-    let r0: f32 = 0,
-      r1: f32 = 0,
-      r2: f32 = 0,
-      r3: f32 = 0;
-    for (let i = vectorEnd; i < inFeatures; i++) {
-      const xi = load<f32>(x + ((<usize>i) << 2));
-      const at = row + ((<usize>i) << 2);
-      r0 += xi * load<f32>(at);
-      r1 += xi * load<f32>(at + rowBytes);
-      r2 += xi * load<f32>(at + 2 * rowBytes);
-      r3 += xi * load<f32>(at + 3 * rowBytes);
-    }
-    sums = f32x4.add(sums, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(r0), 1, r1), 2, r2), 3, r3));
     v128.store(out + ((<usize>j) << 2), sums);
   }
   for (let j = blockEnd; j < outFeatures; j++) {
-    const row = w + <usize>j * rowBytes;
-    const sum = dot(x, row, inFeatures);
+    const sum = dot(x, w + <usize>j * rowBytes, inFeatures);
     store<f32>(out + ((<usize>j) << 2), bias !== 0 ? sum + load<f32>(bias + ((<usize>j) << 2)) : sum);
   }
 }

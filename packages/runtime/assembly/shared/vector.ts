@@ -23,3 +23,41 @@ export function addScaled(target: usize, source: usize, factor: f32, length: i32
     store<f32>(target + at, load<f32>(target + at) + factor * load<f32>(source + at));
   }
 }
+
+/**
+ * The dot products of `a` with four rows (`rows`, then every `rowBytes` after it), `length` floats
+ * each, as one vector: each load of `a` serves four rows, and the four sums are reduced together
+ * by shuffles (lane r holds row r's product).
+ */
+export function dot4(a: usize, rows: usize, rowBytes: usize, length: i32): v128 {
+  const vectorEnd = length & ~3;
+  let s0 = f32x4.splat(0),
+    s1 = f32x4.splat(0),
+    s2 = f32x4.splat(0),
+    s3 = f32x4.splat(0);
+  for (let i = 0; i < vectorEnd; i += 4) {
+    const at = (<usize>i) << 2;
+    const ai = v128.load(a + at);
+    s0 = f32x4.add(s0, f32x4.mul(ai, v128.load(rows + at)));
+    s1 = f32x4.add(s1, f32x4.mul(ai, v128.load(rows + rowBytes + at)));
+    s2 = f32x4.add(s2, f32x4.mul(ai, v128.load(rows + 2 * rowBytes + at)));
+    s3 = f32x4.add(s3, f32x4.mul(ai, v128.load(rows + 3 * rowBytes + at)));
+  }
+  const t0 = f32x4.add(v128.shuffle<f32>(s0, s1, 0, 4, 1, 5), v128.shuffle<f32>(s0, s1, 2, 6, 3, 7));
+  const t1 = f32x4.add(v128.shuffle<f32>(s2, s3, 0, 4, 1, 5), v128.shuffle<f32>(s2, s3, 2, 6, 3, 7));
+  const sums = f32x4.add(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  if (vectorEnd === length) return sums;
+  let r0: f32 = 0,
+    r1: f32 = 0,
+    r2: f32 = 0,
+    r3: f32 = 0;
+  for (let i = vectorEnd; i < length; i++) {
+    const ai = load<f32>(a + ((<usize>i) << 2));
+    const at = rows + ((<usize>i) << 2);
+    r0 += ai * load<f32>(at);
+    r1 += ai * load<f32>(at + rowBytes);
+    r2 += ai * load<f32>(at + 2 * rowBytes);
+    r3 += ai * load<f32>(at + 3 * rowBytes);
+  }
+  return f32x4.add(sums, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(r0), 1, r1), 2, r2), 3, r3));
+}
