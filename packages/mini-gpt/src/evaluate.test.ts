@@ -44,6 +44,21 @@ describe('evaluate', () => {
     model.dispose();
   });
 
+  it('scores every window once when they are batched, the last batch partial', () => {
+    const model = createModel(config, 5);
+    // 1,500 windows of 4: more than one batch of 1,024, with a partial one after it and a token left over.
+    const ids = Array.from({ length: 6002 }, (_, i) => (i * 7 + (i >> 3)) % 7);
+    const perPosition = [0, 0, 0, 0];
+    for (let start = 0; start + 4 < ids.length; start += 4) {
+      const logits = tf.tidy(() => model.forward([ids.slice(start, start + 4)]).arraySync() as number[][][]);
+      for (let t = 0; t < 4; t++) perPosition[t]! += negativeLogLikelihood(logits[0]![t]!, ids[start + t + 1]!);
+    }
+    const result = evaluate(model, ids);
+    expect(result.tokens).toBe(6000);
+    for (const [p, loss] of result.byPosition.entries()) expect(loss).toBeCloseTo(perPosition[p]! / 1500, 5);
+    model.dispose();
+  });
+
   it('reads past blockSize where positions extrapolate, with the loss per position bucket', () => {
     const model = createModel({ ...config, position: 'rope' }, 4);
     const ids = Array.from({ length: 17 }, (_, i) => (i * 3) % 7);

@@ -34,6 +34,11 @@ export interface EvaluateOptions {
   context?: number;
 }
 
+/** Tokens scored per forward pass: windows are batched up to this many... */
+const WINDOW_BATCH_TOKENS = 4096;
+/** ...and up to this many logits (64 MB of float32; one window of GPT-2 at a time). */
+const WINDOW_BATCH_LOGITS = 16 * 2 ** 20;
+
 /** Bucket edges 0, T, 2T, 4T, ... up to `context` (T = the training length). */
 function bucketEdges(blockSize: number, context: number): number[] {
   const edges = [0];
@@ -59,17 +64,21 @@ export function evaluate(model: MiniGPT, ids: ArrayLike<number>, options: Evalua
   }
   if (ids.length < context + 1) throw new RangeError(`evaluate: the text has ${ids.length} tokens, fewer than context + 1 = ${context + 1}`);
   const all = Array.from(ids);
+  const windows = Math.floor((all.length - 1) / context);
   const perPosition = new Float64Array(context);
-  let windows = 0;
-  for (let start = 0; start + context < all.length; start += context) {
-    const x = [all.slice(start, start + context)];
-    const y = all.slice(start + 1, start + context + 1);
+  // Several windows per forward pass (the numbers of one at a time, to float rounding, in fewer and
+  // larger products), as many as keep the logits under WINDOW_BATCH_LOGITS values.
+  const batch = Math.max(1, Math.floor(Math.min(WINDOW_BATCH_TOKENS, WINDOW_BATCH_LOGITS / vocabSize) / context));
+  for (let first = 0; first < windows; first += batch) {
+    const count = Math.min(batch, windows - first);
+    const x = Array.from({ length: count }, (_, w) => all.slice((first + w) * context, (first + w + 1) * context));
+    const y = all.slice(first * context + 1, (first + count) * context + 1);
     const losses = tf.tidy(() => {
-      const logits = tf.reshape(model.forward(x), [context, vocabSize]);
+      const logits = tf.reshape(model.forward(x), [count * context, vocabSize]);
       return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(y, 'int32'), vocabSize), logits, undefined, undefined, tf.Reduction.NONE).dataSync();
     });
-    for (let p = 0; p < context; p++) perPosition[p]! += losses[p]!;
-    windows++;
+    // Added window by window, in order, as before batching.
+    for (let w = 0; w < count; w++) for (let p = 0; p < context; p++) perPosition[p]! += losses[w * context + p]!;
   }
   const summary = (from: number, to: number): BucketEvaluation => {
     let total = 0;
