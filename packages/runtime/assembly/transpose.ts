@@ -48,8 +48,6 @@ function tile(x: usize, out: usize, rows: i32, columns: i32, r0: i32, rEnd: i32,
   for (let r = rBlocks; r < rEnd; r++) for (let c = c0; c < cEnd; c++) copy(x, out, inRow, outRow, r, c);
 }
 
-// @ts-ignore: decorator
-@inline
 function copy(x: usize, out: usize, inRow: usize, outRow: usize, r: i32, c: i32): void {
   store<i32>(out + <usize>c * outRow + ((<usize>r) << 2), load<i32>(x + <usize>r * inRow + ((<usize>c) << 2)));
 }
