@@ -173,20 +173,12 @@ async function runCompare(request: CompareRequest): Promise<void> {
     const done = `${finished.length} of ${variants.length} rows`;
     if (finished.length === variants.length)
       post({ type: 'compare-done', run, status: 'done', reason: `trained ${trained.length} models of ${request.steps} steps; ${done}` });
-    else if (controller.signal.aborted)
+    else
       post({
         type: 'compare-done',
         run,
         status: 'stopped',
         reason: `stopped${last ? ` during ${last.variant} at step ${last.step} of ${request.steps}` : ''}; ${done} finished`,
-      });
-    // runComparison ends a comparison early, without an error, when a model's loss is no longer finite.
-    else
-      post({
-        type: 'compare-done',
-        run,
-        status: 'failed',
-        reason: `${last?.variant ?? 'a model'} stopped training at step ${last?.step ?? 0}: the loss stopped being a finite number; try a smaller learning rate or model (${done} finished)`,
       });
   } catch (error) {
     post({ type: 'compare-done', run, status: 'failed', reason: (error as Error).message });

@@ -51,6 +51,15 @@ describe('position comparisons', { timeout: 120_000 }, () => {
     expect(rope.parameters).toBe(learned.parameters - 8 * 16);
   });
 
+  it('stops with the variant and the reason when a loss diverges, keeping what finished', async () => {
+    const finished: string[] = [];
+    const diverging = { ...tiny, training: { ...tiny.training, learningRate: 1e30 } };
+    await expect(runComparison(diverging, comparisonVariants(['none'], 'tied'), { onVariant: (r) => void finished.push(r.name) })).rejects.toThrow(
+      /^none-tied: the loss became (NaN|Infinity) at step \d+.*the comparison stops here/,
+    );
+    expect(finished).toEqual([]);
+  });
+
   it('resumes: finished rows are skipped, and a saved checkpoint continues instead of starting over', async () => {
     const saved = new Map<string, CheckpointFiles>();
     const first: VariantResult[] = [];

@@ -135,6 +135,8 @@ export async function runComparison(options: ComparisonOptions, variants: Evalua
           },
           hooks.workers ? { workers: hooks.workers } : {},
         );
+        if (run.stoppedBy === 'non-finite-loss')
+          throw new Error(`${trained.name}: ${run.message ?? 'the loss became non-finite'}; the comparison stops here (try a lower learning rate)`);
         if (run.stoppedBy !== 'done') break;
       }
       const { validation: split } = session.dataset;
