@@ -91,7 +91,8 @@ describe('generate', { timeout: 60_000 }, () => {
     ['rope', { rope: { scaling: { type: 'dynamic', factor: 2, originalMaxPositions: 40 } } }],
   ] as const)("the decoder gives the tensors path's logits past its first 64 positions, where its cache grows (%s %j)", (position, extra) => {
     const model = createModel({ ...config, blockSize: 150, nHead: 2, nEmbd: 12, position, ...extra }, 33);
-    // Weights eight times GPT-2's init, so attention is sharp and a wrong position shows in the logits.
+    // Weights eight times GPT-2's init, so attention is sharp and a wrong position shows in the logits
+    // (as errors of order 1; float32 rounding in a different order stays near 1e-4 at these magnitudes).
     for (const variable of model.stateDict().values()) tf.tidy(() => (variable as tf.Variable).assign(tf.mul(variable, 8)));
     const ids = Array.from({ length: 140 }, (_, i) => (i * 7 + 3) % config.vocabSize);
     const cache = model.createCache();
@@ -100,7 +101,7 @@ describe('generate', { timeout: 60_000 }, () => {
       const expected = lastLogits(model.forward([[id]], { cache, logits: 'last' }));
       const logits = decoder.step(id);
       for (let v = 0; v < config.vocabSize; v++)
-        expect(Math.abs(logits[v]! - expected[v]!), `position ${t}, id ${v}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected[v]!)));
+        expect(Math.abs(logits[v]! - expected[v]!), `position ${t}, id ${v}`).toBeLessThan(3e-4 * Math.max(1, Math.abs(expected[v]!)));
     }
     model.disposeCache(cache);
     model.dispose();

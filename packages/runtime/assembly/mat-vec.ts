@@ -4,7 +4,7 @@
 // a memory the arena owns; pointers are byte addresses in it, 0 for "none". No data segment (see
 // scripts/build-kernels.mjs).
 
-import { exp } from './shared/exp';
+import { exp, expLanes } from './shared/exp';
 import { addScaled, dot, dot4 } from './shared/vector';
 import { forward as geluForward } from './gelu';
 import { forward as layerNormForward } from './layer-norm';
@@ -95,7 +95,32 @@ export function attend(
     const slope: f32 = slopes !== 0 ? load<f32>(slopes + ((<usize>h) << 2)) : 0;
     let max: f32 = <f32>-Infinity;
     let sum: f32 = 0;
-    for (let j = 0; j < length; j++) {
+    // Four positions at a time: their scores (dot4), the running maximum raised once per block,
+    // their weights four lanes at a time; then the rest one by one.
+    const blockEnd = length & ~3;
+    const positionsBack = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(0), 1, 1), 2, 2), 3, 3);
+    for (let j = 0; j < blockEnd; j += 4) {
+      const row = <usize>j * rowBytes + head;
+      let scores = f32x4.mul(dot4(q + head, keys + row, rowBytes, headDim), f32x4.splat(scale));
+      if (slopes !== 0) scores = f32x4.add(scores, f32x4.mul(f32x4.splat(slope), f32x4.add(f32x4.splat(<f32>(j - (length - 1))), positionsBack)));
+      const blockMax = Mathf.max(
+        Mathf.max(f32x4.extract_lane(scores, 0), f32x4.extract_lane(scores, 1)),
+        Mathf.max(f32x4.extract_lane(scores, 2), f32x4.extract_lane(scores, 3)),
+      );
+      if (blockMax > max) {
+        const shrink = exp(max - blockMax);
+        sum *= shrink;
+        scaleInPlace(target, shrink, headDim);
+        max = blockMax;
+      }
+      const weights = expLanes(f32x4.sub(scores, f32x4.splat(max)));
+      sum += f32x4.extract_lane(weights, 0) + f32x4.extract_lane(weights, 1) + f32x4.extract_lane(weights, 2) + f32x4.extract_lane(weights, 3);
+      addScaled(target, values + row, f32x4.extract_lane(weights, 0), headDim);
+      addScaled(target, values + row + rowBytes, f32x4.extract_lane(weights, 1), headDim);
+      addScaled(target, values + row + 2 * rowBytes, f32x4.extract_lane(weights, 2), headDim);
+      addScaled(target, values + row + 3 * rowBytes, f32x4.extract_lane(weights, 3), headDim);
+    }
+    for (let j = blockEnd; j < length; j++) {
       const row = <usize>j * rowBytes + head;
       const score = dot(q + head, keys + row, headDim) * scale + slope * <f32>(j - (length - 1));
       if (score > max) {
