@@ -13,10 +13,11 @@ import { batchedMatMulCpuConfig } from './kernels/cpu/BatchedMatMul.js';
 import { causalAttentionCpuConfigs } from './kernels/cpu/CausalAttention.js';
 import { geluCpuConfigs } from './kernels/cpu/Gelu.js';
 import { layerNormCpuConfigs } from './kernels/cpu/LayerNorm.js';
-import { embeddingLookupConfigs } from './kernels/EmbeddingLookup.js';
+import { embeddingLookupCpuConfig } from './kernels/EmbeddingLookup.js';
 import { stopGradientConfigs } from './kernels/StopGradient.js';
 import { batchedMatMulWasmConfig } from './kernels/wasm/BatchedMatMul.js';
 import { causalAttentionWasmConfigs } from './kernels/wasm/CausalAttention.js';
+import { embeddingLookupWasmConfig } from './kernels/wasm/EmbeddingLookup.js';
 import { geluWasmConfigs } from './kernels/wasm/Gelu.js';
 import { layerNormWasmConfigs } from './kernels/wasm/LayerNorm.js';
 
@@ -29,7 +30,8 @@ const kernels: KernelConfig[] = [
   ...layerNormCpuConfigs,
   ...geluWasmConfigs,
   ...geluCpuConfigs,
-  ...embeddingLookupConfigs,
+  embeddingLookupWasmConfig,
+  embeddingLookupCpuConfig,
   ...stopGradientConfigs,
 ];
 const gradients: GradConfig[] = [

@@ -1,8 +1,8 @@
 import { getKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { EmbeddingLookup, type EmbeddingLookupInputs } from '../kernel-names.js';
 
-// `EmbedlabEmbeddingLookup` on any backend: the forward pass is that backend's own `GatherV2`
-// kernel along axis 0 (tables of [vocab, dim], ids of any shape -> [...ids, dim]). It is a kernel
+// `EmbedlabEmbeddingLookup` on the cpu backend (the wasm backend has its own,
+// kernels/wasm/EmbeddingLookup.ts): the forward pass is the backend's own `GatherV2` kernel along axis 0 (tables of [vocab, dim], ids of any shape -> [...ids, dim]). It is a kernel
 // of its own only so that its gradient can differ from gather's: see
 // src/gradients/EmbeddingLookup_grad.ts.
 
@@ -15,9 +15,4 @@ function lookupOn(backendName: string): KernelFunc {
   };
 }
 
-/** One config per backend the runtime runs on. */
-export const embeddingLookupConfigs: KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({
-  kernelName: EmbeddingLookup,
-  backendName,
-  kernelFunc: lookupOn(backendName),
-}));
+export const embeddingLookupCpuConfig: KernelConfig = { kernelName: EmbeddingLookup, backendName: 'cpu', kernelFunc: lookupOn('cpu') };

@@ -66,4 +66,10 @@ describe.each(['wasm', 'cpu'] as const)('embeddingLookup on %s', (backend) => {
     expect(() => embeddingLookup(table(), tf.tensor1d([1.5]))).toThrow(/ids must be an int32 tensor, got float32/);
     expect(() => embeddingLookup(tf.zeros([2, 2, 2]) as unknown as tf.Tensor2D, tf.tensor1d([0], 'int32'))).toThrow(/table must be 2-D/);
   });
+
+  it('refuses an id outside the table, naming it and where it was', () => {
+    const t = table();
+    // The cpu backend's gather says so in its own words.
+    expect(() => embeddingLookup(t, tf.tensor1d([0, 3, -1], 'int32'))).toThrow(backend === 'wasm' ? /id -1 at index 2 is outside the table's \d+ rows/ : /-1/);
+  });
 });
