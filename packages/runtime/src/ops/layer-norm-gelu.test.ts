@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ready } from '../backend.js';
-import { Gelu, LayerNorm } from '../kernel-names.js';
+import { Gelu, LayerNorm, LayerNormGrad } from '../kernel-names.js';
 import { assertNoTensorLeaks } from '../memory.js';
 import { tf } from '../tf.js';
 import { gelu } from './gelu.js';
@@ -76,6 +76,25 @@ describe.each(['wasm', 'cpu'] as const)('layerNorm and gelu on %s', (backend) =>
       const { value, grads } = tf.variableGrads(() => tf.sum(gelu(layerNorm(x, weight, bias), 'tanh')) as tf.Scalar, [x, weight, bias]);
       tf.dispose([value, ...Object.values(grads)]);
     });
+    tf.dispose([x, weight, bias]);
+  });
+
+  it('runs the LayerNorm backward kernel once per LayerNorm, and leaks no gradient of an input off the path', async () => {
+    const x = tf.variable(tf.randomNormal([4, 6], 0, 1, 'float32', 8));
+    const weight = tf.variable(tf.randomNormal([6], 1, 0.1, 'float32', 9));
+    const bias = tf.variable(tf.zeros([6]));
+    const backward = () => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(layerNorm(x, weight, bias))) as tf.Scalar, [x, weight, bias]);
+      tf.dispose([value, ...Object.values(grads)]);
+    };
+    const calls = (await tf.profile(backward)).kernels.filter((k) => k.name === LayerNormGrad).length;
+    expect(calls).toBe(1);
+    for (const only of [[x], [weight], [bias], [x, bias]]) {
+      await assertNoTensorLeaks(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(layerNorm(x, weight, bias))) as tf.Scalar, only);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+    }
     tf.dispose([x, weight, bias]);
   });
 
