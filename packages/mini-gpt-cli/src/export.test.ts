@@ -51,6 +51,13 @@ describe('minigpt export --format hf', { timeout: 180_000 }, () => {
     expect(evalJson('--hf', hf).loss).toBe(evalJson('--checkpoint', checkpoint).loss);
     const again = run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', hf);
     expect(again.stderr).toContain('already exists and is not empty; give --force');
+    expect(run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', hf, '--force').status).toBe(0);
+    // --force never replaces the checkpoint itself, nor a directory that is not an export.
+    expect(run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', checkpoint, '--force').stderr).toContain(
+      `--out ${checkpoint} would replace ${checkpoint}, which it is written from`,
+    );
+    expect(run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', dir, '--force').stderr).toContain('which it is written from');
+    expect(existsSync(join(checkpoint, 'optimizer.safetensors'))).toBe(true);
   });
 
   it('refuses what GPT-2 cannot hold, writing nothing', () => {

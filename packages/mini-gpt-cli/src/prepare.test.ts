@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,14 @@ describe('minigpt prepare', { timeout: 180_000 }, () => {
     expect(run('train', '--data', tokens, '--tokenizer', 'bpe:300', ...tiny, '--out', join(dir, 'x')).stderr).toContain(
       'minigpt: --tokenizer cannot be chosen for',
     );
+    // nanoGPT's own directories (no meta.json) need the tokenizer file that made them.
+    const nano = join(dir, 'nano');
+    mkdirSync(nano);
+    for (const name of ['train.bin', 'val.bin']) copyFileSync(join(tokens, name), join(nano, name));
+    for (const flags of [[], ['--tokenizer', 'bpe:300']])
+      expect(run('train', '--data', nano, ...flags, ...tiny, '--out', join(dir, 'y')).stderr).toContain(
+        'has train.bin but no meta.json to say which tokenizer made it',
+      );
     const other = join(dir, 'bpe-tokens');
     expect(run('prepare', textFile, '--out', other, '--tokenizer', 'bpe:280').status).toBe(0);
     expect(run('train', '--resume', '--out', out, '--data', other, '--steps', '6').stderr).toContain('was tokenized by another tokenizer than the checkpoint');

@@ -42,6 +42,7 @@ describe('modelToHuggingFace', () => {
     ['sinusoidal', { position: 'sinusoidal' as const }],
     ['no positions', { position: 'none' as const }],
     ['no biases', { bias: false }],
+    ['untied, embeddings scaled by sqrt(dim)', { tieWeights: false, embeddingScale: 'sqrt-dim' }],
   ] as [string, Partial<GPTConfig>][])('%s: loads back with the same logits, bit for bit', (_, change) => {
     const model = perturb(createModel({ ...base, ...change }, 7));
     const { files, notes } = modelToHuggingFace(model, { endOfTextId: 36 });
@@ -55,6 +56,7 @@ describe('modelToHuggingFace', () => {
     expect(tensors.get('transformer.h.0.attn.c_attn.weight')!.shape).toEqual([16, 48]);
     expect(tensors.get('transformer.h.1.mlp.c_proj.bias')!.shape).toEqual([16]);
     expect(tensors.has('lm_head.weight')).toBe(change.tieWeights === false);
+    if (change.embeddingScale) expect(notes.join(' ')).toContain('the embedding scale 4 is folded into wte');
     expect(config.tie_word_embeddings).toBe(change.tieWeights !== false);
     model.dispose();
     back.dispose();

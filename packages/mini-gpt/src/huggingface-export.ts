@@ -26,11 +26,11 @@ export interface HuggingFaceExportOptions {
 
 /** Why a config cannot become GPT-2 (undefined when it can). */
 function refusal(model: MiniGPT): string | undefined {
-  const { position, embeddingScale } = model.config;
+  const { position, embeddingScale, tieWeights } = model.config;
   if (position === 'rope' || position === 'alibi')
     return `${position} positions act inside attention, which GPT-2 does not have (it adds a wpe table to the input); keep this model in this package's format, or continue it in PyTorch with integration/python (nanoGPT names)`;
-  if (embeddingScale !== undefined && embeddingScale !== 'none' && embeddingScale !== 1)
-    return `embeddingScale ${JSON.stringify(embeddingScale)} multiplies the token embeddings, which GPT-2 does not; it cannot be folded into wte without changing the ${model.config.tieWeights ? 'tied ' : ''}output head`;
+  if (tieWeights && model.embedding.scale !== 1)
+    return `embeddingScale ${JSON.stringify(embeddingScale)} multiplies the token embeddings, which GPT-2 does not; it cannot be folded into wte without changing the tied output head`;
   return undefined;
 }
 
@@ -40,8 +40,8 @@ function refusal(model: MiniGPT): string | undefined {
  * same logits for contexts up to `blockSize`. Learned positions, biases and a tied head go as
  * they are; an untied head as `lm_head.weight` with `tie_word_embeddings: false`; sinusoidal
  * positions as their values in wpe, no positions as a zero wpe, no biases as zero biases (noted:
- * training the export in PyTorch will change them). RoPE, ALiBi and an embedding scale are
- * refused with the reason.
+ * training the export in PyTorch will change them), an untied model's embedding scale folded into
+ * wte. RoPE, ALiBi and a tied model's embedding scale are refused with the reason.
  */
 export function modelToHuggingFace(model: MiniGPT, options: HuggingFaceExportOptions = {}): HuggingFaceExport {
   const reason = refusal(model);
@@ -50,8 +50,18 @@ export function modelToHuggingFace(model: MiniGPT, options: HuggingFaceExportOpt
   const notes: string[] = [];
   const tensors = new Map<string, NamedTensor>();
   const add = (name: string, shape: number[], data: Float32Array) => tensors.set(name, { shape, data });
+  const { scale } = model.embedding;
   for (const [name, variable] of model.stateDict()) {
-    add(name, [...variable.shape], variable.dataSync() as Float32Array);
+    const data = variable.dataSync() as Float32Array;
+    // An untied model's embedding scale folds into wte: float32 products, as the model computes them.
+    if (name === 'transformer.wte.weight' && scale !== 1) {
+      const scaled = Math.fround(scale);
+      add(
+        name,
+        [...variable.shape],
+        data.map((value) => value * scaled),
+      );
+    } else add(name, [...variable.shape], data);
     // GPT-2 has a bias beside every LayerNorm and Conv1D weight: zeros compute what none did.
     if (!config.bias && name !== 'transformer.wte.weight' && name !== 'transformer.wpe.weight' && name !== 'lm_head.weight') {
       add(name.replace(/\.weight$/, '.bias'), [variable.shape.at(-1)!], new Float32Array(variable.shape.at(-1)!));
@@ -71,6 +81,7 @@ export function modelToHuggingFace(model: MiniGPT, options: HuggingFaceExportOpt
     notes.push(`the model has no position encoding: wpe is zeros, for positions 0..${config.blockSize - 1}; training it in PyTorch makes them learned`);
   }
   if (!config.tieWeights) notes.push('the output head is not tied to wte: it is lm_head.weight, with tie_word_embeddings false');
+  if (scale !== 1) notes.push(`the embedding scale ${scale} is folded into wte (wte holds the scaled rows the model looks up)`);
   const { endOfTextId } = options;
   const hfConfig = {
     architectures: ['GPT2LMHeadModel'],

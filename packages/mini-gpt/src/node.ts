@@ -65,6 +65,12 @@ function readLimited(path: string, limit: number, alreadyRead: number): Buffer {
   }
 }
 
+/** UTF-8 text without a leading byte-order mark (a marker, not text: `prepareTokenDirectory` drops it too). */
+function textOf(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /**
  * A text file, or the `.txt` files of a directory joined by newlines (sorted by name), read as
  * streams up to `maxBytes` in all (default `MAX_CORPUS_BYTES`).
@@ -80,11 +86,11 @@ export function readCorpus(path: string, { maxBytes = MAX_CORPUS_BYTES }: { maxB
       const parts = files.map((f) => {
         const bytes = readLimited(join(path, f), maxBytes, read);
         read += bytes.length;
-        return bytes.toString('utf8');
+        return textOf(bytes);
       });
       return parts.join('\n');
     }
-    return readLimited(path, maxBytes, 0).toString('utf8');
+    return textOf(readLimited(path, maxBytes, 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined) throw error;
@@ -134,20 +140,36 @@ export function loadHuggingFaceDirectory(dir: string): { model: MiniGPT; tokeniz
   return { model, tokenizer };
 }
 
+/** A Hugging Face directory: config.json and model.safetensors, and not a checkpoint of this package (no `current` save). */
+function isHuggingFaceDirectory(dir: string): boolean {
+  return existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors')) && !existsSync(join(dir, 'current'));
+}
+
 /**
  * Writes `model` and `tokenizer` as a Hugging Face GPT-2 directory (`model.safetensors`,
  * `config.json`, `tokenizer.json` and `tokenizer_config.json`), whole or not at all. Returns the
  * notes of `modelToHuggingFace`; `loadHuggingFaceDirectory` reads the directory back.
  */
-export function saveHuggingFaceDirectory(dir: string, model: MiniGPT, tokenizer: Tokenizer, { force = false }: { force?: boolean } = {}): string[] {
+export function saveHuggingFaceDirectory(
+  dir: string,
+  model: MiniGPT,
+  tokenizer: Tokenizer,
+  { force = false, source }: { force?: boolean /** The directory the model was read from: never replaced. */; source?: string } = {},
+): string[] {
   const endOfTextId = tokenizer.specialTokens.get('<|endoftext|>');
   const { files, notes } = modelToHuggingFace(model, endOfTextId === undefined ? {} : { endOfTextId });
   // Hugging Face's decode would otherwise drop the space before punctuation: ids would not decode to their text.
-  const tokenizerConfig = { tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false, model_max_length: model.config.blockSize };
+  const endOfText = endOfTextId === undefined ? {} : { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>' };
+  const tokenizerConfig = {
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    clean_up_tokenization_spaces: false,
+    model_max_length: model.config.blockSize,
+    ...endOfText,
+  };
   writeDirectory(
     dir,
     { ...files, 'tokenizer.json': toHuggingFaceJSON(tokenizer), 'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n` },
-    { force },
+    { force, isOurs: isHuggingFaceDirectory, ...(source ? { sources: [source] } : {}), kind: 'a Hugging Face GPT-2 directory' },
   );
   return notes;
 }

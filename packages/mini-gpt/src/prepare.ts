@@ -1,6 +1,6 @@
 // `minigpt prepare`: text files of any size through a tokenizer into a token directory, in
-// constant memory. The text is read as a stream, cut into pieces at places where the tokenizer's
-// pre-tokenization splits anyway (so the ids equal those of encoding the whole text at once),
+// constant memory. The text is read as a stream, cut into pieces where the tokenizer's own
+// pre-tokenization splits (so the ids equal those of encoding the whole text at once),
 // tokenized on worker threads and written in order. Node only.
 import {
   closeSync,
@@ -20,10 +20,10 @@ import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
+import { BpeTokenizer, CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
 import { checkOut, moveIntoPlace, partialDirectory, writeSynced } from './output-directory.js';
 import type { TokenizerChoice } from './session.js';
-import { TOKEN_DIRECTORY_FORMAT, type TokenDirectoryMeta, tokenDtype } from './token-directory.js';
+import { isTokenDirectory, TOKEN_DIRECTORY_FORMAT, type TokenDirectoryMeta, tokenDtype } from './token-directory.js';
 
 export interface PrepareProgress {
   /** Bytes of text read so far, of `totalBytes`. */
@@ -43,7 +43,7 @@ export interface PrepareOptions {
   tokenizer?: TokenizerChoice;
   /** The share of the tokens, at the end, that go to val.bin. Default 0.1 (as nanoGPT and `TokenDataset`). */
   valFraction?: number;
-  /** Threads that tokenize (default: the available cores); 1 tokenizes on this thread. */
+  /** Threads that tokenize (default, and at most: the available cores); 1 tokenizes on this thread. */
   workers?: number;
   /** Replace `out` if it exists. */
   force?: boolean;
@@ -57,8 +57,7 @@ export interface PrepareOptions {
 }
 
 const READ_BYTES = 1 << 20;
-// A piece is cut at a line break followed by text: no pre-tokenizer pattern of GPT-2 kind joins
-// across one. Text without such a break for this many pieces is refused (BPE) rather than buffered.
+// Text the pattern reads as one piece for this many pieces' length is refused rather than buffered.
 const MAX_PENDING_PIECES = 16;
 
 /** The files an input names: itself, or a directory's `.txt` files sorted by name. */
@@ -119,26 +118,40 @@ function totalOf(files: { bytes: number }[]): number {
   return files.reduce((sum, file) => sum + file.bytes, 0);
 }
 
-/** Where `text` may be cut so that both halves tokenize as the whole does: after a line break, before text. */
-function lastSafeCut(text: string): number {
-  for (let at = text.lastIndexOf('\n'); at >= 0; at = text.lastIndexOf('\n', at - 1)) {
-    const next = text[at + 1];
-    if (next !== undefined && /\S/.test(next)) return at + 1;
-    if (at === 0) break;
+// A cut is made at a boundary between two pre-tokenizer pieces that end at least this many
+// characters before the end of the text read so far: there the pieces no longer depend on what
+// comes next (a piece's end is decided by the characters after it: a run of letters or spaces, a
+// lookahead), so both sides tokenize as the whole text does.
+const SETTLED_MARGIN = 64;
+
+/**
+ * The last place `text` (which starts at a piece boundary) may be cut: the end of the last
+ * settled piece of `pattern`'s split, or -1.
+ */
+function lastSettledBoundary(text: string, pattern: RegExp): number {
+  let boundary = -1;
+  for (let at = 0; at < text.length; ) {
+    pattern.lastIndex = at;
+    const piece = pattern.exec(text)?.[0];
+    // A gap or an empty match is the tokenizer's to report, with the text it belongs to.
+    if (!piece) break;
+    at += piece.length;
+    if (at > text.length - SETTLED_MARGIN) break;
+    boundary = at;
   }
-  return -1;
+  return boundary;
 }
 
 /**
- * Cuts a text stream into pieces of about `pieceSize` characters at safe places. A char
- * tokenizer may be cut anywhere (but not inside a surrogate pair).
+ * Cuts a text stream into pieces of about `pieceSize` characters where the tokenizer's own
+ * pre-tokenization splits (a BPE's pattern), or anywhere but inside a surrogate pair (char).
  */
 class PieceCutter {
   private pending = '';
 
   constructor(
     private readonly pieceSize: number,
-    private readonly anywhere: boolean,
+    private readonly pattern: RegExp | undefined,
     private readonly describe: () => string,
   ) {}
 
@@ -146,14 +159,16 @@ class PieceCutter {
     this.pending += text;
     const pieces: string[] = [];
     while (this.pending.length >= this.pieceSize) {
-      let cut = lastSafeCut(this.pending);
-      if (cut <= 0) {
-        if (this.anywhere) cut = this.pending.length - (/[\uD800-\uDBFF]$/.test(this.pending) ? 1 : 0);
-        else if (this.pending.length > this.pieceSize * MAX_PENDING_PIECES)
+      let cut: number;
+      if (!this.pattern) cut = this.pending.length - (/[\uD800-\uDBFF]$/.test(this.pending) ? 1 : 0);
+      else {
+        cut = lastSettledBoundary(this.pending, this.pattern);
+        if (cut <= 0) {
+          if (this.pending.length <= this.pieceSize * MAX_PENDING_PIECES) break;
           throw new Error(
-            `${this.describe()}: ${this.pending.length} characters without a line break followed by text; prepare cuts text at line breaks to tokenize it in pieces (a BPE tokenizer would join across any other cut)`,
+            `${this.describe()}: ${this.pending.length} characters that the tokenizer's pattern reads as one piece; prepare tokenizes text in pieces and will not buffer more`,
           );
-        else break;
+        }
       }
       pieces.push(this.pending.slice(0, cut));
       this.pending = this.pending.slice(cut);
@@ -199,7 +214,18 @@ function startEncoders(tokenizer: Tokenizer, count: number): { encode: Encode; c
   const Ids = tokenDtype(tokenizer.vocabSize) === 'uint16' ? Uint16Array : Uint32Array;
   if (count <= 1) return { encode: async (text) => Ids.from(tokenizer.encode(text, { disallowedSpecial: [] })), close: () => {} };
   const json = JSON.stringify(tokenizer.toJSON());
-  const workers = Array.from({ length: count }, () => new Worker(new URL('./tokenize-thread.js', import.meta.url), { workerData: { tokenizer: json } }));
+  // Started as pieces arrive: a small text starts no more threads than it has pieces.
+  const workers: Worker[] = [];
+  const workerFor = (id: number): Worker => {
+    const index = id % count;
+    if (!workers[index]) {
+      const worker = new Worker(new URL('./tokenize-thread.js', import.meta.url), { workerData: { tokenizer: json } });
+      worker.on('message', answer);
+      worker.on('error', failAll);
+      workers[index] = worker;
+    }
+    return workers[index];
+  };
   const pending = new Map<number, { resolve: (ids: Uint16Array | Uint32Array) => void; reject: (error: Error) => void }>();
   // A thread that died answers nothing more: what is pending, and all that follows, fails.
   let failed: Error | undefined;
@@ -208,14 +234,11 @@ function startEncoders(tokenizer: Tokenizer, count: number): { encode: Encode; c
     for (const waiter of pending.values()) waiter.reject(failed);
     pending.clear();
   };
-  for (const worker of workers) {
-    worker.on('message', (message: { id: number; ids?: Uint16Array | Uint32Array; error?: string }) => {
-      const waiter = pending.get(message.id);
-      pending.delete(message.id);
-      if (message.error !== undefined) waiter?.reject(new Error(message.error));
-      else waiter?.resolve(message.ids!);
-    });
-    worker.on('error', failAll);
+  function answer(message: { id: number; ids?: Uint16Array | Uint32Array; error?: string }): void {
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.error !== undefined) waiter?.reject(new Error(message.error));
+    else waiter?.resolve(message.ids!);
   }
   let next = 0;
   return {
@@ -224,7 +247,7 @@ function startEncoders(tokenizer: Tokenizer, count: number): { encode: Encode; c
         if (failed) return reject(failed);
         const id = next++;
         pending.set(id, { resolve, reject });
-        workers[id % count]!.postMessage({ id, text });
+        workerFor(id).postMessage({ id, text });
       }),
     close: () => {
       for (const worker of workers) void worker.terminate();
@@ -293,10 +316,12 @@ export async function prepareTokenDirectory(options: PrepareOptions): Promise<To
   if (!(valFraction > 0 && valFraction < 1)) throw new RangeError(`valFraction must be in (0, 1), got ${valFraction}`);
   const pieceSize = options.pieceSize ?? 1 << 20;
   if (!(Number.isInteger(pieceSize) && pieceSize > 0)) throw new RangeError(`pieceSize must be a positive integer, got ${pieceSize}`);
-  const workers = options.workers ?? availableParallelism();
-  if (!(Number.isInteger(workers) && workers >= 1)) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  const asked = options.workers ?? availableParallelism();
+  if (!(Number.isInteger(asked) && asked >= 1)) throw new RangeError(`workers must be a positive integer, got ${asked}`);
+  // More threads than cores only cost memory (each holds the tokenizer).
+  const workers = Math.min(asked, availableParallelism());
   const files = expandInputs(options.inputs);
-  checkOut(out, force);
+  checkOut(out, { force, isOurs: isTokenDirectory, sources: files.map((file) => file.path).concat(options.inputs), kind: 'a token directory' });
   const totalBytes = totalOf(files) + files.length - 1;
   let tokens = 0;
   const report = (phase: PrepareProgress['phase']) => (bytes: number) => options.onProgress?.({ bytes, totalBytes, tokens, phase });
@@ -313,7 +338,8 @@ export async function prepareTokenDirectory(options: PrepareOptions): Promise<To
     try {
       const writer = new OrderedWriter(handle, 2 * workers);
       let current = files[0]!.path;
-      const cutter = new PieceCutter(pieceSize, tokenizer.kind === 'char', () => current);
+      const pattern = tokenizer instanceof BpeTokenizer ? new RegExp(tokenizer.pattern, 'uy') : undefined;
+      const cutter = new PieceCutter(pieceSize, pattern, () => current);
       const progress = report('tokens');
       for await (const { text, bytes, path } of readText(files, signal)) {
         current = path;

@@ -1,6 +1,7 @@
 // Token directories through the built package (tokenizing threads run dist/tokenize-thread.js).
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { namesCorpus, TokenDataset, TrainingSession } from '@embedlab/mini-gpt';
 import { openTokenDirectory, prepareTokenDirectory, readCorpus, startWorkers } from '@embedlab/mini-gpt/node';
@@ -77,6 +78,32 @@ describe('prepareTokenDirectory', { timeout: 120_000 }, () => {
     expect(BpeTokenizer.prototype.isPrototypeOf(openTokenDirectory(out).tokenizer)).toBe(true);
   });
 
+  it("cuts where GPT-2's pattern splits: blank lines between paragraphs, lines that start with a space", async () => {
+    // "\n\n" is one piece (and, learned here, one token) that a cut between its newlines would split;
+    // WikiText-style lines begin with a space, so no line break is followed by text.
+    const paragraphs = Array.from({ length: 300 }, (_, i) => `Paragraph ${i} says hello.\n\n`).join('');
+    const wiki = Array.from({ length: 300 }, (_, i) => ` = Title ${i} = \n \n The text of ${i} . \n \n`).join('');
+    for (const text of [paragraphs, wiki]) {
+      // Bytes, the trainer's merges, and "\n\n" as one token (as GPT-2 has it: id 628).
+      const trained = trainBpe(text, { vocabSize: 320 });
+      const tokenizer = new BpeTokenizer({
+        tokens: [...Array.from({ length: trained.vocabSize }, (_, id) => trained.tokenBytes(id)), new Uint8Array([10, 10])],
+      });
+      expect(tokenizer.encode('\n\n')).toEqual([trained.vocabSize]);
+      const out = scratch();
+      await prepareTokenDirectory({ inputs: [writeFiles({ 't.txt': text })], out, tokenizer, workers: 1, pieceSize: 200 });
+      expect(readBack(out)).toEqual(inMemory(tokenizer, text));
+    }
+  });
+
+  it('drops a leading byte-order mark as readCorpus does', async () => {
+    const text = writeFiles({ 'bom.txt': `\uFEFF${varied}` });
+    const out = scratch();
+    await prepareTokenDirectory({ inputs: [text], out, workers: 1 });
+    expect(readCorpus(text).startsWith('line 0')).toBe(true);
+    expect(readBack(out)).toEqual(inMemory(CharTokenizer.fromCorpus(varied), varied));
+  });
+
   it('trains a BPE on the text when asked, on this thread alone too', async () => {
     const text = writeFiles({ 'v.txt': varied });
     const out = scratch();
@@ -108,11 +135,11 @@ describe('prepareTokenDirectory', { timeout: 120_000 }, () => {
     await expect(prepareTokenDirectory({ inputs: [text], out })).rejects.toThrow(`${out} already exists and is not empty; give --force`);
     await expect(prepareTokenDirectory({ inputs: ['/dev/zero'], out: scratch() })).rejects.toThrow('/dev/zero is not a regular file');
     await expect(prepareTokenDirectory({ inputs: [join(root, 'missing.txt')], out: scratch() })).rejects.toThrow('no such file or directory');
-    const oneLine = writeFiles({ 'line.txt': 'word '.repeat(5000) });
+    const onePiece = writeFiles({ 'word.txt': 'x'.repeat(5000) });
     const refused = scratch();
     await expect(
-      prepareTokenDirectory({ inputs: [oneLine], out: refused, tokenizer: trainBpe(varied, { vocabSize: 260 }), pieceSize: 100, workers: 1 }),
-    ).rejects.toThrow('characters without a line break followed by text');
+      prepareTokenDirectory({ inputs: [onePiece], out: refused, tokenizer: trainBpe(varied, { vocabSize: 260 }), pieceSize: 100, workers: 1 }),
+    ).rejects.toThrow("characters that the tokenizer's pattern reads as one piece");
     expect(existsSync(refused)).toBe(false);
     const aborted = scratch();
     const controller = new AbortController();
@@ -122,7 +149,14 @@ describe('prepareTokenDirectory', { timeout: 120_000 }, () => {
     ).rejects.toThrow();
     expect(existsSync(aborted)).toBe(false);
     expect(readdirSync(root).filter((name) => name.includes('partial'))).toEqual([]);
-    // --force replaces the directory as a whole.
+    // --force replaces a token directory as a whole, and nothing else: not other files, not the inputs.
+    await expect(prepareTokenDirectory({ inputs: [text], out, force: true })).rejects.toThrow(`${out} is not a token directory: --force only replaces`);
+    expect(readdirSync(out)).toEqual(['keep']);
+    await expect(prepareTokenDirectory({ inputs: [text], out: text, force: true })).rejects.toThrow(`--out ${text} would replace ${text}`);
+    await expect(prepareTokenDirectory({ inputs: [join(text, 'a.txt')], out: root, force: true })).rejects.toThrow('which it is written from');
+    expect(readdirSync(text)).toEqual(['a.txt']);
+    rmSync(join(out, 'keep'));
+    await prepareTokenDirectory({ inputs: [text], out, workers: 1 });
     await prepareTokenDirectory({ inputs: [text], out, force: true, workers: 1 });
     expect(readdirSync(out).sort()).toEqual(['meta.json', 'tokenizer.json', 'train.bin', 'val.bin']);
   });
@@ -162,6 +196,14 @@ describe('openTokenDirectory', { timeout: 120_000 }, () => {
       [(dir) => rmSync(join(dir, 'val.bin')), 'val.bin is missing'],
       [(dir) => writeFileSync(join(dir, 'meta.json'), ' '.repeat(2 << 20)), 'more than the'],
       [(dir) => rmSync(join(dir, 'meta.json')), 'no meta.json to say which tokenizer made it'],
+      [editMeta((m) => ((m.val as { file: string }).file = 'train.bin')), 'val.file must be another file than train.file'],
+      [
+        (dir) => {
+          rmSync(join(dir, 'val.bin'));
+          execFileSync('mkfifo', [join(dir, 'val.bin')]);
+        },
+        'val.bin is not a regular file',
+      ],
     ];
     for (const [change, message] of cases) expect(() => openTokenDirectory(variant(change)), message).toThrow(message);
     const pickled = variant((dir) => {

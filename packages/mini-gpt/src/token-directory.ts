@@ -52,12 +52,10 @@ export class TokenFile implements TokenReader {
     readonly vocabSize: number,
   ) {
     this.bytesPerToken = BYTES[dtype];
+    // Checked before opening: opening a FIFO for reading would wait for a writer forever.
+    if (!statSync(path).isFile()) throw new Error(`${path} is not a regular file`);
     const fd = openSync(path, 'r');
     const stat = fstatSync(fd);
-    if (!stat.isFile()) {
-      closeSync(fd);
-      throw new Error(`${path} is not a regular file`);
-    }
     if (stat.size % this.bytesPerToken !== 0) {
       closeSync(fd);
       throw new Error(
@@ -111,7 +109,9 @@ export function isTokenDirectory(path: string): boolean {
 }
 
 function readCapped(path: string, limit: number): string {
-  const size = statSync(path).size;
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+  const size = stat.size;
   if (size > limit)
     throw new Error(`${path} is ${size} bytes, more than the ${limit} a ${path.endsWith('meta.json') ? 'meta.json' : 'tokenizer file'} may have`);
   return readFileSync(path, 'utf8');
@@ -139,6 +139,8 @@ function checkMeta(meta: unknown, source: string): TokenDirectoryMeta {
     if (!isRecord(entry) || !isPlainName(entry.file) || !isCount(entry.tokens))
       fail(split, '{ file: a file name in the same directory, tokens: a count }', entry);
   }
+  if ((meta.val as TokenSplitMeta).file === (meta.train as TokenSplitMeta).file)
+    fail('val.file', 'another file than train.file', (meta.val as TokenSplitMeta).file);
   return meta as unknown as TokenDirectoryMeta;
 }
 

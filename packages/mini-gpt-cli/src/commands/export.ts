@@ -12,7 +12,7 @@ interface ExportFlags extends ModelSource {
 function exportAction(flags: ExportFlags): void {
   const { model, tokenizer, label } = loadModel(flags);
   try {
-    const notes = saveHuggingFaceDirectory(flags.out, model, tokenizer, { force: flags.force ?? false });
+    const notes = saveHuggingFaceDirectory(flags.out, model, tokenizer, { force: flags.force ?? false, source: (flags.checkpoint ?? flags.hf)! });
     if (flags.json) {
       console.log(JSON.stringify({ out: flags.out, format: flags.format, notes }));
       return;

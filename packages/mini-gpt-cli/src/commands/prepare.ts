@@ -42,8 +42,9 @@ async function prepareAction(inputs: string[], flags: PrepareFlags): Promise<voi
       : undefined;
   const controller = new AbortController();
   const abort = () => controller.abort(new Error('interrupted; nothing was written'));
-  process.once('SIGINT', abort);
-  process.once('SIGTERM', abort);
+  // A closed terminal (SIGHUP) too: the partial output is removed rather than left behind.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.once(signal, abort);
   const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
   let started = false;
   const onProgress = ({ bytes, totalBytes, tokens, phase }: PrepareProgress) => {
@@ -71,8 +72,7 @@ async function prepareAction(inputs: string[], flags: PrepareFlags): Promise<voi
       );
   } finally {
     bar?.stop();
-    process.off('SIGINT', abort);
-    process.off('SIGTERM', abort);
+    for (const signal of signals) process.off(signal, abort);
   }
 }
 

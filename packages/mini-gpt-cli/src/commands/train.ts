@@ -77,7 +77,7 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
   const fresh: TrainingData | undefined = flags.resume
     ? undefined
     : flags.data
-      ? openTrainingData(flags.data, { given: setup.sources.has('tokenizer'), make: () => tokenizerFromSpec(setup.tokenizer, '') })
+      ? openTrainingData(flags.data, { given: setup.sources.has('tokenizer'), spec: setup.tokenizer, make: () => tokenizerFromSpec(setup.tokenizer, '') })
       : { source: { kind: 'builtin', name: 'names' }, corpus: namesCorpus() };
   try {
     if (flags.dryRun) {

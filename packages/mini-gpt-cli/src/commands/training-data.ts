@@ -18,15 +18,17 @@ export function namesItsTokenizer(dir: string): boolean {
 
 /**
  * `--data PATH` for a new run: a token directory (`minigpt prepare`'s, whose tokenizer it brings;
- * or nanoGPT's, read with `tokenizer()`, the --tokenizer given), or text.
+ * or nanoGPT's, read with the tokenizer of a `gpt2:FILE` --tokenizer), or text.
  */
-export function openTrainingData(path: string, tokenizer: { given: boolean; make: () => Tokenizer }): TrainingData {
+export function openTrainingData(path: string, tokenizer: { given: boolean; spec: string; make: () => Tokenizer }): TrainingData {
   if (!isTokenDirectory(path)) return { source: { kind: 'file', path: resolve(path) }, corpus: readCorpus(path) };
   const source: DataSource = { kind: 'tokens', path: resolve(path) };
   if (namesItsTokenizer(path)) {
     if (tokenizer.given) throw new Error(`--tokenizer cannot be chosen for ${path}: its meta.json names the tokenizer that made its ids`);
     return { source, tokens: openTokenDirectory(path) };
   }
+  // nanoGPT's directories do not say what made their ids: a tokenizer read from a file must.
+  if (!tokenizer.given || !tokenizer.spec.startsWith('gpt2:')) return { source, tokens: openTokenDirectory(path) };
   return { source, tokens: openTokenDirectory(path, { tokenizer: tokenizer.make() }) };
 }
 
