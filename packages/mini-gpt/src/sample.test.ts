@@ -23,6 +23,22 @@ describe('nextTokenProbabilities', () => {
     expect(rounded(nextTokenProbabilities(logits, { minP: 0.25 }))).toEqual([0.555556, 0.277778, 0.166667, 0]); // floor 0.125
   });
 
+  it('gives float32 logits (sorted as numbers) exactly the distribution of a comparator sort, ties and zeros included', () => {
+    const rng = createRng(11);
+    for (let trial = 0; trial < 20; trial++) {
+      // Few distinct values, so many ties; both zeros; both signs; magnitudes from 1e-30 to 1e30.
+      const values = [0, -0, 1, -1, 2.5, -2.5, 1e-30, -1e30, 1e30, 3.75, -0.125];
+      const logits = Float32Array.from({ length: 3000 }, () => values[rng.int(values.length)]! * (rng.float() < 0.5 ? 1 : 1 + rng.int(4)));
+      for (const options of [{}, { topK: 40 }, { topK: 1 }, { topP: 0.9, temperature: 0.7 }, { minP: 0.1 }]) {
+        const fast = nextTokenProbabilities(logits, options);
+        const reference = nextTokenProbabilities(Array.from(logits), options);
+        expect(Array.from(fast)).toEqual(Array.from(reference));
+      }
+    }
+    // -0 and +0 tie, so the lower ids are kept.
+    expect(Array.from(nextTokenProbabilities(Float32Array.from([-1, 0, -0, 0, -0]), { topK: 2 }))).toEqual([0, 0.5, 0.5, 0, 0]);
+  });
+
   it('refuses bad options', () => {
     expect(() => checkSamplingOptions({ topP: 0 })).toThrow('sampling: topP must be in (0, 1], got 0');
     expect(() => checkSamplingOptions({ temperature: -1 })).toThrow('temperature must be a number >= 0, got -1');
