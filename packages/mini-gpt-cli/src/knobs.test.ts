@@ -143,7 +143,8 @@ describe('minigpt train: every knob', { timeout: 180_000 }, () => {
     expect(dry.stdout).toMatch(/^ {2}rope\.layout +half +--rope-layout +default$/m);
     expect(dry.stdout).toMatch(/^ {2}steps +3 +--steps +--steps$/m);
     expect(dry.stdout).toMatch(/^ {2}seed +5 +--seed +.*run\.json: seed$/m);
-    expect(dry.stdout).toMatch(/^ {2}decaySteps +3 +--decay-steps +default$/m);
+    expect(dry.stdout).toMatch(/^ {2}decaySteps +3 +--decay-steps +steps$/m);
+    expect(dry.stdout).toMatch(/^ {2}minLearningRate +0\.0003 +--min-lr +learningRate \/ 10$/m);
     expect(dry.stdout).toMatch(/^parameters \d/m);
     const json = events(run('train', '--dry-run', '--json', '--config', file, '--seed', '9').stdout)[0];
     expect(json).toMatchObject({ event: 'config', model: { nLayer: 3, vocabSize: 28 }, training: { steps: 7, seed: 9, gradClip: 1 } });

@@ -27,7 +27,8 @@ export interface GPTConfig {
 const POSITIONS: PositionKind[] = ['learned', 'sinusoidal', 'rope', 'alibi', 'none'];
 
 function fail(field: string, value: unknown, allowed: string): never {
-  throw new RangeError(`GPT config: ${field} must be ${allowed}, got ${JSON.stringify(value)}`);
+  // Numbers as JavaScript writes them: JSON would show Infinity and NaN as null.
+  throw new RangeError(`GPT config: ${field} must be ${allowed}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
 }
 
 function positiveInteger(config: Record<string, unknown>, field: string): void {

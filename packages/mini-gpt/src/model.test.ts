@@ -117,6 +117,7 @@ describe('validateConfig', () => {
       /position must be 'learned', 'sinusoidal', 'rope', 'alibi', 'none', got "relative"/,
     );
     expect(() => validateConfig({ ...tiny, blockSize: 0 })).toThrow('GPT config: blockSize must be a positive integer, got 0');
+    expect(() => validateConfig({ ...tiny, nLayer: Number.POSITIVE_INFINITY })).toThrow('GPT config: nLayer must be a positive integer, got Infinity');
     expect(() => validateConfig({ ...tiny, nEmbd: 6, nHead: 2, position: 'rope' })).toThrow(/even for RoPE/);
     // RoPE's own settings are checked with the config, before any model is built.
     expect(() => validateConfig({ ...tiny, position: 'rope', rope: { rotaryDim: 3 } })).toThrow(

@@ -375,6 +375,9 @@ export async function prepareTokenDirectory(options: PrepareOptions): Promise<To
     return meta;
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
+    // A failed write (a full disk) names no file: say where, and that nothing was left.
+    if ((error as NodeJS.ErrnoException).syscall === 'write')
+      throw new Error(`cannot write ${out}: ${(error as Error).message}; nothing was written`, { cause: error });
     throw error;
   } finally {
     encoders.close();

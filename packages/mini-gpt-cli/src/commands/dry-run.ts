@@ -32,7 +32,9 @@ export function dryRun(setup: RunSetup, of: DryRunOf, say: (event: Record<string
     options = of.checked.training;
     const preset = PRESETS[setup.preset];
     const fromPreset = (field: string) => field in preset.model || field in preset.training;
-    sourceOf = (field) => setup.sources.get(field) ?? (field === 'vocabSize' ? 'the tokenizer' : fromPreset(field) ? `the ${setup.preset} preset` : 'default');
+    // What a session derives when not given (trainingOptions): the decay follows the run and the peak.
+    const derived: Record<string, string> = { vocabSize: 'the tokenizer', minLearningRate: 'learningRate / 10', decaySteps: 'steps' };
+    sourceOf = (field) => setup.sources.get(field) ?? derived[field] ?? (fromPreset(field) ? `the ${setup.preset} preset` : 'default');
   }
   const settings = modelSettings(model);
   const parameters = model.parameterCount().total;
