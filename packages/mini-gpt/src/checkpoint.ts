@@ -11,8 +11,18 @@ import type { TrainOptions } from './train.js';
 /** Written into the safetensors metadata of every file this package saves. */
 export const CHECKPOINT_FORMAT = 'embedlab-mini-gpt/1';
 
-/** Where a run's text (or tokens: a `minigpt prepare` directory) came from, so that resuming it reads the same. */
-export type DataSource = { kind: 'builtin'; name: string } | { kind: 'file'; path: string } | { kind: 'tokens'; path: string };
+/**
+ * Where a run's text (or tokens: a `minigpt prepare` directory) came from, so that resuming it
+ * reads the same. `sha256` is the text's fingerprint when the run started (checkpoints before it
+ * have none): a resumed run refuses a text that changed, whose validation split would move.
+ */
+export type DataSource =
+  | { kind: 'builtin'; name: string; sha256?: string }
+  | { kind: 'file'; path: string; sha256?: string }
+  | { kind: 'tokens'; path: string };
+
+/** The largest tokenizer file read whole (GPT-2's tokenizer.json is 1.4 MB): a bigger one is refused, not parsed. */
+export const MAX_TOKENIZER_BYTES = 64 * 2 ** 20;
 
 /** What a resumed run needs besides the weights: where it was, how it was set up, what it read. */
 export interface TrainingState {
@@ -188,7 +198,8 @@ export function optimizerToSafetensors(optimizer: AdamW, model: MiniGPT, trainin
 
 const isDataSource = (value: unknown): value is DataSource =>
   isRecord(value) &&
-  ((value.kind === 'builtin' && typeof value.name === 'string') || ((value.kind === 'file' || value.kind === 'tokens') && typeof value.path === 'string'));
+  ((value.kind === 'builtin' && typeof value.name === 'string') || ((value.kind === 'file' || value.kind === 'tokens') && typeof value.path === 'string')) &&
+  (value.sha256 === undefined || (value.kind !== 'tokens' && typeof value.sha256 === 'string' && /^[0-9a-f]{64}$/.test(value.sha256)));
 
 /** Restores the optimizer of `optimizerToSafetensors` for `model`, with the run's state. */
 export function optimizerFromSafetensors(bytes: Uint8Array, model: MiniGPT, source = 'optimizer.safetensors'): { optimizer: AdamW; training: TrainingState } {
@@ -205,7 +216,13 @@ export function optimizerFromSafetensors(bytes: Uint8Array, model: MiniGPT, sour
   const data =
     metadata.data === undefined
       ? undefined
-      : parseJsonField(source, 'data', metadata.data, isDataSource, "{ kind: 'builtin', name }, { kind: 'file', path } or { kind: 'tokens', path }");
+      : parseJsonField(
+          source,
+          'data',
+          metadata.data,
+          isDataSource,
+          "{ kind: 'builtin', name, sha256? }, { kind: 'file', path, sha256? } or { kind: 'tokens', path }",
+        );
   const step = stepField(source, 'step', metadata.step);
   const optimizerStep = stepField(source, 'optimizerStep', metadata.optimizerStep);
   const names = new Map([...model.stateDict()].map(([name, variable]) => [variable, name] as [Variable, string]));
@@ -269,6 +286,11 @@ function checkTokenizer(model: MiniGPT, tokenizer: Tokenizer, source: string): v
 
 /** Restores a checkpoint from its files, checking that the parts belong together. */
 export function checkpointFromFiles(files: CheckpointFiles): Checkpoint {
+  // Characters, not bytes (a browser hands a string): more characters than the cap are more bytes too.
+  if (files['tokenizer.json'].length > MAX_TOKENIZER_BYTES)
+    throw new Error(
+      `tokenizer.json has ${files['tokenizer.json'].length} characters, more than the ${MAX_TOKENIZER_BYTES / 2 ** 20} MiB a tokenizer file may have`,
+    );
   const modelBytes = files['model.safetensors'];
   const { metadata } = readSafetensors(modelBytes, 'model.safetensors');
   if (metadata.tokenizer !== undefined && metadata.tokenizer !== fingerprint(files['tokenizer.json'])) {
@@ -306,8 +328,28 @@ export interface HuggingFaceGPT2Config {
   n_layer: number;
   n_head: number;
   activation_function?: string;
+  /** Only 1e-5 (the model's LayerNorm ε). */
   layer_norm_epsilon?: number;
+  /** Only null or 4 × n_embd (the model's MLP width). */
+  n_inner?: number | null;
+  /** Only true. */
+  scale_attn_weights?: boolean;
+  /** Only false. */
+  scale_attn_by_inverse_layer_idx?: boolean;
   tie_word_embeddings?: boolean;
+}
+
+/** Fields the model has no knob for: each value it cannot honour is refused, never ignored. */
+function checkFixedFields(hf: Record<string, unknown>): void {
+  const nEmbd = hf.n_embd as number;
+  const fixed: [field: string, honoured: (value: unknown) => boolean, because: string][] = [
+    ['layer_norm_epsilon', (v) => v === undefined || v === 1e-5, 'the model uses 1e-5'],
+    ['n_inner', (v) => v === undefined || v === null || v === 4 * nEmbd, `the model's MLP is 4 × n_embd = ${4 * nEmbd} wide`],
+    ['scale_attn_weights', (v) => v === undefined || v === true, 'the model always scales attention by 1/√(head size)'],
+    ['scale_attn_by_inverse_layer_idx', (v) => v === undefined || v === false, 'the model does not scale attention by layer'],
+  ];
+  for (const [field, honoured, because] of fixed)
+    if (!honoured(hf[field])) throw new Error(`config.json: ${field} ${JSON.stringify(hf[field])} is not supported (${because})`);
 }
 
 /**
@@ -330,6 +372,7 @@ export function loadHuggingFaceGPT2(safetensors: Uint8Array, configJson: string 
     if (!Number.isSafeInteger(hf[field]) || (hf[field] as number) < 1)
       throw new Error(`config.json: ${field} must be a positive integer, got ${JSON.stringify(hf[field])}`);
   }
+  checkFixedFields(hf);
   const activation = hf.activation_function ?? 'gelu_new';
   if (activation !== 'gelu_new' && activation !== 'gelu')
     throw new Error(`config.json: activation_function ${JSON.stringify(activation)} is not supported (gelu_new or gelu)`);

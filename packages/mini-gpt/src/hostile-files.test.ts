@@ -4,7 +4,7 @@
 import { ready, tf } from '@embedlab/runtime';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkpointFromFiles, checkpointToFiles, loadHuggingFaceGPT2, modelFromSafetensors, modelToSafetensors } from './checkpoint.js';
+import { checkpointFromFiles, checkpointToFiles, loadHuggingFaceGPT2, MAX_TOKENIZER_BYTES, modelFromSafetensors, modelToSafetensors } from './checkpoint.js';
 import type { GPTConfig } from './config.js';
 import { generate } from './generate.js';
 import { createModel, parameterShapes } from './model.js';
@@ -151,8 +151,22 @@ describe('untrusted files', () => {
       expect(() => loadHuggingFaceGPT2(bytes, 'null')).toThrow('config.json: must be a JSON object, got null');
       expect(() => loadHuggingFaceGPT2(bytes, '{"n_layer": ')).toThrow('config.json: not JSON');
       expect(() => loadHuggingFaceGPT2(bytes, { ...hf, n_head: 3 })).toThrow('config.json: GPT config: nEmbd must be a multiple of nHead (3), got 8');
+      // What the model cannot honour is refused, not ignored (GPT-2's own values load).
+      expect(() => loadHuggingFaceGPT2(bytes, { ...hf, layer_norm_epsilon: 1e-6 })).toThrow(
+        'config.json: layer_norm_epsilon 0.000001 is not supported (the model uses 1e-5)',
+      );
+      expect(() => loadHuggingFaceGPT2(bytes, { ...hf, n_inner: 16 })).toThrow(
+        "config.json: n_inner 16 is not supported (the model's MLP is 4 × n_embd = 32 wide)",
+      );
+      expect(() => loadHuggingFaceGPT2(bytes, { ...hf, scale_attn_weights: false })).toThrow('config.json: scale_attn_weights false is not supported');
+      expect(() => loadHuggingFaceGPT2(bytes, { ...hf, scale_attn_by_inverse_layer_idx: true })).toThrow(
+        'config.json: scale_attn_by_inverse_layer_idx true is not supported',
+      );
     });
     expect(profile.kernels).toEqual([]);
+    const gpt2Values = { ...hf, layer_norm_epsilon: 1e-5, n_inner: null, scale_attn_weights: true, scale_attn_by_inverse_layer_idx: false };
+    expect(loadHuggingFaceGPT2(bytes, JSON.stringify(gpt2Values)).config.nEmbd).toBe(8);
+    expect(loadHuggingFaceGPT2(bytes, { ...hf, n_inner: 32 }).config.nEmbd).toBe(8);
   });
 
   it('refuses bad optimizer metadata, naming the field', () => {
@@ -173,6 +187,16 @@ describe('untrusted files', () => {
     expect(() => checkpointFromFiles(bad({ data: '{"kind":"ftp"}' }))).toThrow(/metadata data must be/);
     model.dispose();
     optimizer.dispose();
+  });
+
+  it('refuses a tokenizer.json past the cap before parsing it', () => {
+    const model = createModel(config, 1);
+    const files = checkpointToFiles(model, CharTokenizer.fromCorpus('abcd\n'));
+    model.dispose();
+    const huge = files['tokenizer.json'] + ' '.repeat(MAX_TOKENIZER_BYTES);
+    expect(() => checkpointFromFiles({ ...files, 'tokenizer.json': huge })).toThrow(
+      `tokenizer.json has ${huge.length} characters, more than the 64 MiB a tokenizer file may have`,
+    );
   });
 
   it('refuses files of different runs or tokenizers put together, even at the same step', () => {

@@ -40,6 +40,7 @@ export { nextTokenProbabilities } from './sample.js';
 export type { SamplingOptions } from './sample.js';
 export {
   CHECKPOINT_FORMAT,
+  MAX_TOKENIZER_BYTES,
   checkpointFromFiles,
   checkpointToFiles,
   loadHuggingFaceGPT2,

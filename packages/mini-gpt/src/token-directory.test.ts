@@ -1,5 +1,5 @@
 // Token directories through the built package (tokenizing threads run dist/tokenize-thread.js).
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -199,6 +199,14 @@ describe('openTokenDirectory', { timeout: 120_000 }, () => {
       [editMeta((m) => ((m.val as { file: string }).file = 'train.bin')), 'val.file must be another file than train.file'],
       [
         (dir) => {
+          // Another name for train.bin: the names differ, the file is the same.
+          symlinkSync('train.bin', join(dir, 'held-out.bin'));
+          editMeta((m) => (m.val = { ...(m.val as object), file: 'held-out.bin', tokens: (m.train as { tokens: number }).tokens }))(dir);
+        },
+        'held-out.bin is the same file as',
+      ],
+      [
+        (dir) => {
           rmSync(join(dir, 'val.bin'));
           execFileSync('mkfifo', [join(dir, 'val.bin')]);
         },
@@ -213,13 +221,41 @@ describe('openTokenDirectory', { timeout: 120_000 }, () => {
     expect(() => openTokenDirectory(pickled)).toThrow('unpickling an untrusted file can run code');
   });
 
-  it('refuses ids outside the vocabulary where it reads them', () => {
-    const dir = variant((d) => {
-      const ids = new Uint16Array(readFileSync(join(d, 'train.bin')).buffer.slice(0));
-      ids[10] = 60_000;
-      writeFileSync(join(d, 'train.bin'), ids);
-    });
+  /** The directory's train.bin with `ids` written from token `at` (the file grown to `length` tokens if given). */
+  const withIds = (at: number, ids: number[], length?: number) => (d: string) => {
+    const tokens = new Uint16Array(length ?? readFileSync(join(d, 'train.bin')).length / 2);
+    tokens.set(new Uint16Array(readFileSync(join(d, 'train.bin')).buffer.slice(0)).subarray(0, tokens.length));
+    tokens.set(ids, at);
+    writeFileSync(join(d, 'train.bin'), tokens);
+    editMeta((m) => ((m.train as { tokens: number }).tokens = tokens.length))(d);
+  };
+
+  it('refuses ids outside the vocabulary when it opens the files, naming the file, the token and the id', () => {
+    expect(() => openTokenDirectory(variant(withIds(10, [60_000])))).toThrow(/train\.bin: token 10 is id 60000, outside the tokenizer's \d+ ids$/);
+    // Past the first 4 MiB read, and the first of two bad ids.
+    const far = variant(withIds(3_000_001, [59, 60_000], 3_100_000));
+    const vocabulary = openTokenDirectory(prepared).tokenizer.vocabSize;
+    expect(vocabulary).toBeLessThan(59);
+    expect(() => openTokenDirectory(far)).toThrow(`train.bin: token 3000001 is id 59, outside the tokenizer's ${vocabulary} ids`);
+    expect(openTokenDirectory(variant(withIds(3_000_001, [vocabulary - 1], 3_100_000))).dataset.train.length).toBe(3_100_000);
+  });
+
+  it('checks the ids of a file larger than its reads in constant memory', () => {
+    const dir = variant(() => {});
+    const size = 2 ** 30;
+    const fd = openSync(join(dir, 'train.bin'), 'r+');
+    ftruncateSync(fd, size);
+    closeSync(fd);
+    editMeta((m) => ((m.train as { tokens: number }).tokens = size / 2))(dir);
+    const before = process.memoryUsage().rss;
+    openTokenDirectory(dir).close();
+    expect(process.memoryUsage().rss - before).toBeLessThan(size / 8);
+  });
+
+  it('checks the ids it reads again, in case a file changes while training', () => {
+    const dir = variant(() => {});
     const opened = openTokenDirectory(dir);
+    withIds(10, [60_000])(dir);
     const reader = opened.dataset.train as { read(start: number, count: number): Int32Array };
     expect(() => reader.read(0, 20)).toThrow(/train\.bin: token 10 is id 60000, outside the tokenizer's \d+ ids/);
     expect(reader.read(11, 5)).toHaveLength(5);
@@ -266,7 +302,8 @@ describe('openTokenDirectory', { timeout: 120_000 }, () => {
     ftruncateSync(fd, size);
     closeSync(fd);
     editMeta((m) => ((m.train as { tokens: number }).tokens = size / 2))(dir);
-    const opened = openTokenDirectory(dir);
+    // Reading 32 GiB to check its ids takes a minute; the check's memory is tested on 1 GiB below.
+    const opened = openTokenDirectory(dir, { checkIds: false });
     expect(opened.dataset.train.length).toBe(size / 2);
     const session = TrainingSession.create({
       dataset: opened.dataset,

@@ -1,0 +1,18 @@
+// Files read whole are checked before they are opened: a regular file (a FIFO or a device would
+// block or never end) no larger than a limit (the read allocates it all). Node only.
+import { readFileSync, statSync } from 'node:fs';
+
+const shownBytes = (bytes: number) => (bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`);
+
+/** Refuses, before it is opened, a `path` that is not a regular file or has more than `limit` bytes; `what` names the kind of file. */
+export function checkFileSize(path: string, limit: number, what: string): void {
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+  if (stat.size > limit) throw new Error(`${path} is ${stat.size} bytes, more than the ${shownBytes(limit)} ${what} may have`);
+}
+
+/** A UTF-8 file read whole, after `checkFileSize`. */
+export function readTextCapped(path: string, limit: number, what: string): string {
+  checkFileSize(path, limit, what);
+  return readFileSync(path, 'utf8');
+}
