@@ -22,6 +22,8 @@ import {
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Checkpoint, type CheckpointFiles, checkpointFromFiles } from './checkpoint.js';
+import { MAX_TOKENIZER_BYTES } from './checkpoint.js';
+import { checkFileSize } from './read-capped.js';
 
 // Layout (one complete save per directory; `current` is switched by an atomic rename once the
 // new save is complete, and the old one is removed after):
@@ -122,6 +124,8 @@ export function readCheckpointFiles(dir: string, { optimizer = false }: { optimi
   for (const name of ['model.safetensors', 'tokenizer.json']) {
     if (!existsSync(join(base, name))) throw new Error(`${dir} is not a checkpoint directory: ${name} is missing`);
   }
+  // Read whole: a tokenizer file past the cap is refused before it is read (the weights may be big).
+  checkFileSize(join(base, 'tokenizer.json'), MAX_TOKENIZER_BYTES, 'a tokenizer file');
   const files: CheckpointFiles = {
     'model.safetensors': new Uint8Array(readFileSync(join(base, 'model.safetensors'))),
     'tokenizer.json': readFileSync(join(base, 'tokenizer.json'), 'utf8'),

@@ -35,9 +35,10 @@ import {
   type Tokenizer,
   toHuggingFaceJSON,
 } from '@embedlab/tokenizer';
-import { loadHuggingFaceGPT2 } from './checkpoint.js';
+import { loadHuggingFaceGPT2, MAX_TOKENIZER_BYTES } from './checkpoint.js';
 import { connectReplicas, type ReplicaEndpoint, type ReplicaPool } from './data-parallel.js';
 import { modelToHuggingFace } from './huggingface-export.js';
+import { checkFileSize, MAX_READ_BYTES, readTextCapped } from './read-capped.js';
 import type { MiniGPT } from './model.js';
 import { writeDirectory } from './output-directory.js';
 import { type TokenizerChoice, type TrainingSession, tokenizerFor } from './session.js';
@@ -109,13 +110,16 @@ export function tokenizerFromSpec(spec: string, corpus: string): Tokenizer {
     return tokenizerFor(spec as TokenizerChoice, corpus);
   }
   const file = spec.slice('gpt2:'.length);
-  const text = readCorpus(file);
+  const text = readTextCapped(file, MAX_TOKENIZER_BYTES, 'a tokenizer file');
   try {
     return extname(file) === '.json' ? fromHuggingFace(text) : fromTiktoken(text, { specialTokens: GPT2_SPECIAL_TOKENS });
   } catch (error) {
     throw new Error(`${file}: ${(error as Error).message}`);
   }
 }
+
+/** The largest Hugging Face config.json read (GPT-2's is under 1 kB). */
+const MAX_HF_CONFIG_BYTES = 1 << 20;
 
 /**
  * A Hugging Face GPT-2 directory, as `gpt2` is published: `model.safetensors`, `config.json`,
@@ -125,14 +129,18 @@ export function loadHuggingFaceDirectory(dir: string): { model: MiniGPT; tokeniz
   const file = (name: string) => join(dir, name);
   for (const name of ['model.safetensors', 'config.json'])
     if (!existsSync(file(name))) throw new Error(`${dir} is not a Hugging Face GPT-2 directory: ${name} is missing`);
+  // Every file is read whole, so each is capped before it is opened.
+  const tokenizerFile = (name: string) => readTextCapped(file(name), MAX_TOKENIZER_BYTES, 'a tokenizer file');
+  const config = readTextCapped(file('config.json'), MAX_HF_CONFIG_BYTES, 'a config.json');
   let tokenizer: Tokenizer;
   if (existsSync(file('tokenizer.json'))) {
-    const json = readFileSync(file('tokenizer.json'), 'utf8');
+    const json = tokenizerFile('tokenizer.json');
     tokenizer = isHuggingFaceCharLevel(json) ? fromHuggingFaceCharLevel(json) : fromHuggingFace(json);
   } else if (existsSync(file('vocab.json')) && existsSync(file('merges.txt')))
-    tokenizer = fromGpt2Files(readFileSync(file('vocab.json'), 'utf8'), readFileSync(file('merges.txt'), 'utf8'));
+    tokenizer = fromGpt2Files(tokenizerFile('vocab.json'), tokenizerFile('merges.txt'));
   else throw new Error(`${dir} has no tokenizer: tokenizer.json, or vocab.json and merges.txt, are needed`);
-  const model = loadHuggingFaceGPT2(new Uint8Array(readFileSync(file('model.safetensors'))), readFileSync(file('config.json'), 'utf8'));
+  checkFileSize(file('model.safetensors'), MAX_READ_BYTES, 'a model file read at once');
+  const model = loadHuggingFaceGPT2(new Uint8Array(readFileSync(file('model.safetensors'))), config);
   if (tokenizer.vocabSize > model.config.vocabSize) {
     model.dispose();
     throw new Error(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${model.config.vocabSize}`);
