@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ready } from '@embedlab/runtime';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +129,33 @@ describe('TrainingSession', { timeout: 120_000 }, () => {
     expect(() => TrainingSession.resume(checkpointFromFiles(weightsOnly), corpus)).toThrow('no optimizer state to resume from');
     expect(() => TrainingSession.resume(checkpointFromFiles(session.checkpointFiles()), 'ZZZ')).toThrow("the data does not fit the checkpoint's tokenizer");
     session.dispose();
+  });
+
+  it('records the SHA-256 of the text it starts on, and refuses to resume on that file or corpus changed', () => {
+    const data = { kind: 'file', path: '/corpora/names.txt' } as const;
+    const session = TrainingSession.create({ corpus, data, model: small, training: quick });
+    const files = session.checkpointFiles();
+    session.dispose();
+    const sha256 = createHash('sha256').update(corpus, 'utf8').digest('hex');
+    expect(checkpointFromFiles(files).training?.data).toEqual({ ...data, sha256 });
+    const edited = `${corpus}anna\n`;
+    const refusal =
+      /^\/corpora\/names\.txt changed since this run started \(SHA-256 \w{12}… then, \w{12}… now\): resuming would train on other text and move the validation split; restore the text, or start a new run on it$/;
+    expect(() => TrainingSession.resume(checkpointFromFiles(files), edited)).toThrow(refusal);
+    expect(() => TrainingSession.resume(checkpointFromFiles(files), edited, {}, data)).toThrow(refusal);
+    // The same text resumes; another file is the caller's choice, and its fingerprint is recorded from then on.
+    for (const [text, source] of [
+      [corpus, data],
+      [edited, { kind: 'file', path: '/corpora/more-names.txt' }],
+    ] as const) {
+      const resumed = TrainingSession.resume(checkpointFromFiles(files), text, {}, source);
+      expect(resumed.data).toEqual({ ...source, sha256: createHash('sha256').update(text, 'utf8').digest('hex') });
+      resumed.dispose();
+    }
+    // A checkpoint from before fingerprints resumes on any text.
+    const old = checkpointFromFiles(files);
+    delete (old.training!.data as { sha256?: string }).sha256;
+    TrainingSession.resume(old, edited).dispose();
   });
 
   it("samples one line per seed, starting from the tokenizer's separator even without a newline in the corpus", async () => {

@@ -1,6 +1,6 @@
 import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
 import { tf } from '@embedlab/runtime';
-import { type Checkpoint, type CheckpointFiles, checkpointToFiles, type DataSource } from './checkpoint.js';
+import { type Checkpoint, type CheckpointFiles, checkpointToFiles, type DataSource, fingerprint } from './checkpoint.js';
 import { type GPTConfig, PRESETS, type PresetName } from './config.js';
 import { TokenDataset } from './data.js';
 import { generateText } from './generate.js';
@@ -129,6 +129,26 @@ function sessionData({ corpus, dataset, tokenizer }: NewSessionOptions): { token
   return { tokenizer, dataset: dataset! };
 }
 
+/** `data` with the fingerprint of its text, so that a resumed run can tell the text changed. */
+function withFingerprint(data: DataSource | undefined, text: string): DataSource | undefined {
+  return data && data.kind !== 'tokens' ? { ...data, sha256: fingerprint(text) } : data;
+}
+
+/**
+ * Refuses to resume on text that changed since the run started (the same file or built-in corpus,
+ * with another SHA-256): it would train on other text, and the validation split would move.
+ * Checkpoints saved before fingerprints were recorded have none, and resume.
+ */
+function checkUnchanged(recorded: DataSource | undefined, now: DataSource | undefined): void {
+  const place = (data: DataSource) => (data.kind === 'builtin' ? `the built-in ${data.name} corpus` : data.path);
+  // Only the same text read again is compared: training on another file is the caller's choice.
+  if (!recorded || recorded.kind === 'tokens' || !recorded.sha256 || !now || now.kind === 'tokens' || place(now) !== place(recorded)) return;
+  if (now.sha256 !== recorded.sha256)
+    throw new Error(
+      `${place(now)} changed since this run started (SHA-256 ${recorded.sha256.slice(0, 12)}… then, ${now.sha256?.slice(0, 12)}… now): resuming would train on other text and move the validation split; restore the text, or start a new run on it`,
+    );
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
@@ -183,7 +203,8 @@ export class TrainingSession {
     const { beta1, beta2, weightDecay } = options;
     const optimizer = new AdamW(definedOnly({ beta1, beta2, weightDecay }));
     try {
-      return new TrainingSession({ model, tokenizer, dataset, options, optimizer, step: 0, data: setup.data });
+      const data = setup.corpus === undefined ? setup.data : withFingerprint(setup.data, setup.corpus);
+      return new TrainingSession({ model, tokenizer, dataset, options, optimizer, step: 0, data });
     } catch (error) {
       model.dispose();
       optimizer.dispose();
@@ -195,7 +216,8 @@ export class TrainingSession {
    * Continues a checkpoint saved with its optimizer state on `corpus` (the text it was trained
    * on, or tokens of the checkpoint's tokenizer: `checkpoint.training.data` says where they came
    * from), with the options it was saved with, and `overrides` on top (their defaults are not
-   * applied: only what is given changes).
+   * applied: only what is given changes). The same text source whose SHA-256 changed since the
+   * run started is refused.
    */
   static resume(
     checkpoint: Checkpoint,
@@ -204,6 +226,10 @@ export class TrainingSession {
     data: DataSource | undefined = checkpoint.training?.data,
   ): TrainingSession {
     if (!checkpoint.optimizer || !checkpoint.training) throw new Error('the checkpoint has no optimizer state to resume from (optimizer.safetensors)');
+    if (typeof corpus === 'string') {
+      data = withFingerprint(data, corpus);
+      checkUnchanged(checkpoint.training.data, data);
+    }
     let dataset: TokenDataset;
     try {
       dataset = typeof corpus === 'string' ? new TokenDataset(checkpoint.tokenizer.encode(corpus, { disallowedSpecial: [] })) : corpus;
