@@ -124,7 +124,7 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
       [['train', '--data', join(dir, 'missing.txt'), '--out', join(dir, 'x')], /^minigpt: no such file or directory: .*missing.txt$/],
       [
         ['train', '--steps', 'many', '--out', join(dir, 'x')],
-        /^minigpt: option '--steps <n>' argument 'many' is invalid. --steps must be an integer >= 1, got "many" \(see --help\)$/,
+        /^minigpt: option '--steps <n>' argument 'many' is invalid. --steps must be an integer >= 1 in decimal digits, got "many" \(see --help\)$/,
       ],
       [
         ['train', '--preset', 'huge', '--out', join(dir, 'x')],

@@ -2,6 +2,7 @@
 // The minigpt command: a thin shell over the library, one file per command in ./commands.
 import { ready } from '@embedlab/runtime';
 import { Command, CommanderError, Option } from 'commander';
+import { refuseRepeatedFlags } from './commands/arguments.js';
 import { compareCommand } from './commands/compare.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -22,6 +23,7 @@ const program = new Command()
 
 for (const command of [prepareCommand, trainCommand, sampleCommand, evalCommand, inspectCommand, compareCommand, exportCommand])
   program.addCommand(command.copyInheritedSettings(program));
+refuseRepeatedFlags(program);
 
 // `minigpt ... | head` closes stdout early: stop quietly, as Unix tools do.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

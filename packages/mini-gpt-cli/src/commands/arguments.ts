@@ -1,24 +1,53 @@
 import type { MiniGPT, TrainingState } from '@embedlab/mini-gpt';
 import { loadCheckpoint, loadHuggingFaceDirectory } from '@embedlab/mini-gpt/node';
 import type { Tokenizer } from '@embedlab/tokenizer';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
-/** A commander parser for an integer flag of at least `min`. */
+// Number() also reads 0x10, 0b11, 0o7, '' (as 0) and ' 5 ': a flag takes decimal notation only.
+const DECIMAL_INTEGER = /^\d+$/;
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** `value` as a number if it is written in decimal notation (3, 0.5, .5, 3e-4), else undefined. */
+export function decimal(value: string): number | undefined {
+  return DECIMAL.test(value) ? Number(value) : undefined;
+}
+
+/** A commander parser for an integer flag of at least `min`, written in decimal digits. */
 export function integer(name: string, min = 1) {
   return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+    const n = DECIMAL_INTEGER.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min} in decimal digits, got ${JSON.stringify(value)}`);
     return n;
   };
 }
 
-/** A commander parser for a finite number flag that `check` accepts. */
+/** A commander parser for a finite number flag that `check` accepts, written in decimal notation. */
 export function number(name: string, check: (n: number) => boolean, allowed: string) {
   return (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${name} must be ${allowed}, got ${JSON.stringify(value)}`);
+    const n = decimal(value);
+    if (n === undefined || !Number.isFinite(n) || !check(n))
+      throw new InvalidArgumentError(`${name} must be ${allowed}${n === undefined ? ' in decimal notation' : ''}, got ${JSON.stringify(value)}`);
     return n;
   };
+}
+
+/**
+ * Makes `command` and its subcommands refuse a flag given twice, and both forms of a boolean
+ * (`--bias --no-bias`): commander would keep the last one silently.
+ */
+export function refuseRepeatedFlags(command: Command): void {
+  const given = new Map<string, string>();
+  for (const option of command.options) {
+    const flag = option.long ?? option.flags;
+    command.on(`option:${option.name()}`, () => {
+      const before = given.get(option.attributeName());
+      if (before === flag) command.error(`${flag} is given twice; give it once`);
+      if (before !== undefined) command.error(`${before} and ${flag} contradict each other; give one`);
+      given.set(option.attributeName(), flag);
+    });
+  }
+  for (const subcommand of command.commands) refuseRepeatedFlags(subcommand);
 }
 
 export interface ModelSource {

@@ -13,7 +13,7 @@ import {
   validateTrainOptions,
 } from '@embedlab/mini-gpt';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { integer, number } from './arguments.js';
+import { decimal, integer, number } from './arguments.js';
 
 type Section = 'model' | 'training';
 type ModelFields = Omit<GPTConfig, 'vocabSize'>;
@@ -44,9 +44,9 @@ const anyNumber = (flag: string) => number(flag, () => true, 'a number');
 
 function embeddingScale(value: string): 'none' | 'sqrt-dim' | number {
   if (value === 'none' || value === 'sqrt-dim') return value;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n))
-    throw new InvalidArgumentError(`--embedding-scale must be none, sqrt-dim or a number, got ${JSON.stringify(value)}`);
+  const n = decimal(value);
+  if (n === undefined || !Number.isFinite(n))
+    throw new InvalidArgumentError(`--embedding-scale must be none, sqrt-dim or a number in decimal notation, got ${JSON.stringify(value)}`);
   return n;
 }
 

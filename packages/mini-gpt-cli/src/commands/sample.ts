@@ -18,6 +18,12 @@ async function sample(flags: SampleFlags): Promise<void> {
   const { model, tokenizer } = loadModel(flags);
   // Without --prompt, start where a document starts: the tokenizer's separator (a newline, unless the vocabulary lacks one).
   const prompt = flags.prompt ?? tokenizer.separator ?? '\n';
+  // Encoded as generateText will, before anything is printed: a character outside the vocabulary is named, with its position.
+  try {
+    tokenizer.encode(prompt, { allowedSpecial: 'all' });
+  } catch (error) {
+    throw new Error(`--prompt: ${(error as Error).message}`);
+  }
   process.stdout.write(prompt);
   const options = {
     maxNewTokens: flags.tokens,
