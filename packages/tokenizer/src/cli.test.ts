@@ -93,7 +93,7 @@ describe('embedlab-tokenizer CLI', { timeout: 60_000 }, () => {
     expect(run(['decode', '--hf', charsHf], charIds).stdout).toBe('ava\nemma😀\n');
   });
 
-  it('export refuses to overwrite without --force, and writes each file whole', () => {
+  it('export refuses to overwrite without --force, replaces only its own kind of file with it, and writes each file whole', () => {
     const out = file('existing.tiktoken', 'keep me');
     const refused = run(['export', '--format', 'tiktoken', '--out', out, R50K_PATH]);
     expect(refused.status).toBe(1);
@@ -105,8 +105,14 @@ describe('embedlab-tokenizer CLI', { timeout: 60_000 }, () => {
     file('fresh.tiktoken.json', '{}');
     expect(run(['export', '--format', 'tiktoken', '--out', sidecarOnly, R50K_PATH]).stderr).toMatch(/fresh.tiktoken.json exists; pass --force/);
     expect(existsSync(sidecarOnly)).toBe(false);
-    expect(run(['export', '--format', 'tiktoken', '--out', out, '--force', R50K_PATH]).status).toBe(0);
-    expect(readFileSync(out, 'utf8')).toBe(gpt2Files().tiktoken);
+    // --force does not make a user's file ours.
+    expect(run(['export', '--format', 'tiktoken', '--out', out, '--force', R50K_PATH]).stderr).toMatch(/existing.tiktoken is not a tiktoken rank file/);
+    expect(readFileSync(out, 'utf8')).toBe('keep me');
+    const own = join(dir, 'own.tiktoken');
+    expect(run(['export', '--format', 'tiktoken', '--out', own, R50K_PATH, '--quiet']).status).toBe(0);
+    writeFileSync(own, readFileSync(own, 'utf8').split('\n').slice(0, 300).join('\n'));
+    expect(run(['export', '--format', 'tiktoken', '--out', own, '--force', R50K_PATH]).status).toBe(0);
+    expect(readFileSync(own, 'utf8')).toBe(gpt2Files().tiktoken);
     expect(readdirSync(dir).filter((name) => name.includes('.tmp-'))).toEqual([]);
   });
 
@@ -161,7 +167,11 @@ describe('embedlab-tokenizer CLI', { timeout: 60_000 }, () => {
         '',
         /give the tokenizer as FILE or as --tiktoken, not both/,
       ],
-      [['export', '--format', 'hf', '--out', join(dir, 'no-such-dir', 'x.json'), R50K_PATH], '', /cannot write .*no-such-dir\/x.json: ENOENT/],
+      [
+        ['export', '--format', 'hf', '--out', join(dir, 'no-such-dir', 'x.json'), R50K_PATH],
+        '',
+        /cannot write .*no-such-dir\/x.json: no such directory .*no-such-dir \(ENOENT\)/,
+      ],
       [['encode', '--tiktoken', file('bad-sidecar.tiktoken', 'IQ== 0\n')], '', /bad-sidecar.tiktoken.json: tiktoken sidecar: pat_str must be a string/],
     ];
     file('bad-sidecar.tiktoken.json', '{"special_tokens": {}}');

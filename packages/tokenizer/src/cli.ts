@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GPT2_SPECIAL_TOKENS } from './bpe-tokenizer.js';
 import { CharTokenizer } from './char-tokenizer.js';
+import { entryExists, MAX_INPUT_BYTES, type ReadLimit, readInput } from './cli-input.js';
+import { claimOutputs, type Output, type Target, writeOutputs } from './cli-output.js';
 import { tokenizerFromJSON } from './json.js';
 import { toHuggingFaceJSON, toTiktoken } from './export.js';
 import {
@@ -24,7 +26,7 @@ commands:
   encode   text -> one JSON array of ids per input
   decode   JSON arrays of ids (one per line, or one per input) -> text
   count    text -> number of tokens per input
-  train    corpus -> byte-level BPE tokenizer JSON (--vocab-size N --out FILE)
+  train    corpus -> byte-level BPE tokenizer JSON (--vocab-size N --out FILE [--force])
   export   tokenizer -> Hugging Face tokenizer.json, or (byte-level BPE) tiktoken rank file
            (--format hf|tiktoken --out FILE [--force]; tiktoken also writes FILE.json:
            name, pat_str, special_tokens)
@@ -41,8 +43,11 @@ its format read from the file):
 options:
   --allow-special              encode special tokens written in the text as their ids
   --vocab-size N, --out FILE, --special TOKEN (repeatable), --quiet   (train)
-  --format hf|tiktoken, --out FILE, --force (overwrite FILE)          (export)
-  -h, --help`;
+  --format hf|tiktoken, --out FILE                                   (export)
+  --force                      (train, export) overwrite FILE if it is a file of the kind written
+  -h, --help
+
+Every input (file or stdin) is read whole, up to ${MAX_INPUT_BYTES >> 20} MiB; a path must be a regular file.`;
 
 const options = {
   tiktoken: { type: 'string' },
@@ -65,13 +70,19 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositi
 
 class UsageError extends Error {}
 
-function readInput(path: string): string {
-  try {
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `no such file: ${path}` : `cannot read ${path}: ${(error as Error).message}`);
+/** A SIGINT, SIGTERM or SIGHUP while files were written: they are removed, and the exit code is 128 + its number. */
+class Interrupted extends Error {
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') {
+    super(`interrupted by ${signal}; the files this run had created were removed`);
   }
+}
+
+/** Every path this run read, so that no output is written over one of them. */
+const inputsRead = new Set<string>();
+
+function read(path: string, limit?: ReadLimit): Promise<string> {
+  inputsRead.add(path);
+  return readInput(path, limit);
 }
 
 /** Runs `run`, naming the file in its errors. */
@@ -83,15 +94,16 @@ function named<T>(path: string, run: () => T): T {
   }
 }
 
-function loadFile<T>(path: string, load: (text: string) => T): T {
-  const text = readInput(path);
+async function loadFile<T>(path: string, load: (text: string) => T): Promise<T> {
+  const text = await read(path);
   return named(path, () => load(text));
 }
 
 /** What `export --format tiktoken` writes beside a rank file (FILE.json), if it is there. */
-function tiktokenSidecar(path: string): TiktokenOptions | undefined {
+async function tiktokenSidecar(path: string): Promise<TiktokenOptions | undefined> {
   const sidecar = `${path}.json`;
-  return path !== '-' && existsSync(sidecar) ? loadFile(sidecar, readTiktokenSidecar) : undefined;
+  // A link loop or a dangling link there is reported, not taken for no sidecar.
+  return path !== '-' && entryExists(sidecar) ? loadFile(sidecar, readTiktokenSidecar) : undefined;
 }
 
 function fromRankFile(text: string, options: TiktokenOptions | undefined): Tokenizer {
@@ -107,10 +119,10 @@ function fromAnyHuggingFace(json: string | object): Tokenizer {
 }
 
 /** A tokenizer file of any format but GPT-2's two-file one, told apart by its content. */
-function loadDetected(path: string): Tokenizer {
-  const text = readInput(path);
+async function loadDetected(path: string): Promise<Tokenizer> {
+  const text = await read(path);
   if (!text.trimStart().startsWith('{')) {
-    const options = tiktokenSidecar(path);
+    const options = await tiktokenSidecar(path);
     return named(path, () => fromRankFile(text, options));
   }
   return named(path, () => {
@@ -128,7 +140,7 @@ function loadDetected(path: string): Tokenizer {
   });
 }
 
-function loadTokenizer(values: Values, file?: string): Tokenizer {
+async function loadTokenizer(values: Values, file?: string): Promise<Tokenizer> {
   const chosen = (['tiktoken', 'hf', 'encoder', 'char-vocab', 'tokenizer'] as const).filter((k) => values[k] !== undefined);
   if (file !== undefined) {
     if (chosen.length > 0) throw new UsageError(`give the tokenizer as FILE or as --${chosen[0]}, not both`);
@@ -138,14 +150,14 @@ function loadTokenizer(values: Values, file?: string): Tokenizer {
     throw new UsageError(`choose exactly one tokenizer (--tiktoken, --hf, --encoder/--vocab-bpe, --char-vocab, --tokenizer); got ${chosen.length}`);
   switch (chosen[0]) {
     case 'tiktoken': {
-      const options = tiktokenSidecar(values.tiktoken!);
+      const options = await tiktokenSidecar(values.tiktoken!);
       return loadFile(values.tiktoken!, (text) => fromRankFile(text, options));
     }
     case 'hf':
       return loadFile(values.hf!, fromAnyHuggingFace);
     case 'encoder': {
       if (values['vocab-bpe'] === undefined) throw new UsageError('--encoder needs --vocab-bpe FILE too');
-      const vocabBpe = readInput(values['vocab-bpe']);
+      const vocabBpe = await read(values['vocab-bpe']);
       return loadFile(values.encoder!, (text) => fromGpt2Files(text, vocabBpe));
     }
     case 'char-vocab':
@@ -170,41 +182,79 @@ function parseIds(text: string, source: string): number[][] {
   });
 }
 
-function writeAtomically(path: string, text: string): void {
-  const temporary = `${path}.tmp-${process.pid}`;
+/** A test of "a file of the kind this command writes": the loader of that kind accepts it. */
+const loads = (load: (text: string) => unknown) => (text: string) => {
   try {
-    writeFileSync(temporary, text);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw new Error(`cannot write ${path}: ${(error as Error).message}`);
+    load(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const EMBEDLAB_FILE = { kind: 'an embedlab tokenizer (format "embedlab-tokenizer")', isOurs: loads(tokenizerFromJSON) };
+const HF_FILE = { kind: 'a Hugging Face tokenizer.json that --hf loads', isOurs: loads(fromAnyHuggingFace) };
+const RANK_FILE = { kind: 'a tiktoken rank file', isOurs: loads(fromTiktoken) };
+const SIDECAR_FILE = { kind: 'a tiktoken sidecar (pat_str, special_tokens)', isOurs: loads(readTiktokenSidecar) };
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Writes `outputs` with a signal turned into an `Interrupted` error, after what was written is removed. */
+async function write(outputs: Output[], force: boolean | undefined): Promise<void> {
+  const controller = new AbortController();
+  const stop = (signal: (typeof SIGNALS)[number]) => controller.abort(new Interrupted(signal));
+  // `on`, not `once`: a second Ctrl-C while the files are removed must not kill the process half way.
+  for (const signal of SIGNALS) process.on(signal, stop);
+  try {
+    await writeOutputs(outputs, { force: force ?? false, inputs: inputsRead, signal: controller.signal });
+  } finally {
+    for (const signal of SIGNALS) process.off(signal, stop);
   }
 }
 
 /** `export`: every output is checked before any is written, and each is written whole or not at all. */
-function exportTokenizer(values: Values, files: string[]): void {
+async function exportTokenizer(values: Values, files: string[]): Promise<void> {
   const { format, out } = values;
   if (format !== 'hf' && format !== 'tiktoken') throw new UsageError(`export needs --format hf or --format tiktoken, got ${JSON.stringify(format ?? null)}`);
   if (out === undefined) throw new UsageError('export needs --out FILE');
   if (files.length > 1) throw new UsageError(`export takes one tokenizer file, got ${files.length}`);
-  const tokenizer = loadTokenizer(values, files[0]);
-  let outputs: [string, string][];
+  const tokenizer = await loadTokenizer(values, files[0]);
+  const targets: Target[] =
+    format === 'hf'
+      ? [{ path: out, ...HF_FILE }]
+      : [
+          { path: out, ...RANK_FILE },
+          { path: `${out}.json`, ...SIDECAR_FILE },
+        ];
+  await claimOutputs(targets, { force: values.force ?? false, inputs: inputsRead });
+  let texts: string[];
   if (format === 'hf') {
-    outputs = [[out, toHuggingFaceJSON(tokenizer)]];
+    texts = [toHuggingFaceJSON(tokenizer)];
   } else {
     const { ranks, sidecar } = toTiktoken(tokenizer, { name: basename(out).replace(/\.tiktoken$/, '') });
-    outputs = [
-      [out, ranks],
-      [`${out}.json`, `${JSON.stringify(sidecar, null, 2)}\n`],
-    ];
+    texts = [ranks, `${JSON.stringify(sidecar, null, 2)}\n`];
   }
-  const existing = outputs.find(([path]) => existsSync(path));
-  if (existing && !values.force) throw new Error(`${existing[0]} exists; pass --force to overwrite it`);
-  for (const [path, text] of outputs) writeAtomically(path, text);
-  if (!values.quiet) process.stderr.write(`wrote ${outputs.map(([path]) => path).join(' and ')}: ${tokenizer.vocabSize} ids\n`);
+  const outputs = targets.map((target, index) => ({ ...target, text: texts[index]! }));
+  await write(outputs, values.force);
+  if (!values.quiet) process.stderr.write(`wrote ${outputs.map(({ path }) => path).join(' and ')}: ${tokenizer.vocabSize} ids\n`);
 }
 
-function run(argv: string[]): void {
+/** `train`'s corpus: every input, read whole, `MAX_INPUT_BYTES` in all. */
+async function readCorpus(inputs: string[]): Promise<string[]> {
+  const corpus: string[] = [];
+  let left = MAX_INPUT_BYTES;
+  for (const input of inputs) {
+    const text = await read(input, {
+      limit: left,
+      tooLarge: (name) => `${name}: the training text is larger than ${MAX_INPUT_BYTES >> 20} MiB in all, the most train reads into memory; train on less text`,
+    });
+    left -= Buffer.byteLength(text);
+    corpus.push(text);
+  }
+  return corpus;
+}
+
+async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const [command, ...files] = positionals;
   if (values.help || command === undefined) {
@@ -215,19 +265,19 @@ function run(argv: string[]): void {
   const encodeOptions: EncodeOptions = values['allow-special'] ? { allowedSpecial: 'all' } : {};
   switch (command) {
     case 'encode': {
-      const tokenizer = loadTokenizer(values);
-      for (const input of inputs) console.log(JSON.stringify(tokenizer.encode(readInput(input), encodeOptions)));
+      const tokenizer = await loadTokenizer(values);
+      for (const input of inputs) console.log(JSON.stringify(tokenizer.encode(await read(input), encodeOptions)));
       return;
     }
     case 'count': {
-      const tokenizer = loadTokenizer(values);
-      for (const input of inputs) console.log(tokenizer.countTokens(readInput(input), encodeOptions));
+      const tokenizer = await loadTokenizer(values);
+      for (const input of inputs) console.log(tokenizer.countTokens(await read(input), encodeOptions));
       return;
     }
     case 'decode': {
-      const tokenizer = loadTokenizer(values);
+      const tokenizer = await loadTokenizer(values);
       for (const input of inputs) {
-        for (const [index, ids] of parseIds(readInput(input), input === '-' ? 'stdin' : input).entries()) {
+        for (const [index, ids] of parseIds(await read(input), input === '-' ? 'stdin' : input).entries()) {
           try {
             process.stdout.write(`${tokenizer.decode(ids)}\n`);
           } catch (error) {
@@ -242,7 +292,10 @@ function run(argv: string[]): void {
       if (values['vocab-size'] === undefined || !Number.isInteger(vocabSize))
         throw new UsageError(`train needs --vocab-size N (an integer), got ${JSON.stringify(values['vocab-size'] ?? null)}`);
       if (values.out === undefined) throw new UsageError('train needs --out FILE');
-      const corpus = inputs.map(readInput);
+      const corpus = await readCorpus(inputs);
+      const target = { path: values.out, ...EMBEDLAB_FILE };
+      // Before training, which may take minutes, rather than after it.
+      await claimOutputs([target], { force: values.force ?? false, inputs: inputsRead });
       const started = Date.now();
       const tokenizer = trainBpe(corpus, {
         vocabSize,
@@ -252,23 +305,21 @@ function run(argv: string[]): void {
           if (!values.quiet) process.stderr.write(`merges ${merges}/${targetMerges} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
         },
       });
-      writeAtomically(values.out, JSON.stringify(tokenizer.toJSON()));
+      await write([{ ...target, text: JSON.stringify(tokenizer.toJSON()) }], values.force);
       if (!values.quiet) process.stderr.write(`wrote ${values.out}: ${tokenizer.vocabSize} tokens\n`);
       return;
     }
     case 'export':
-      exportTokenizer(values, files);
+      await exportTokenizer(values, files);
       return;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)} (expected encode, decode, count, train or export)`);
   }
 }
 
-try {
-  run(process.argv.slice(2));
-} catch (error) {
+run(process.argv.slice(2)).catch((error: unknown) => {
   const message = (error as Error).message.split('\n')[0];
   const usage = error instanceof UsageError || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
   console.error(`embedlab-tokenizer: ${message}${usage ? ' (see --help)' : ''}`);
-  process.exitCode = 1;
-}
+  process.exitCode = error instanceof Interrupted ? 128 + constants.signals[error.signal] : 1;
+});
