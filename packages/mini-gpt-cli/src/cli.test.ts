@@ -163,7 +163,7 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');
     const intoFile = run('train', '--steps', '5', '--out', file);
-    expect(intoFile.stderr.trim()).toBe(`minigpt: --out ${file} is a file, not a directory`);
+    expect(intoFile.stderr.trim()).toBe(`minigpt: ${file} is a file, not a directory`);
     expect(intoFile.stdout).toBe('');
     expect(run('train', '--steps', '5', '--out', out).stderr.trim()).toBe(
       `minigpt: ${out} already holds a checkpoint; continue it with --resume, or replace it with --force`,
@@ -175,7 +175,7 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     const second = run('train', '--steps', '5', '--force', '--out', shared);
     first.kill('SIGINT');
     await new Promise((resolve) => first.on('exit', resolve));
-    expect(second.stderr.trim()).toMatch(new RegExp(`^minigpt: ${shared} is in use by another training \\(pid ${first.pid} on `));
+    expect(second.stderr.trim()).toMatch(new RegExp(`^minigpt: ${shared} is in use by another minigpt command \\(pid ${first.pid} on `));
   });
 
   it("trains and samples a corpus without a newline (the default prompt is the tokenizer's separator)", () => {

@@ -38,6 +38,7 @@ try {
     process.exitCode = error.exitCode;
   } else {
     console.error(`minigpt: ${(error as Error).message.split('\n')[0]}`);
-    process.exitCode = 1;
+    // A command that was interrupted has set 130 already.
+    if (!process.exitCode) process.exitCode = 1;
   }
 }

@@ -33,7 +33,7 @@ describe('minigpt export --format hf', { timeout: 180_000 }, () => {
     const exported = run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', hf);
     expect(exported.status, exported.stderr).toBe(0);
     expect(exported.stdout).toContain('note: the output head is not tied to wte');
-    expect(readdirSync(hf).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(readdirSync(hf).sort()).toEqual(['.minigpt-record.json', 'config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
     expect(fromHuggingFace(readFileSync(join(hf, 'tokenizer.json'), 'utf8')).vocabSize).toBe(300);
     expect(evalJson('--hf', hf).loss).toBe(evalJson('--checkpoint', checkpoint).loss);
     const sample = (...source: string[]) => run('sample', ...source, '--prompt', 'the ', '--tokens', '12', '--seed', '5').stdout;
@@ -50,11 +50,11 @@ describe('minigpt export --format hf', { timeout: 180_000 }, () => {
     expect(isHuggingFaceCharLevel(readFileSync(join(hf, 'tokenizer.json'), 'utf8'))).toBe(true);
     expect(evalJson('--hf', hf).loss).toBe(evalJson('--checkpoint', checkpoint).loss);
     const again = run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', hf);
-    expect(again.stderr).toContain('already exists and is not empty; give --force');
+    expect(again.stderr).toContain(`${hf} already holds a Hugging Face directory of minigpt export; give --force to replace it`);
     expect(run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', hf, '--force').status).toBe(0);
     // --force never replaces the checkpoint itself, nor a directory that is not an export.
     expect(run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', checkpoint, '--force').stderr).toContain(
-      `--out ${checkpoint} would replace ${checkpoint}, which it is written from`,
+      `${checkpoint} would replace ${checkpoint}, which it is written from`,
     );
     expect(run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', dir, '--force').stderr).toContain('which it is written from');
     expect(existsSync(join(checkpoint, 'optimizer.safetensors'))).toBe(true);

@@ -22,7 +22,7 @@ describe('minigpt prepare', { timeout: 180_000 }, () => {
     expect(prepared.status, prepared.stderr).toBe(0);
     const meta = JSON.parse(prepared.stdout);
     expect(meta).toMatchObject({ out, dtype: 'uint16', train: { file: 'train.bin' }, val: { file: 'val.bin' } });
-    expect(readdirSync(out).sort()).toEqual(['meta.json', 'tokenizer.json', 'train.bin', 'val.bin']);
+    expect(readdirSync(out).sort()).toEqual(['.minigpt-record.json', 'meta.json', 'tokenizer.json', 'train.bin', 'val.bin']);
     const opened = openTokenDirectory(out);
     const expected = new TokenDataset(CharTokenizer.fromCorpus(text).encode(text));
     const validation = opened.dataset.validation as { read(start: number, count: number): Int32Array; length: number };
@@ -31,7 +31,7 @@ describe('minigpt prepare', { timeout: 180_000 }, () => {
 
     const again = run('prepare', textFile, '--out', out);
     expect(again.status).toBe(1);
-    expect(again.stderr).toContain('already exists and is not empty; give --force');
+    expect(again.stderr).toContain(`${out} already holds a token directory of minigpt prepare; give --force to replace it`);
     expect(run('prepare', '/dev/zero', '--out', join(dir, 'zero')).stderr).toContain('minigpt: /dev/zero is not a regular file');
     expect(run('prepare', textFile, '--out', join(dir, 'x'), '--val-fraction', '1').stderr).toContain('--val-fraction must be in (0, 1)');
     expect(run('prepare', textFile, '--out', join(dir, 'x'), '--tokenizer', 'nope.json').stderr).toContain('nope.json does not exist');
@@ -104,9 +104,9 @@ describe('minigpt prepare', { timeout: 180_000 }, () => {
     const child = spawn(process.execPath, [cli, 'prepare', big, '--out', out, '--workers', '1']);
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    // Interrupted once tokens are being written (the hidden partial directory exists).
+    // Interrupted once tokens are being written (the staging directory inside --out exists).
     const poll = setInterval(() => {
-      if (readdirSync(dir).some((name) => name.startsWith('.interrupted.partial-'))) {
+      if (existsSync(out) && readdirSync(out).some((name) => name.startsWith('.partial-'))) {
         clearInterval(poll);
         child.kill('SIGINT');
       }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import { ready } from '@embedlab/runtime';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CheckpointFiles, checkpointToFiles } from './checkpoint.js';
-import { hasCheckpoint, loadCheckpoint, lockCheckpointDirectory, prepareCheckpointDirectory, saveCheckpoint } from './checkpoint-directory.js';
+import { hasCheckpoint, loadCheckpoint, prepareCheckpointDirectory, saveCheckpoint } from './checkpoint-directory.js';
 import { createModel } from './model.js';
 import { AdamW } from './optimizer.js';
 
@@ -62,22 +62,24 @@ describe('checkpoint directories', { timeout: 120_000 }, () => {
       expect(existsSync(join(dir, file))).toBe(true);
     }
     // Only the current save remains.
-    expect(readdirSync(dir).sort()).toEqual(['current', 'model.safetensors', 'optimizer.safetensors', 'save-000002', 'tokenizer.json']);
+    expect(readdirSync(dir).sort()).toEqual(['.minigpt-record.json', 'current', 'model.safetensors', 'optimizer.safetensors', 'save-000002', 'tokenizer.json']);
     const loaded = loadCheckpoint(dir, { optimizer: true });
     expect(loaded.step).toBe(20);
     loaded.model.dispose();
   });
 
-  it('reads and then converts the flat layout of earlier versions', () => {
+  it('reads the flat layout (earlier versions, PyTorch, the playground) and never writes over it', () => {
     const dir = join(root, 'flat');
     mkdirSync(dir);
     const files = filesAt(5);
     writeFileSync(join(dir, 'model.safetensors'), files['model.safetensors']);
     writeFileSync(join(dir, 'tokenizer.json'), files['tokenizer.json']);
     expect(loadCheckpoint(dir).step).toBe(5);
-    saveCheckpoint(dir, filesAt(6));
-    expect(lstatSync(join(dir, 'model.safetensors')).isSymbolicLink()).toBe(true);
-    expect(loadCheckpoint(dir, { optimizer: true }).step).toBe(6);
+    expect(() => saveCheckpoint(dir, filesAt(6))).toThrow(`${dir} holds model.safetensors (and 1 more), which minigpt did not write there`);
+    expect(() => prepareCheckpointDirectory(dir, { resume: true })).toThrow('it holds a checkpoint that minigpt train did not record');
+    expect(readdirSync(dir).sort()).toEqual(['model.safetensors', 'tokenizer.json']);
+    expect(lstatSync(join(dir, 'model.safetensors')).isFile()).toBe(true);
+    expect(loadCheckpoint(dir).step).toBe(5);
   });
 
   it('keeps the previous checkpoint whole when the disk fills up mid-save, and leaves no temporaries', () => {
@@ -124,19 +126,19 @@ describe('checkpoint directories', { timeout: 120_000 }, () => {
   it('lets one training at a time write a directory, and names the holder', () => {
     const dir = join(root, 'locked');
     mkdirSync(dir);
-    const lock = lockCheckpointDirectory(dir);
-    expect(() => lockCheckpointDirectory(dir)).toThrow(new RegExp(`in use by another training \\(pid ${process.pid} on .* since \\d{4}-`));
+    const lock = prepareCheckpointDirectory(dir);
+    expect(() => prepareCheckpointDirectory(dir)).toThrow(new RegExp(`in use by another minigpt command \\(pid ${process.pid} on .* since \\d{4}-`));
     lock.release();
-    lockCheckpointDirectory(dir).release();
+    prepareCheckpointDirectory(dir).release();
     // A lock left by a process that is gone is taken over.
     writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), since: 'then' }));
-    lockCheckpointDirectory(dir).release();
+    prepareCheckpointDirectory(dir).release();
   });
 
   it('checks --out before training: a file, an existing checkpoint without --resume or --force, nothing to resume', () => {
     const file = join(root, 'a-file');
     writeFileSync(file, 'x');
-    expect(() => prepareCheckpointDirectory(file)).toThrow(`--out ${file} is a file, not a directory`);
+    expect(() => prepareCheckpointDirectory(file)).toThrow(`${file} is a file, not a directory`);
     const dir = join(root, 'existing');
     saveCheckpoint(dir, filesAt(3));
     expect(hasCheckpoint(dir)).toBe(true);
@@ -144,7 +146,22 @@ describe('checkpoint directories', { timeout: 120_000 }, () => {
     prepareCheckpointDirectory(dir, { resume: true }).release();
     prepareCheckpointDirectory(dir, { force: true }).release();
     expect(() => prepareCheckpointDirectory(join(root, 'empty'), { resume: true })).toThrow('holds no checkpoint to resume');
-    // The refused attempts left no lock behind.
+    // The refused attempts left no lock behind, and no claim on the directory that did not exist.
     expect(existsSync(join(dir, '.lock'))).toBe(false);
+    expect(existsSync(join(root, 'empty'))).toBe(false);
+  });
+
+  it('removes only what it recorded: leftovers of a crashed save, never look-alikes of the user', () => {
+    const dir = join(root, 'look-alikes');
+    saveCheckpoint(dir, filesAt(1));
+    const mine = ['save-000099.tmp-1', 'notes.link-7', '.staging-2', 'save-x'];
+    for (const name of mine) writeFileSync(join(dir, name), name);
+    mkdirSync(join(dir, 'save-000001-backup'));
+    saveCheckpoint(dir, filesAt(2));
+    saveCheckpoint(dir, filesAt(3));
+    for (const name of mine) expect(readFileSync(join(dir, name), 'utf8')).toBe(name);
+    expect(existsSync(join(dir, 'save-000001-backup'))).toBe(true);
+    expect(readdirSync(dir).filter((entry) => /^save-\d+$/.test(entry))).toEqual(['save-000003']);
+    expect(() => prepareCheckpointDirectory(dir, { force: true })).toThrow(`${dir} holds .staging-2 (and 4 more), which minigpt did not write there`);
   });
 });

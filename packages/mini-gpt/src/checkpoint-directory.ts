@@ -1,29 +1,12 @@
 // A checkpoint directory on disk: saves that are all-or-nothing, a lock per directory, and
-// checks of the output directory before any training starts. Node only.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
+// checks of the output directory before any training starts. Every path a save creates is
+// recorded first (owned-directory.ts), and only recorded paths are ever removed. Node only.
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Checkpoint, type CheckpointFiles, checkpointFromFiles } from './checkpoint.js';
 import { MAX_TOKENIZER_BYTES } from './checkpoint.js';
 import { checkFileSize } from './read-capped.js';
+import { claimDirectory, type DirectoryLock, foreignFilesError, type OwnedDirectory, readRecord, syncDirectory, writeSynced } from './owned-directory.js';
 
 // Layout (one complete save per directory; `current` is switched by an atomic rename once the
 // new save is complete, and the old one is removed after):
@@ -31,91 +14,94 @@ import { checkFileSize } from './read-capped.js';
 //   DIR/current -> save-000007
 //   DIR/model.safetensors -> current/model.safetensors   (and tokenizer.json, optimizer.safetensors),
 //   so that PyTorch, the playground and older readers find the files where they always were.
+//   DIR/.minigpt-record.json: every path above, recorded before it was created.
 const FILES = ['model.safetensors', 'tokenizer.json', 'optimizer.safetensors'] as const;
 const CURRENT = 'current';
 const SAVE = /^save-(\d+)$/;
-const STAGING = /^\.staging-/;
 
-function writeDurably(path: string, contents: Uint8Array | string): void {
-  const fd = openSync(path, 'w');
+/** Checkpoint directories this process holds (claimed by `prepareCheckpointDirectory`), so saves reuse the claim. */
+const held = new Map<string, OwnedDirectory>();
+
+/** Runs `use` with `dir` claimed: the claim this process holds, or one taken for the call. */
+function withClaim<T>(dir: string, use: (owned: OwnedDirectory) => T): T {
+  const claim = held.get(resolve(dir));
+  if (claim) return use(claim);
+  const owned = claimDirectory(dir, 'checkpoint');
   try {
-    writeSync(fd, typeof contents === 'string' ? Buffer.from(contents, 'utf8') : contents);
-    fsyncSync(fd);
+    return use(owned);
   } finally {
-    closeSync(fd);
+    owned.release();
   }
 }
 
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Replaces `path` with a symlink to `target` in one rename (never a moment without it). */
-function replaceWithSymlink(target: string, path: string): void {
-  const temporary = `${path}.link-${process.pid}`;
-  rmSync(temporary, { force: true });
+/** Replaces `path` with a symlink to `target` in one rename (never a moment without it), through the recorded `temporary`. */
+function replaceWithSymlink(target: string, path: string, temporary: string): void {
   symlinkSync(target, temporary);
   renameSync(temporary, path);
 }
 
-/** The directory holding the files of the last complete save (the directory itself for the flat layout). */
+/**
+ * The directory holding the files of the last complete save (the directory itself for the flat
+ * layout). `current` must be a link to a save of this directory: a link leading anywhere else,
+ * or a file or directory of that name, is refused rather than followed.
+ */
 function currentSave(dir: string): string {
   const current = join(dir, CURRENT);
-  return existsSync(current) ? realpathSync(current) : dir;
-}
-
-/** Removes what crashed saves left behind: staging directories, temporary links, saves no longer current. */
-function removeLeftovers(dir: string, keep: string): void {
-  for (const entry of readdirSync(dir)) {
-    if (STAGING.test(entry) || /\.link-\d+$/.test(entry) || /\.tmp-\d+/.test(entry) || (SAVE.test(entry) && entry !== keep))
-      rmSync(join(dir, entry), { recursive: true, force: true });
-  }
+  const stat = lstatSync(current, { throwIfNoEntry: false });
+  if (!stat) return dir;
+  if (!stat.isSymbolicLink())
+    throw new Error(`${current} is a ${stat.isDirectory() ? 'directory' : 'file'}, not a link to a save: not a checkpoint directory of minigpt`);
+  const target = readlinkSync(current);
+  if (!SAVE.test(target) || !lstatSync(join(dir, target), { throwIfNoEntry: false })?.isDirectory())
+    throw new Error(`${current} leads to ${target}, not to a save inside ${dir}; refusing to follow it`);
+  return join(dir, target);
 }
 
 /**
  * Saves a checkpoint all-or-nothing: the files are written (and fsynced) into a new save
  * directory, which then becomes `current` through one atomic rename; the previous save is kept
  * until that moment and removed after. A crash or a full disk at any point leaves the previous
- * checkpoint loadable and whole. Call it while holding the directory's lock.
+ * checkpoint loadable and whole. The directory must be new, empty or a checkpoint directory
+ * minigpt wrote; files in it that minigpt did not write are never touched.
  */
 export function saveCheckpoint(dir: string, files: CheckpointFiles): void {
-  mkdirSync(dir, { recursive: true });
-  const previous = existsSync(join(dir, CURRENT)) ? readlinkSync(join(dir, CURRENT)) : undefined;
-  const numbers = readdirSync(dir)
-    .flatMap((entry) => SAVE.exec(entry)?.[1] ?? [])
-    .map(Number);
-  const name = `save-${String(Math.max(0, ...numbers) + 1).padStart(6, '0')}`;
-  const staging = join(dir, `.staging-${process.pid}-${name}`);
-  try {
-    mkdirSync(staging);
-    for (const file of FILES) if (files[file] !== undefined) writeDurably(join(staging, file), files[file]);
-    syncDirectory(staging);
-    renameSync(staging, join(dir, name));
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    throw new Error(`could not save the checkpoint in ${dir} (the previous one is intact): ${(error as Error).message}`);
-  }
-  replaceWithSymlink(name, join(dir, CURRENT));
-  for (const file of FILES) {
-    const path = join(dir, file);
-    if (!isSymlink(path)) replaceWithSymlink(join(CURRENT, file), path);
-  }
-  syncDirectory(dir);
-  removeLeftovers(dir, name);
-  if (previous && previous !== name) rmSync(join(dir, previous), { recursive: true, force: true });
-}
-
-function isSymlink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
+  withClaim(dir, (owned) => {
+    if (existsSync(join(dir, CURRENT)) && !owned.owns(CURRENT)) throw foreignFilesError(dir, [CURRENT], 'move it away to save a checkpoint here');
+    currentSave(dir);
+    // Numbers above every save-N present, recorded or not, so a new save never meets another's name.
+    const numbers = [...owned.entries, ...readdirSync(dir)].flatMap((entry) => SAVE.exec(entry)?.[1] ?? []).map(Number);
+    const name = `save-${String(Math.max(0, ...numbers) + 1).padStart(6, '0')}`;
+    const staging = `.staging-${name}`;
+    if (existsSync(join(dir, staging))) throw foreignFilesError(dir, [staging], 'move it away to save a checkpoint here');
+    const written = FILES.filter((file) => files[file] !== undefined);
+    // Top-level links only where nothing of someone else's sits.
+    const links = FILES.filter((file) => owned.owns(file) || !lstatSync(join(dir, file), { throwIfNoEntry: false }));
+    try {
+      owned.record({
+        entries: [name, ...written.map((file) => `${name}/${file}`), CURRENT, ...links],
+        temporary: [staging, ...written.map((file) => `${staging}/${file}`), `${CURRENT}.next`, ...links.map((file) => `${file}.next`)],
+      });
+      mkdirSync(join(dir, staging));
+      for (const file of written) writeSynced(join(dir, staging, file), files[file]!);
+      syncDirectory(join(dir, staging));
+      renameSync(join(dir, staging), join(dir, name));
+    } catch (error) {
+      try {
+        owned.remove([staging, name]);
+      } catch {
+        // A full disk may refuse even the record: what was recorded is removed by the next save.
+      }
+      throw new Error(`could not save the checkpoint in ${dir} (the previous one is intact): ${(error as Error).message}`);
+    }
+    replaceWithSymlink(name, join(dir, CURRENT), join(dir, `${CURRENT}.next`));
+    for (const file of links) {
+      const path = join(dir, file);
+      if (!lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) replaceWithSymlink(join(CURRENT, file), path, join(dir, `${file}.next`));
+    }
+    syncDirectory(dir);
+    const previous = owned.entries.filter((entry) => SAVE.test(entry) && entry !== name);
+    owned.remove([...previous, staging, `${CURRENT}.next`, ...links.map((file) => `${file}.next`)]);
+  });
 }
 
 /** Reads the files of a checkpoint directory's last complete save (the optimizer state only if asked for and present). */
@@ -150,85 +136,54 @@ export function hasCheckpoint(dir: string): boolean {
   return existsSync(join(currentSave(dir), 'model.safetensors'));
 }
 
-interface LockOwner {
-  pid: number;
-  host: string;
-  since: string;
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export interface CheckpointLock {
-  release(): void;
-}
+export type CheckpointLock = DirectoryLock;
 
 /**
- * Takes `DIR/.lock` for this process, so that two trainings never write one directory. A lock
- * left by a process of this machine that no longer runs is taken over; a live one is reported.
- */
-export function lockCheckpointDirectory(dir: string): CheckpointLock {
-  const path = join(dir, '.lock');
-  const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, JSON.stringify(me), { flag: 'wx' });
-      const release = () => {
-        process.off('exit', release);
-        try {
-          if (JSON.parse(readFileSync(path, 'utf8')).pid === me.pid) unlinkSync(path);
-        } catch {
-          // Already gone.
-        }
-      };
-      process.on('exit', release);
-      return { release };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot write to ${dir}: ${(error as Error).message}`);
-    }
-    let owner: Partial<LockOwner> = {};
-    try {
-      owner = JSON.parse(readFileSync(path, 'utf8'));
-    } catch {
-      // An unreadable lock is treated as stale below only if it is from no live process.
-    }
-    const stale = owner.host === me.host && typeof owner.pid === 'number' && !processIsAlive(owner.pid);
-    if (!stale) {
-      throw new Error(
-        `${dir} is in use by another training (pid ${owner.pid ?? '?'} on ${owner.host ?? '?'} since ${owner.since ?? '?'}); wait for it to finish, or remove ${path} if that process is gone`,
-      );
-    }
-    rmSync(path, { force: true });
-  }
-  throw new Error(`could not take the lock ${path}`);
-}
-
-/**
- * Checks an output directory before the first training step and locks it: it must be a
- * directory we can write, and an existing checkpoint is only continued (`resume`) or replaced
- * (`force`), never overwritten by surprise.
+ * Checks an output directory before the first training step, and claims and locks it: it must
+ * be new, empty, or a checkpoint directory minigpt wrote; an existing checkpoint is only
+ * continued (`resume`) or replaced (`force`), never overwritten by surprise, and `force` refuses
+ * a directory that also holds files minigpt did not write. A refused directory is left as it was.
  */
 export function prepareCheckpointDirectory(dir: string, { resume = false, force = false }: { resume?: boolean; force?: boolean } = {}): CheckpointLock {
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`--out ${dir} is a file, not a directory`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`${dir} is a file, not a directory`);
+  if (existsSync(dir) && !readRecord(dir)) {
+    const present = readdirSync(dir).sort();
+    if (present.length > 0) {
+      const advice = hasUnrecordedCheckpoint(dir)
+        ? 'it holds a checkpoint that minigpt train did not record (an earlier version, PyTorch, or files copied by hand), which is read but never written: train into a new or empty directory'
+        : force
+          ? 'force replaces only a checkpoint that minigpt train wrote, never other files: choose a new or empty directory'
+          : 'choose a new or empty directory for the checkpoint';
+      throw foreignFilesError(dir, present, advice);
+    }
+  }
+  const owned = claimDirectory(dir, 'checkpoint');
   try {
-    mkdirSync(dir, { recursive: true });
+    if (existsSync(join(dir, CURRENT)) && !owned.owns(CURRENT))
+      throw foreignFilesError(dir, [CURRENT], 'a checkpoint directory keeps its own link of that name there');
+    const has = hasCheckpoint(dir);
+    if (has && !resume && !force) throw new Error(`${dir} already holds a checkpoint; continue it with --resume, or replace it with --force`);
+    if (resume && !has) throw new Error(`${dir} holds no checkpoint to resume`);
+    const foreign = force ? owned.foreignEntries() : [];
+    if (foreign.length > 0) throw foreignFilesError(dir, foreign, 'force replaces only what minigpt train wrote: move them away first');
   } catch (error) {
-    throw new Error(`cannot create --out ${dir}: ${(error as Error).message}`);
+    owned.abandon();
+    throw error;
   }
-  const lock = lockCheckpointDirectory(dir);
-  if (!resume && !force && hasCheckpoint(dir)) {
-    lock.release();
-    throw new Error(`${dir} already holds a checkpoint; continue it with --resume, or replace it with --force`);
+  const key = resolve(dir);
+  held.set(key, owned);
+  return {
+    release: () => {
+      held.delete(key);
+      owned.release();
+    },
+  };
+}
+
+function hasUnrecordedCheckpoint(dir: string): boolean {
+  try {
+    return hasCheckpoint(dir);
+  } catch {
+    return false;
   }
-  if (resume && !hasCheckpoint(dir)) {
-    lock.release();
-    throw new Error(`${dir} holds no checkpoint to resume`);
-  }
-  return lock;
 }

@@ -3,11 +3,12 @@ export {
   type CheckpointLock,
   hasCheckpoint,
   loadCheckpoint,
-  lockCheckpointDirectory,
   prepareCheckpointDirectory,
   readCheckpointFiles,
   saveCheckpoint,
 } from './checkpoint-directory.js';
+export { checkOutputDirectory, type OutputRules } from './output-directory.js';
+export { claimDirectory, type DirectoryLock, type OutputKind, OwnedDirectory, RECORD_FILE } from './owned-directory.js';
 export { type PrepareOptions, type PrepareProgress, prepareTokenDirectory } from './prepare.js';
 export {
   isTokenDirectory,
@@ -40,7 +41,7 @@ import { connectReplicas, type ReplicaEndpoint, type ReplicaPool } from './data-
 import { modelToHuggingFace } from './huggingface-export.js';
 import { checkFileSize, MAX_READ_BYTES, readTextCapped } from './read-capped.js';
 import type { MiniGPT } from './model.js';
-import { writeDirectory } from './output-directory.js';
+import { OutputWriter, writeInPieces } from './output-directory.js';
 import { type TokenizerChoice, type TrainingSession, tokenizerFor } from './session.js';
 
 /** The largest corpus read into memory: past it, a text file is refused rather than exhausting memory. */
@@ -148,38 +149,44 @@ export function loadHuggingFaceDirectory(dir: string): { model: MiniGPT; tokeniz
   return { model, tokenizer };
 }
 
-/** A Hugging Face directory: config.json and model.safetensors, and not a checkpoint of this package (no `current` save). */
-function isHuggingFaceDirectory(dir: string): boolean {
-  return existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors')) && !existsSync(join(dir, 'current'));
-}
-
 /**
  * Writes `model` and `tokenizer` as a Hugging Face GPT-2 directory (`model.safetensors`,
- * `config.json`, `tokenizer.json` and `tokenizer_config.json`), whole or not at all. Returns the
- * notes of `modelToHuggingFace`; `loadHuggingFaceDirectory` reads the directory back.
+ * `config.json`, `tokenizer.json` and `tokenizer_config.json`), whole or not at all: `dir` must
+ * be new, empty, or (with `force`) a Hugging Face directory this package wrote, and is claimed
+ * before anything is written. `signal` stops the writing and removes what was written. Returns
+ * the notes of `modelToHuggingFace`; `loadHuggingFaceDirectory` reads the directory back.
  */
-export function saveHuggingFaceDirectory(
+export async function saveHuggingFaceDirectory(
   dir: string,
   model: MiniGPT,
   tokenizer: Tokenizer,
-  { force = false, source }: { force?: boolean /** The directory the model was read from: never replaced. */; source?: string } = {},
-): string[] {
-  const endOfTextId = tokenizer.specialTokens.get('<|endoftext|>');
-  const { files, notes } = modelToHuggingFace(model, endOfTextId === undefined ? {} : { endOfTextId });
-  // Hugging Face's decode would otherwise drop the space before punctuation: ids would not decode to their text.
-  const endOfText = endOfTextId === undefined ? {} : { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>' };
-  const tokenizerConfig = {
-    tokenizer_class: 'PreTrainedTokenizerFast',
-    clean_up_tokenization_spaces: false,
-    model_max_length: model.config.blockSize,
-    ...endOfText,
-  };
-  writeDirectory(
-    dir,
-    { ...files, 'tokenizer.json': toHuggingFaceJSON(tokenizer), 'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n` },
-    { force, isOurs: isHuggingFaceDirectory, ...(source ? { sources: [source] } : {}), kind: 'a Hugging Face GPT-2 directory' },
-  );
-  return notes;
+  {
+    force = false,
+    source,
+    signal,
+  }: { force?: boolean /** The directory the model was read from: never replaced. */; source?: string; signal?: AbortSignal } = {},
+): Promise<string[]> {
+  const writer = OutputWriter.start(dir, { kind: 'Hugging Face directory', force, ...(source ? { sources: [source] } : {}) });
+  try {
+    const endOfTextId = tokenizer.specialTokens.get('<|endoftext|>');
+    const { files, notes } = modelToHuggingFace(model, endOfTextId === undefined ? {} : { endOfTextId });
+    // Hugging Face's decode would otherwise drop the space before punctuation: ids would not decode to their text.
+    const endOfText = endOfTextId === undefined ? {} : { bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', unk_token: '<|endoftext|>' };
+    const tokenizerConfig = {
+      tokenizer_class: 'PreTrainedTokenizerFast',
+      clean_up_tokenization_spaces: false,
+      model_max_length: model.config.blockSize,
+      ...endOfText,
+    };
+    const all = { ...files, 'tokenizer.json': toHuggingFaceJSON(tokenizer), 'tokenizer_config.json': `${JSON.stringify(tokenizerConfig, null, 2)}\n` };
+    for (const [name, content] of Object.entries(all)) await writeInPieces(writer.path(name), content, signal);
+    // config.json last: without it the directory is no model to any reader.
+    writer.finish(Object.keys(all), 'config.json');
+    return notes;
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
 }
 
 /** Stops `session` after its current step on SIGINT or SIGTERM (so it saves); returns the undo. */

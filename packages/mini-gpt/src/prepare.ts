@@ -2,28 +2,16 @@
 // constant memory. The text is read as a stream, cut into pieces where the tokenizer's own
 // pre-tokenization splits (so the ids equal those of encoding the whole text at once),
 // tokenized on worker threads and written in order. Node only.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readdirSync,
-  readSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
-import { type FileHandle, mkdir, open } from 'node:fs/promises';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BpeTokenizer, CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
-import { checkOut, moveIntoPlace, partialDirectory, writeSynced } from './output-directory.js';
+import { OutputWriter } from './output-directory.js';
+import { writeSynced } from './owned-directory.js';
 import type { TokenizerChoice } from './session.js';
-import { isTokenDirectory, TOKEN_DIRECTORY_FORMAT, type TokenDirectoryMeta, tokenDtype } from './token-directory.js';
+import { TOKEN_DIRECTORY_FORMAT, type TokenDirectoryMeta, tokenDtype } from './token-directory.js';
 
 export interface PrepareProgress {
   /** Bytes of text read so far, of `totalBytes`. */
@@ -162,18 +150,28 @@ class PieceCutter {
       let cut: number;
       if (!this.pattern) cut = this.pending.length - (/[\uD800-\uDBFF]$/.test(this.pending) ? 1 : 0);
       else {
-        cut = lastSettledBoundary(this.pending, this.pattern);
+        try {
+          cut = lastSettledBoundary(this.pending, this.pattern);
+        } catch (error) {
+          // The regex engine's stack gives out on a very long piece (it backtracks recursively).
+          if (!(error instanceof RangeError)) throw error;
+          throw this.oneLongPiece();
+        }
         if (cut <= 0) {
           if (this.pending.length <= this.pieceSize * MAX_PENDING_PIECES) break;
-          throw new Error(
-            `${this.describe()}: ${this.pending.length} characters that the tokenizer's pattern reads as one piece; prepare tokenizes text in pieces and will not buffer more`,
-          );
+          throw this.oneLongPiece();
         }
       }
       pieces.push(this.pending.slice(0, cut));
       this.pending = this.pending.slice(cut);
     }
     return pieces;
+  }
+
+  private oneLongPiece(): Error {
+    return new Error(
+      `${this.describe()}: ${this.pending.length} characters that the tokenizer's pattern reads as one piece; prepare tokenizes text in pieces and will not buffer more`,
+    );
   }
 
   flush(): string {
@@ -321,36 +319,35 @@ export async function prepareTokenDirectory(options: PrepareOptions): Promise<To
   // More threads than cores only cost memory (each holds the tokenizer).
   const workers = Math.min(asked, availableParallelism());
   const files = expandInputs(options.inputs);
-  checkOut(out, { force, isOurs: isTokenDirectory, sources: files.map((file) => file.path).concat(options.inputs), kind: 'a token directory' });
+  // Claimed now, so that nothing else can appear there while the text is tokenized.
+  const writer = OutputWriter.start(out, { kind: 'token directory', force, sources: files.map((file) => file.path).concat(options.inputs) });
   const totalBytes = totalOf(files) + files.length - 1;
   let tokens = 0;
   const report = (phase: PrepareProgress['phase']) => (bytes: number) => options.onProgress?.({ bytes, totalBytes, tokens, phase });
-  const tokenizer = await resolveTokenizer(options, files, report('vocabulary'));
-  const dtype = tokenDtype(tokenizer.vocabSize);
-  const bytesPerToken = dtype === 'uint16' ? 2 : 4;
-
-  const partial = partialDirectory(out);
-  const encoders = startEncoders(tokenizer, workers);
+  let encoders: ReturnType<typeof startEncoders> | undefined;
   try {
-    await mkdir(partial, { recursive: true });
-    const trainPath = join(partial, 'train.bin');
+    const tokenizer = await resolveTokenizer(options, files, report('vocabulary'));
+    const dtype = tokenDtype(tokenizer.vocabSize);
+    const bytesPerToken = dtype === 'uint16' ? 2 : 4;
+    encoders = startEncoders(tokenizer, workers);
+    const trainPath = writer.path('train.bin');
     const handle = await open(trainPath, 'w');
     try {
-      const writer = new OrderedWriter(handle, 2 * workers);
+      const ordered = new OrderedWriter(handle, 2 * workers);
       let current = files[0]!.path;
       const pattern = tokenizer instanceof BpeTokenizer ? new RegExp(tokenizer.pattern, 'uy') : undefined;
       const cutter = new PieceCutter(pieceSize, pattern, () => current);
       const progress = report('tokens');
       for await (const { text, bytes, path } of readText(files, signal)) {
         current = path;
-        for (const piece of cutter.push(text)) await writer.add(encoders.encode(piece));
-        tokens = writer.tokens;
+        for (const piece of cutter.push(text)) await ordered.add(encoders.encode(piece));
+        tokens = ordered.tokens;
         progress(bytes);
       }
       const rest = cutter.flush();
-      if (rest) await writer.add(encoders.encode(rest));
-      await writer.drain();
-      tokens = writer.tokens;
+      if (rest) await ordered.add(encoders.encode(rest));
+      await ordered.drain();
+      tokens = ordered.tokens;
       progress(totalBytes);
       await handle.sync();
     } finally {
@@ -358,7 +355,7 @@ export async function prepareTokenDirectory(options: PrepareOptions): Promise<To
     }
     const cut = Math.floor(tokens * (1 - valFraction));
     if (cut === 0 || cut === tokens) throw new Error(`the text gives ${tokens} tokens, too few to split into train.bin and val.bin`);
-    splitTail(trainPath, join(partial, 'val.bin'), cut, tokens, bytesPerToken);
+    splitTail(trainPath, writer.path('val.bin'), cut, tokens, bytesPerToken);
     const meta: TokenDirectoryMeta = {
       format: TOKEN_DIRECTORY_FORMAT,
       vocab_size: tokenizer.vocabSize,
@@ -369,17 +366,18 @@ export async function prepareTokenDirectory(options: PrepareOptions): Promise<To
       val_fraction: valFraction,
       sources: files,
     };
-    writeSynced(join(partial, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
-    writeSynced(join(partial, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
-    moveIntoPlace(partial, out);
+    writeSynced(writer.path('tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
+    writeSynced(writer.path('meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    // meta.json last: a directory without it is not a token directory to any reader.
+    writer.finish(['train.bin', 'val.bin', 'tokenizer.json'], 'meta.json');
     return meta;
   } catch (error) {
-    rmSync(partial, { recursive: true, force: true });
+    writer.abort();
     // A failed write (a full disk) names no file: say where, and that nothing was left.
     if ((error as NodeJS.ErrnoException).syscall === 'write')
       throw new Error(`cannot write ${out}: ${(error as Error).message}; nothing was written`, { cause: error });
     throw error;
   } finally {
-    encoders.close();
+    encoders?.close();
   }
 }

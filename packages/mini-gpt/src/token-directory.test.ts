@@ -64,7 +64,7 @@ describe('prepareTokenDirectory', { timeout: 120_000 }, () => {
     expect(meta.sources.map((s) => s.path.split('/').at(-1))).toEqual(['a.txt', 'b.txt', 'c.txt']);
     expect(JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'))).toEqual(meta);
     expect(progress.at(-1)).toBe(meta.sources.reduce((sum, s) => sum + s.bytes, 0) + 2);
-    expect(readdirSync(root).filter((name) => name.includes('partial'))).toEqual([]);
+    expect(readdirSync(out).filter((name) => name.includes('partial'))).toEqual([]);
   });
 
   it('cuts a BPE text only where the pre-tokenizer splits, across 1 MiB reads that split characters', async () => {
@@ -132,7 +132,9 @@ describe('prepareTokenDirectory', { timeout: 120_000 }, () => {
     const out = scratch();
     mkdirSync(out);
     writeFileSync(join(out, 'keep'), 'x');
-    await expect(prepareTokenDirectory({ inputs: [text], out })).rejects.toThrow(`${out} already exists and is not empty; give --force`);
+    await expect(prepareTokenDirectory({ inputs: [text], out })).rejects.toThrow(
+      `${out} holds keep, which minigpt did not write there; choose a new or empty directory`,
+    );
     await expect(prepareTokenDirectory({ inputs: ['/dev/zero'], out: scratch() })).rejects.toThrow('/dev/zero is not a regular file');
     await expect(prepareTokenDirectory({ inputs: [join(root, 'missing.txt')], out: scratch() })).rejects.toThrow('no such file or directory');
     const onePiece = writeFiles({ 'word.txt': 'x'.repeat(5000) });
@@ -148,17 +150,21 @@ describe('prepareTokenDirectory', { timeout: 120_000 }, () => {
       prepareTokenDirectory({ inputs: [text], out: aborted, signal: controller.signal, tokenizer: trainBpe(varied, { vocabSize: 260 }) }),
     ).rejects.toThrow();
     expect(existsSync(aborted)).toBe(false);
-    expect(readdirSync(root).filter((name) => name.includes('partial'))).toEqual([]);
     // --force replaces a token directory as a whole, and nothing else: not other files, not the inputs.
-    await expect(prepareTokenDirectory({ inputs: [text], out, force: true })).rejects.toThrow(`${out} is not a token directory: --force only replaces`);
+    await expect(prepareTokenDirectory({ inputs: [text], out, force: true })).rejects.toThrow(
+      `${out} holds keep, which minigpt did not write there; force replaces only a token directory of minigpt prepare, never other files`,
+    );
     expect(readdirSync(out)).toEqual(['keep']);
-    await expect(prepareTokenDirectory({ inputs: [text], out: text, force: true })).rejects.toThrow(`--out ${text} would replace ${text}`);
+    await expect(prepareTokenDirectory({ inputs: [text], out: text, force: true })).rejects.toThrow(`${text} would replace ${text}`);
     await expect(prepareTokenDirectory({ inputs: [join(text, 'a.txt')], out: root, force: true })).rejects.toThrow('which it is written from');
     expect(readdirSync(text)).toEqual(['a.txt']);
     rmSync(join(out, 'keep'));
     await prepareTokenDirectory({ inputs: [text], out, workers: 1 });
+    await expect(prepareTokenDirectory({ inputs: [text], out, workers: 1 })).rejects.toThrow(
+      `${out} already holds a token directory of minigpt prepare; give --force to replace it`,
+    );
     await prepareTokenDirectory({ inputs: [text], out, force: true, workers: 1 });
-    expect(readdirSync(out).sort()).toEqual(['meta.json', 'tokenizer.json', 'train.bin', 'val.bin']);
+    expect(readdirSync(out).sort()).toEqual(['.minigpt-record.json', 'meta.json', 'tokenizer.json', 'train.bin', 'val.bin']);
   });
 });
 

@@ -1,7 +1,16 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { comparisonVariants, namesCorpus, type PositionKind, PRESETS, type PresetName, runComparison, type VariantResult } from '@embedlab/mini-gpt';
-import { hasCheckpoint, loadCheckpoint, lockCheckpointDirectory, readCorpus, saveCheckpoint, startWorkers, tokenizerFromSpec } from '@embedlab/mini-gpt/node';
+import {
+  claimDirectory,
+  hasCheckpoint,
+  loadCheckpoint,
+  type OwnedDirectory,
+  readCorpus,
+  saveCheckpoint,
+  startWorkers,
+  tokenizerFromSpec,
+} from '@embedlab/mini-gpt/node';
 import { MultiBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { integer } from './arguments.js';
@@ -59,30 +68,35 @@ function settingsOf(flags: CompareFlags) {
 async function compareAction(flags: CompareFlags): Promise<void> {
   const settings = settingsOf(flags);
   const corpus = flags.data ? readCorpus(flags.data) : namesCorpus();
-  mkdirSync(flags.out, { recursive: true });
-  const lock = lockCheckpointDirectory(flags.out);
+  const tokenizer = tokenizerFromSpec(flags.tokenizer, corpus);
+  // A new or empty directory, or a comparison written before (then resumed): never anyone else's files.
+  const owned = claimDirectory(flags.out, 'comparison');
   const resultsPath = join(flags.out, 'results.json');
   const finished = new Map<string, VariantResult>();
-  if (existsSync(resultsPath)) {
-    const previous = JSON.parse(readFileSync(resultsPath, 'utf8')) as { settings: unknown; variants: VariantResult[] };
-    if (JSON.stringify(previous.settings) !== JSON.stringify(settings)) {
-      lock.release();
-      throw new Error(`${flags.out} holds a comparison with other settings (${JSON.stringify(previous.settings)}); use another --out`);
-    }
-    for (const result of previous.variants) finished.set(result.name, result);
-  }
   const variants = comparisonVariants(flags.positions, flags.tie, flags.ropeScaling);
+  try {
+    const previous = owned.owns('results.json') && existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : undefined;
+    if (previous && JSON.stringify(previous.settings) !== JSON.stringify(settings))
+      throw new Error(`${flags.out} holds a comparison with other settings (${JSON.stringify(previous.settings)}); use another --out`);
+    for (const result of (previous?.variants ?? []) as VariantResult[]) finished.set(result.name, result);
+    owned.record({
+      entries: [...REPORTS, 'models', ...variants.map((v) => `models/${v.name}`)],
+      temporary: REPORTS.map((report) => `${report}.next`),
+    });
+  } catch (error) {
+    owned.abandon();
+    throw error;
+  }
   const skipped = variants.filter((v) => finished.has(v.name)).map((v) => v.name);
   const say = (line: string) => (flags.json ? undefined : console.log(line));
   if (skipped.length > 0) say(`resuming ${flags.out}: ${skipped.join(', ')} already done`);
   const modelDir = (name: string) => join(flags.out, 'models', name);
-  const tokenizer = tokenizerFromSpec(flags.tokenizer, corpus);
   const results = new Map(finished);
   const writeReports = () => {
     const rows = variants.flatMap((v) => results.get(v.name) ?? []);
-    writeText(resultsPath, `${JSON.stringify({ settings, variants: rows }, null, 2)}\n`);
-    writeText(join(flags.out, 'results.csv'), resultsCsv(rows));
-    writeText(join(flags.out, 'loss-vs-position.svg'), lossByPositionSvg(rows, PRESETS[flags.preset].model.blockSize, settings.data));
+    writeText(owned, 'results.json', `${JSON.stringify({ settings, variants: rows }, null, 2)}\n`);
+    writeText(owned, 'results.csv', resultsCsv(rows));
+    writeText(owned, 'loss-vs-position.svg', lossByPositionSvg(rows, PRESETS[flags.preset].model.blockSize, settings.data));
     return rows;
   };
   const bars =
@@ -91,11 +105,13 @@ async function compareAction(flags: CompareFlags): Promise<void> {
       : undefined;
   const barOf = new Map<string, ReturnType<MultiBar['create']>>();
   const controller = new AbortController();
-  const pool = flags.workers > 1 ? await startWorkers(flags.workers) : undefined;
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let pool: Awaited<ReturnType<typeof startWorkers>> | undefined;
+  let rows: VariantResult[];
   try {
+    pool = flags.workers > 1 ? await startWorkers(flags.workers) : undefined;
     await runComparison({ corpus, tokenizer, preset: flags.preset, training: { steps: flags.steps }, seed: flags.seed, multiples: flags.multiples }, variants, {
       finished,
       signal: controller.signal,
@@ -117,14 +133,14 @@ async function compareAction(flags: CompareFlags): Promise<void> {
           console.log(`${result.name}: ${result.contexts.map((c) => `${c.multiple}x ${c.loss === null ? 'n/a' : c.loss.toFixed(3)}`).join(', ')}`);
       },
     });
+    rows = writeReports();
   } finally {
     bars?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     pool?.close();
-    lock.release();
+    owned.release();
   }
-  const rows = writeReports();
   if (controller.signal.aborted) {
     say(`interrupted; ${rows.length} of ${variants.length} rows done in ${flags.out} (run the same command to continue)`);
     process.exitCode = 130;
@@ -134,11 +150,13 @@ async function compareAction(flags: CompareFlags): Promise<void> {
   else console.log(`\n${resultsTable(rows)}\n\nwrote ${join(flags.out, 'results.json')}, results.csv and loss-vs-position.svg`);
 }
 
-/** Replaces a report in one rename, so an interrupted run never leaves a torn results.json. */
-function writeText(path: string, text: string): void {
-  const temporary = `${path}.tmp-${process.pid}`;
+const REPORTS = ['results.json', 'results.csv', 'loss-vs-position.svg'];
+
+/** Replaces a report in one rename, so an interrupted run never leaves a torn results.json; both names were recorded as ours. */
+function writeText(owned: OwnedDirectory, name: string, text: string): void {
+  const temporary = join(owned.dir, `${name}.next`);
   writeFileSync(temporary, text);
-  renameSync(temporary, path);
+  renameSync(temporary, join(owned.dir, name));
 }
 
 export const compareCommand = new Command('compare')
