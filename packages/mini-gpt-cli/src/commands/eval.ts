@@ -19,8 +19,9 @@ interface EvalFlags extends ModelSource {
  */
 function evaluationTokens(path: string, tokenizer: Tokenizer, limit: number): ArrayLike<number> {
   if (!isTokenDirectory(path)) return tokenizer.encode(readCorpus(path), { disallowedSpecial: [] }).slice(0, limit);
-  // nanoGPT's own directories do not say their tokenizer: the model's is assumed.
-  const directory = openTokenDirectory(path, namesItsTokenizer(path) ? {} : { tokenizer });
+  // nanoGPT's own directories do not say their tokenizer: the model's is assumed. Only the ids
+  // read from val.bin matter here (each is checked as it is read): no pass over train.bin.
+  const directory = openTokenDirectory(path, { ...(namesItsTokenizer(path) ? {} : { tokenizer }), checkIds: false });
   try {
     if (!sameTokenizer(directory.tokenizer, tokenizer))
       throw new Error(
