@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BpeTokenizer, GPT2_PATTERN } from './bpe-tokenizer.js';
-import { compilePattern, MAX_PATTERN_LENGTH } from './pattern.js';
+import { compilePattern, MAX_PATTERN_LENGTH, nextPiece } from './pattern.js';
 
 // OpenAI's cl100k_base and o200k_base patterns (tiktoken), without their case-insensitive
 // `(?i:...)` group, which Node 20's RegExp does not have.
@@ -65,5 +65,16 @@ describe('pre-tokenisation patterns', () => {
     expect(() => [...tokenizer.encodeGenerator('a\u{E000}')]).toThrow(/at index 1/);
     expect(tokenizer.canEncode('ab c')).toBe(true);
     expect(tokenizer.canEncode('ab\u{E000}c')).toBe(false);
+  });
+
+  it('say which run is too long for the regex engine when its stack gives out (minigpt prepare runs 8 MB of one letter)', () => {
+    const exhausted = Object.assign(/a+/uy, {
+      exec(): never {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+    });
+    expect(() => nextPiece(exhausted, `the ${'a'.repeat(100)}`, 3, 10)).toThrow(
+      /pattern "a\+" reads the text from index 13 \(" aaaaaaaaaaaaaaaaaaa"\) as one piece longer than the regex engine can match/,
+    );
   });
 });

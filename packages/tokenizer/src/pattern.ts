@@ -55,7 +55,16 @@ function quote(text: string, limit = 60): string {
  */
 export function nextPiece(regex: RegExp, text: string, at: number, offset = 0): string {
   regex.lastIndex = at;
-  const match = regex.exec(text);
+  let match: RegExpExecArray | null;
+  try {
+    match = regex.exec(text);
+  } catch (error) {
+    // V8's regex engine recurses per character of some runs: a run of millions exhausts its stack.
+    if (!(error instanceof RangeError)) throw error;
+    throw new Error(
+      `the pre-tokenisation pattern ${quote(regex.source)} reads the text from index ${offset + at} (${quote(text.slice(at, at + 20), 20)}) as one piece longer than the regex engine can match; break such a run (with spaces or line breaks) before tokenizing`,
+    );
+  }
   if (match === null) {
     throw new Error(
       `the pre-tokenisation pattern ${quote(regex.source)} matches nothing at index ${offset + at} (character ${describeChar(text, at)}), so that text would be dropped; a pattern must match every character`,
