@@ -224,6 +224,22 @@ describe('commands never touch what is not theirs', { timeout: 180_000 }, () => 
     expect(existsSync(hf)).toBe(false);
   });
 
+  it('checks --out before the slow work: prepare --out . in a folder of files, export over its own source', () => {
+    const folder = join(dir, 'my-folder');
+    const before = userFiles(folder, { 'draft.md': 'mine', 'data.csv': '1,2' });
+    const prepared = spawnSync(process.execPath, [cli, 'prepare', text, '--out', '.', '--force'], { encoding: 'utf8', cwd: folder });
+    expect(prepared.status).toBe(1);
+    expect(prepared.stderr).toContain('. holds data.csv (and 1 more), which minigpt did not write there; force replaces only a token directory');
+    expect(snapshot(folder)).toEqual(before);
+    // A model file that cannot load: refused as the source before it is ever read.
+    const broken = userFiles(join(dir, 'broken-hf'), { 'config.json': '{}', 'model.safetensors': 'not a model' });
+    const exported = run('export', '--hf', join(dir, 'broken-hf'), '--format', 'hf', '--out', join(dir, 'broken-hf'), '--force');
+    expect(exported.stderr.trim()).toBe(
+      `minigpt: ${join(dir, 'broken-hf')} would replace ${join(dir, 'broken-hf')}, which it is written from; choose another directory`,
+    );
+    expect(snapshot(join(dir, 'broken-hf'))).toEqual(broken);
+  });
+
   it('refuses at the start an --out holding a file or directory named current', () => {
     for (const kind of ['file', 'directory']) {
       const out = join(dir, `current-${kind}`);
