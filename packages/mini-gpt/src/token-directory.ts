@@ -84,7 +84,7 @@ export class TokenFile implements TokenReader {
     this.length = stat.size / this.bytesPerToken;
     this.identity = `${stat.dev}:${stat.ino}`;
     try {
-      if (checkIds) this.checkIds();
+      if (checkIds) this.scanIds();
     } catch (error) {
       this.close();
       throw error;
@@ -96,7 +96,7 @@ export class TokenFile implements TokenReader {
   }
 
   /** Reads the whole file once, a chunk at a time, and throws at the first id outside the vocabulary. */
-  private checkIds(): void {
+  private scanIds(): void {
     // uint16 cannot hold an id past a vocabulary of 65,536 or more.
     if (this.dtype === 'uint16' && this.vocabSize >= 65_536) return;
     const chunk = new Uint8Array(SCAN_BYTES);
