@@ -25,6 +25,7 @@ describe('minigpt flags and messages', { timeout: 180_000 }, () => {
       [['sample', '--checkpoint', a, '--checkpoint', b], '--checkpoint is given twice; give it once'],
       [['train', '--force', '--resume', '--out', a], "option '--force' cannot be used with option '--resume'"],
       [['train', '--steps', '0x10', '--out', a], '--steps must be an integer >= 1 in decimal digits, got "0x10"'],
+      [['compare', '--multiples', '1,0x2', '--out', a], '--multiples must be positive integers in decimal digits separated by commas, got "1,0x2"'],
       [['train', '--steps', '0b11', '--out', a], '--steps must be an integer >= 1 in decimal digits, got "0b11"'],
       [['train', '--steps', '1e3', '--out', a], '--steps must be an integer >= 1 in decimal digits, got "1e3"'],
       [['train', '--steps', ' 5', '--out', a], '--steps must be an integer >= 1 in decimal digits, got " 5"'],

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,9 +18,16 @@ describe('readCorpus', () => {
     expect(readCorpus(join(texts, 'b.txt'))).toBe('second');
   });
 
-  it('stops reading at the size limit, so an endless device or a huge file is refused, not swallowed', () => {
-    expect(() => readCorpus('/dev/zero', { maxBytes: 3 * 2 ** 20 })).toThrow(
-      '/dev/zero: the corpus is larger than 3 MiB, the most read into memory; use a smaller text',
+  it('refuses a device or a pipe before opening it (a FIFO would block), and stops reading at the size limit', () => {
+    expect(() => readCorpus('/dev/zero')).toThrow('/dev/zero is not a regular file; a corpus is read from text files');
+    const fifo = join(dir, 'fifo.txt');
+    execFileSync('mkfifo', [fifo]);
+    expect(() => readCorpus(fifo)).toThrow(`${fifo} is not a regular file`);
+    const huge = join(dir, 'huge.txt');
+    writeFileSync(huge, 'x');
+    truncateSync(huge, 4 * 2 ** 20);
+    expect(() => readCorpus(huge, { maxBytes: 3 * 2 ** 20 })).toThrow(
+      `${huge}: the corpus is larger than 3 MiB, the most read into memory; use a smaller text`,
     );
     const texts = join(dir, 'big');
     mkdirSync(texts);

@@ -47,8 +47,10 @@ import { type TokenizerChoice, type TrainingSession, tokenizerFor } from './sess
 /** The largest corpus read into memory: past it, a text file is refused rather than exhausting memory. */
 export const MAX_CORPUS_BYTES = 64 * 1024 * 1024;
 
-/** Reads at most `limit` bytes of a file as a stream (so a device like /dev/zero, or a huge file, is refused early). */
+/** Reads at most `limit` bytes of a regular file as a stream (a file growing while it is read is refused early too). */
 function readLimited(path: string, limit: number, alreadyRead: number): Buffer {
+  // A device never ends and a FIFO blocks the open itself: refused before opening.
+  if (!statSync(path).isFile()) throw new Error(`${path} is not a regular file; a corpus is read from text files`);
   const fd = openSync(path, 'r');
   try {
     const chunks: Buffer[] = [];

@@ -32,10 +32,12 @@ function list<T extends string>(name: string, allowed?: readonly T[]) {
 }
 
 function multiples(value: string): number[] {
-  const items = value.split(',').map(Number);
-  if (items.some((m) => !Number.isInteger(m) || m < 1))
-    throw new InvalidArgumentError(`--multiples must be positive integers separated by commas, got ${JSON.stringify(value)}`);
-  return items;
+  const item = integer('--multiples');
+  try {
+    return value.split(',').map((part) => item(part.trim()));
+  } catch {
+    throw new InvalidArgumentError(`--multiples must be positive integers in decimal digits separated by commas, got ${JSON.stringify(value)}`);
+  }
 }
 
 interface CompareFlags {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import type { TokenizerChoice } from '@embedlab/mini-gpt';
+import { MAX_TOKENIZER_BYTES, type TokenizerChoice } from '@embedlab/mini-gpt';
 import { availableWorkers, type PrepareProgress, prepareTokenDirectory, tokenizerFromSpec } from '@embedlab/mini-gpt/node';
 import { tokenizerFromJSON } from '@embedlab/tokenizer';
 import { SingleBar } from 'cli-progress';
@@ -14,8 +14,6 @@ interface PrepareFlags {
   force?: boolean;
   json?: boolean;
 }
-
-const MAX_TOKENIZER_BYTES = 64 << 20;
 
 /**
  * `char` and `bpe:SIZE` are made from the text as it streams by; `gpt2:FILE` is a GPT-2 rank file
