@@ -231,12 +231,15 @@ export class ReplicaPool {
         results.set(micro, { loss: result.loss, grads: unflatten(result.grads, variables) });
       }
     };
-    const remote = this.replicas.map(serve);
+    const remote = Promise.all(this.replicas.map(serve));
+    // Should this thread's share throw first, the workers' failure is not left unhandled (it would
+    // print a second error, a stack trace, after the first).
+    remote.catch(() => {});
     for (let micro = 0; micro < micros; micro += this.size) {
       const windows = microBatchWindows(dataset, step, micro, batchSize, model.config.blockSize, seed);
       results.set(micro, microBatchGradients(model, windows, step, micro, batchSize, seed, micros));
     }
-    await Promise.all(remote);
+    await remote;
     return sumInOrder(Array.from({ length: micros }, (_, micro) => results.get(micro)!));
   }
 

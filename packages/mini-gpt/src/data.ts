@@ -42,7 +42,7 @@ export class TokenDataset {
     }
     if (!(validationFraction > 0 && validationFraction < 1))
       throw new RangeError(`TokenDataset: validationFraction must be in (0, 1), got ${validationFraction}`);
-    const all = Int32Array.from(tokens);
+    const all = checkedTokens(tokens);
     const cut = Math.floor(all.length * (1 - validationFraction));
     this.train = all.subarray(0, cut);
     this.validation = all.subarray(cut);
@@ -63,7 +63,10 @@ export class TokenDataset {
 
   /** `batchSize` random windows of a split, drawn from `rng`, as arrays. */
   windows(split: 'train' | 'validation', batchSize: number, blockSize: number, rng: Rng): Windows {
-    return randomWindows(split === 'train' ? this.train : this.validation, batchSize, blockSize, rng);
+    const data = split === 'train' ? this.train : this.validation;
+    // A split shorter than a window would give windows of zeros (reads past its end), not an error.
+    if (data.length < blockSize + 1) this.check(blockSize);
+    return randomWindows(data, batchSize, blockSize, rng);
   }
 
   /** `batchSize` random windows: inputs `[batch, blockSize]` and the next tokens as targets. */
@@ -72,8 +75,37 @@ export class TokenDataset {
   }
 }
 
+/**
+ * Token ids as int32, each checked: Int32Array.from would turn 1e20 into 1661992960 and NaN into 0.
+ * At least two tokens (one to read, the next to predict).
+ */
+function checkedTokens(tokens: ArrayLike<number>): Int32Array {
+  if (tokens instanceof Int32Array) {
+    for (let i = 0; i < tokens.length; i++) if (tokens[i]! < 0) badToken(i, tokens[i]);
+  } else {
+    if (tokens === null || typeof tokens !== 'object' || !Number.isSafeInteger(tokens.length))
+      throw new TypeError('TokenDataset: tokens must be an array of ids, or { train, validation }');
+    for (let i = 0; i < tokens.length; i++) {
+      const id = tokens[i];
+      if (!Number.isInteger(id) || (id as number) < 0 || (id as number) > 0x7fffffff) badToken(i, id);
+    }
+  }
+  if (tokens.length < 2) throw new RangeError(`TokenDataset: ${tokens.length} tokens; a dataset needs at least 2 (and blockSize + 1 in each split to train)`);
+  return Int32Array.from(tokens);
+}
+
+function badToken(index: number, id: unknown): never {
+  throw new RangeError(`TokenDataset: token ${index} is ${typeof id === 'number' ? String(id) : JSON.stringify(id)}; ids are integers in [0, 2147483647]`);
+}
+
 /** `batchSize` random windows of `data` (starts drawn from `rng`) and the tokens after them. */
 export function randomWindows(data: TokenSequence, batchSize: number, blockSize: number, rng: Rng): Windows {
+  for (const [field, value] of [
+    ['batchSize', batchSize],
+    ['blockSize', blockSize],
+  ] as const)
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`TokenDataset: ${field} must be a positive integer, got ${value}`);
+  if (data.length < blockSize + 1) throw new RangeError(`TokenDataset: ${data.length} tokens, fewer than blockSize + 1 = ${blockSize + 1}`);
   const x = new Int32Array(batchSize * blockSize);
   const y = new Int32Array(batchSize * blockSize);
   for (let b = 0; b < batchSize; b++) {

@@ -1,5 +1,6 @@
 import type { RopeScaling } from '@embedlab/positional-encodings';
 import { tf } from '@embedlab/runtime';
+import { checkMemory } from './memory-estimate.js';
 import { createModel, type MiniGPT } from './model.js';
 
 export interface BucketEvaluation {
@@ -63,12 +64,14 @@ export function evaluate(model: MiniGPT, ids: ArrayLike<number>, options: Evalua
     );
   }
   if (ids.length < context + 1) throw new RangeError(`evaluate: the text has ${ids.length} tokens, fewer than context + 1 = ${context + 1}`);
-  const all = Array.from(ids);
-  const windows = Math.floor((all.length - 1) / context);
-  const perPosition = new Float64Array(context);
   // Several windows per forward pass (the numbers of one at a time, to float rounding, in fewer and
   // larger products), as many as keep the logits under WINDOW_BATCH_LOGITS values.
   const batch = Math.max(1, Math.floor(Math.min(WINDOW_BATCH_TOKENS, WINDOW_BATCH_LOGITS / vocabSize) / context));
+  // A long context's attention weights grow with its square: refused before the first window is read.
+  checkMemory(model.config, { mode: 'inference', batchSize: batch, context }, { label: 'evaluate' });
+  const all = Array.from(ids);
+  const windows = Math.floor((all.length - 1) / context);
+  const perPosition = new Float64Array(context);
   for (let first = 0; first < windows; first += batch) {
     const count = Math.min(batch, windows - first);
     const x = Array.from({ length: count }, (_, w) => all.slice((first + w) * context, (first + w + 1) * context));

@@ -1,7 +1,17 @@
 // The public API of @embedlab/mini-gpt (browser-safe; file-system helpers are in ./node).
 export { countParameters, PRESETS, validateConfig } from './config.js';
+export {
+  checkMemory,
+  describeMemory,
+  estimateMemory,
+  formatBytes,
+  type MemoryEstimate,
+  type MemoryParts,
+  type MemoryRun,
+  WASM_HEAP_LIMIT,
+} from './memory-estimate.js';
 export type { GPTConfig, PositionKind, Preset, PresetName } from './config.js';
-export { MiniGPT, createModel } from './model.js';
+export { MiniGPT, createModel, effectiveConfig } from './model.js';
 export type { ForwardOptions, KVCache, ParameterBreakdown } from './model.js';
 export type { Block, CausalSelfAttention, MLP } from './block.js';
 export type { ModelPositions, PassContext } from './block.js';

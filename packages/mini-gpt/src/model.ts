@@ -5,6 +5,7 @@ import { EmbeddingHead } from '@embedlab/weight-tying';
 import { Block, type KVCache, type ModelPositions, type PassContext } from './block.js';
 import { type GPTConfig, validateConfig } from './config.js';
 import { dropout, LayerNorm, type StateDict } from './layers.js';
+import { checkMemory } from './memory-estimate.js';
 
 export type { KVCache } from './block.js';
 
@@ -70,22 +71,37 @@ export function parameterTensorCount(config: GPTConfig): number {
   return 1 + (config.position === 'learned' ? 1 : 0) + config.nLayer * 6 * perLinearOrNorm + perLinearOrNorm + (config.tieWeights ? 0 : 1);
 }
 
+/** The model's RoPE (its constructor allocates nothing: cos and sin are made when first used). */
+function rotaryEmbedding(config: GPTConfig, headDim: number): RotaryEmbedding {
+  const { base, layout, scaling, rotaryDim } = config.rope ?? {};
+  return new RotaryEmbedding({
+    headDim,
+    ...(base ? { base } : {}),
+    ...(layout ? { layout } : {}),
+    ...(scaling ? { scaling } : {}),
+    ...(rotaryDim ? { rotaryDim } : {}),
+  });
+}
+
+/**
+ * The config as a model built from it runs: every default filled in (`embeddingScale`, RoPE's
+ * base, layout and rotaryDim), validated, without building anything: what `--dry-run` shows.
+ */
+export function effectiveConfig(config: GPTConfig): GPTConfig {
+  const checked = { embeddingScale: 'none' as const, ...validateConfig({ ...config }) };
+  if (checked.position !== 'rope') return checked;
+  const { base, layout, rotaryDim, scaling } = rotaryEmbedding(checked, checked.nEmbd / checked.nHead);
+  return { ...checked, rope: { base, layout, rotaryDim, ...(scaling ? { scaling } : {}) } };
+}
+
 function createPositions(config: GPTConfig, headDim: number, seed: number): ModelPositions | undefined {
   switch (config.position) {
     case 'learned':
       return new LearnedPositionalEmbedding({ maxLength: config.blockSize, dim: config.nEmbd, seed });
     case 'sinusoidal':
       return new SinusoidalPositionalEncoding({ dim: config.nEmbd });
-    case 'rope': {
-      const { base, layout, scaling, rotaryDim } = config.rope ?? {};
-      return new RotaryEmbedding({
-        headDim,
-        ...(base ? { base } : {}),
-        ...(layout ? { layout } : {}),
-        ...(scaling ? { scaling } : {}),
-        ...(rotaryDim ? { rotaryDim } : {}),
-      });
-    }
+    case 'rope':
+      return rotaryEmbedding(config, headDim);
     case 'alibi':
       return new ALiBi({ heads: config.nHead });
     case 'none':
@@ -110,6 +126,9 @@ export class MiniGPT {
 
   constructor(config: GPTConfig, seed = 1337) {
     this.config = validateConfig({ ...config });
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`createModel: seed must be an integer >= 0, got ${seed}`);
+    // The weights and one forward pass of a full-length sequence must fit the heap: checked before any tensor is made.
+    checkMemory(this.config, { mode: 'inference', batchSize: 1 }, { label: 'createModel' });
     const { vocabSize, nLayer, nHead, nEmbd, bias } = this.config;
     this.headDim = nEmbd / nHead;
     let nextSeed = seed;

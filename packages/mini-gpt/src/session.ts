@@ -1,10 +1,11 @@
 import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
 import { tf } from '@embedlab/runtime';
 import { type Checkpoint, type CheckpointFiles, checkpointToFiles, type DataSource, fingerprint } from './checkpoint.js';
-import { type GPTConfig, PRESETS, type PresetName } from './config.js';
+import { type GPTConfig, PRESETS, type PresetName, validateConfig } from './config.js';
 import { TokenDataset } from './data.js';
 import { generateText } from './generate.js';
 import type { ReplicaPool } from './data-parallel.js';
+import { checkMemory, type MemoryRun } from './memory-estimate.js';
 import { createModel, type MiniGPT } from './model.js';
 import { AdamW } from './optimizer.js';
 import { type EvalEvent, type StepEvent, type TrainOptions, type TrainResult, train } from './train.js';
@@ -113,6 +114,11 @@ function splitAcross(options: SessionTrainOptions, workers: number): SessionTrai
   return { ...options, batchSize: options.batchSize / workers, gradientAccumulation: (options.gradientAccumulation ?? 1) * workers };
 }
 
+/** The sizes the memory estimate needs from a session's options: each step is `gradientAccumulation` micro-batches of `batchSize`. */
+function trainingRun(options: SessionTrainOptions, workers: number): MemoryRun {
+  return { mode: 'train', batchSize: options.batchSize, microBatches: options.gradientAccumulation ?? 1, workers };
+}
+
 /** `object` without its undefined fields, so that they do not replace defaults when spread. */
 function definedOnly<T extends object>(object: Overrides<T>): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
@@ -199,7 +205,11 @@ export class TrainingSession {
     const { preset = 'names', seed = 1337 } = setup;
     const options = splitAcross(trainingOptions(preset, setup.training ?? {}, seed), setup.workers ?? 1);
     const { tokenizer, dataset } = sessionData(setup);
-    const model = createModel({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize }, seed);
+    const config = validateConfig({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize });
+    // Too little text for the context, or a step too large for the heap, is said before the model is built.
+    dataset.check(config.blockSize);
+    checkMemory(config, trainingRun(options, setup.workers ?? 1), { label: 'TrainingSession' });
+    const model = createModel(config, seed);
     const { beta1, beta2, weightDecay } = options;
     const optimizer = new AdamW(definedOnly({ beta1, beta2, weightDecay }));
     try {
@@ -237,6 +247,7 @@ export class TrainingSession {
       throw new Error(`the data does not fit the checkpoint's tokenizer: ${(error as Error).message}`);
     }
     const options = { ...(checkpoint.training.options as SessionTrainOptions), ...definedOnly(overrides) };
+    checkMemory(checkpoint.model.config, trainingRun(options, 1), { label: 'TrainingSession' });
     return new TrainingSession({
       model: checkpoint.model,
       tokenizer: checkpoint.tokenizer,

@@ -2,6 +2,7 @@ import { type Tensor, tf, type Variable } from '@embedlab/runtime';
 import type { TokenDataset } from './data.js';
 import type { MiniGPT } from './model.js';
 import { localGradients, type ReplicaPool } from './data-parallel.js';
+import { checkMemory } from './memory-estimate.js';
 import { AdamW, clipByGlobalNorm } from './optimizer.js';
 import { createRng } from './rng.js';
 import { learningRateAt } from './schedule.js';
@@ -131,6 +132,8 @@ export async function train(model: MiniGPT, dataset: TokenDataset, options: Trai
   const o = checkOptions(validateTrainOptions(options));
   const { blockSize } = model.config;
   dataset.check(blockSize);
+  // Before any window or tensor: the step must fit each thread's heap.
+  checkMemory(model.config, { mode: 'train', batchSize: o.batchSize, microBatches: o.gradientAccumulation, workers: o.workers?.size ?? 1 }, { label: 'train' });
   const optimizer = o.optimizer ?? new AdamW({ beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay });
   const variables = model.trainableVariables;
   const schedule = { learningRate: o.learningRate, minLearningRate: o.minLearningRate, warmupSteps: o.warmupSteps, decaySteps: o.decaySteps };

@@ -1,4 +1,4 @@
-import type { PositionKind } from '@embedlab/mini-gpt';
+import { estimateMemory, PRESETS, type PositionKind } from '@embedlab/mini-gpt';
 import { chart } from '../charts.js';
 import { corpus, corpusName, MIN_CHARACTERS, onCorpusChange, readCorpusFile, setCorpus, visibleCharacters } from '../corpus.js';
 import {
@@ -40,6 +40,7 @@ interface Shape {
   batchSize: number;
   vocabSize: number;
   tied: boolean;
+  position: PositionKind;
   workers: number;
   microBatches: number;
 }
@@ -62,14 +63,26 @@ function flopsPerToken(s: Shape): number {
 }
 
 /**
- * Bytes one worker holds: weights, gradients and the two AdamW moments, and the activations the
- * gradient tape keeps for one micro-batch (per layer per token ~34·C floats plus 5 per
- * attention score, after Korthikanti et al. 2022, in float32), plus logits and their gradients.
+ * Bytes one worker holds, by @embedlab/mini-gpt's memory estimate (the one `minigpt train
+ * --dry-run` prints and the library checks): weights, gradients, AdamW's moments and one
+ * micro-batch's activations, for the model the worker builds (the names preset with these sizes).
  */
-function memoryBytes(s: Shape): number {
-  const sequences = s.batchSize / s.microBatches;
-  const activations = sequences * s.blockSize * (s.nLayer * (34 * s.nEmbd + 5 * s.nHead * s.blockSize) + 4 * s.vocabSize);
-  return 4 * (4 * parameters(s) + activations);
+function memoryEstimate(s: Shape) {
+  const config = {
+    ...PRESETS.names.model,
+    blockSize: s.blockSize,
+    nLayer: s.nLayer,
+    nHead: s.nHead,
+    nEmbd: s.nEmbd,
+    position: s.position,
+    tieWeights: s.tied,
+    vocabSize: s.vocabSize,
+  };
+  return estimateMemory(
+    config,
+    { mode: 'train', batchSize: s.batchSize / s.microBatches, microBatches: s.microBatches, workers: s.workers },
+    { limit: MEMORY_LIMIT },
+  );
 }
 
 const megabytes = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(bytes / 1e6))} MB`);
@@ -181,6 +194,7 @@ export function mountTrain(root: HTMLElement): void {
       microBatches,
       vocabSize: tokenizer.value === 'char' ? vocabulary : 384,
       tied: tie.checked,
+      position: position.value as PositionKind,
     };
     return { ...values, microBatches, shape };
   };
@@ -188,17 +202,17 @@ export function mountTrain(root: HTMLElement): void {
   const updateEstimate = () => {
     try {
       const { shape, steps: total } = settings();
-      const bytes = memoryBytes(shape);
+      const memory = memoryEstimate(shape);
+      const bytes = memory.perWorker;
       const seconds = (flopsPerToken(shape) * shape.batchSize * shape.blockSize) / (flopsPerWorker * shape.workers);
-      const verdict =
-        bytes > MEMORY_LIMIT
-          ? ' — too large: it would not fit in the wasm memory of a tab'
-          : seconds > STEP_LIMIT_SECONDS
-            ? ' — too slow to watch: make the model, context or batch smaller'
-            : '';
-      estimate.textContent = `≈ ${parameters(shape).toLocaleString('en-US')} parameters, ≈ ${megabytes(bytes)} per worker, ≈ ${duration(seconds)} per step, ≈ ${duration(seconds * total)} for ${plural(total, 'step')} (${measured ? 'speed measured by the last run' : 'a guess until the first run measures this device'})${verdict}`;
+      const verdict = !memory.fits
+        ? ' — too large: it would not fit in the wasm memory of a tab'
+        : seconds > STEP_LIMIT_SECONDS
+          ? ' — too slow to watch: make the model, context or batch smaller'
+          : '';
+      estimate.textContent = `≈ ${memory.parameterCount.toLocaleString('en-US')} parameters, ≈ ${megabytes(bytes)} per worker, ≈ ${duration(seconds)} per step, ≈ ${duration(seconds * total)} for ${plural(total, 'step')} (${measured ? 'speed measured by the last run' : 'a guess until the first run measures this device'})${verdict}`;
       estimate.classList.toggle('warning', verdict !== '');
-      return { bytes, seconds };
+      return { bytes, fits: memory.fits, seconds };
     } catch (problem) {
       estimate.textContent = (problem as Error).message;
       estimate.classList.add('warning');
@@ -257,7 +271,7 @@ export function mountTrain(root: HTMLElement): void {
           `${corpusName()} has ${plural(visible, 'character')} that are not whitespace; the ${tokenizer.value === 'bpe' ? 'BPE tokenizer needs at least 2,000 to learn merges from' : 'char tokenizer needs at least 100'}`,
         );
       const guess = updateEstimate()!;
-      if (guess.bytes > MEMORY_LIMIT)
+      if (!guess.fits)
         throw new InputError(
           layers,
           `this model needs ≈ ${megabytes(guess.bytes)} per worker, more than the ${megabytes(MEMORY_LIMIT)} a browser tab's wasm memory can hold for training: lower the layers, dimensions, context or batch`,
@@ -395,6 +409,7 @@ export function mountTrain(root: HTMLElement): void {
           batchSize: batchNow!,
           vocabSize: tokenizer.value === 'char' ? vocabulary : 384,
           tied: tie.checked,
+          position: position.value as PositionKind,
           workers: run.workers,
           microBatches: 1,
         };

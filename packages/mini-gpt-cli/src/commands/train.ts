@@ -41,6 +41,17 @@ function requestedWorkers(workers: number | 'auto'): number {
 }
 
 /**
+ * `--workers N` past the cores is capped to them, and said on stderr: each worker is a thread
+ * with a wasm instance and a replica of the model of its own (1,000 took 8 GB and did no more work).
+ */
+function capWorkers(flags: TrainFlags): void {
+  const cores = availableWorkers();
+  if (flags.workers === 'auto' || flags.workers <= cores) return;
+  console.error(`--workers ${flags.workers}: using ${cores}, the cores this machine has`);
+  flags.workers = cores;
+}
+
+/**
  * How many threads a new run's batches are split for: `--workers N` exactly (the batch must
  * divide), `auto` the most of the cores that divide the batch.
  */
@@ -69,6 +80,7 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
   const info = (line: string) => say({ event: 'info', message: line }, line);
   const given = (flag: string) => command.getOptionValueSource(flag) === 'cli';
   if (flags.out === undefined && !(flags.dryRun && !flags.resume)) throw new Error(`required option '--out <dir>' not specified`);
+  capWorkers(flags);
   const setup = resolveRun(flags, given, flags.config === undefined ? undefined : readConfigFile(flags.config));
   // Bad settings are said before any text is read or model built.
   const checked = flags.resume ? undefined : checkRun(setup);
@@ -82,7 +94,11 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
   try {
     if (flags.dryRun) {
       const vocabSize = () => (fresh?.tokens ? fresh.tokens.tokenizer : tokenizerFromSpec(setup.tokenizer, fresh!.corpus!)).vocabSize;
-      return dryRun(setup, checked && fresh ? { checked, vocabSize: vocabSize() } : { out: flags.out }, say);
+      return dryRun(
+        setup,
+        checked && fresh ? { checked, vocabSize: vocabSize(), workers: batchShare(flags, checked.training.batchSize) } : { out: flags.out },
+        say,
+      );
     }
     // Checked and locked before any training, so a bad --out never costs a run.
     const lock = prepareCheckpointDirectory(flags.out, { resume: Boolean(flags.resume), force: Boolean(flags.force) });
