@@ -1,5 +1,6 @@
 import type { ALiBi, AdditivePositionalEncoding, RotaryEmbedding } from '@embedlab/positional-encodings';
 import { batchedMatMul, causalAttention, type Tensor, tf } from '@embedlab/runtime';
+import { BLOCK_LAYERS, INIT_STD, type LinearLayerName, linearShape } from './architecture.js';
 import type { GPTConfig } from './config.js';
 import { dropout, dropoutMask, gelu, LayerNorm, Linear, type StateDict } from './layers.js';
 
@@ -25,10 +26,16 @@ export interface PassContext {
   attention: Tensor[] | undefined;
 }
 
-/** Weight init of one block: GPT-2's N(0, 0.02²), residual projections N(0, (0.02/√(2·nLayer))²). */
+/** Weight init of one block: a seed per layer, and the residual projections' std (`INIT_STD`/√(2·nLayer)). */
 interface BlockInit {
   seed: () => number;
   residualStd: number;
+}
+
+/** A block's Linear layer `name` as the architecture table gives it: widths, and GPT-2's init (residual projections scaled down). */
+function linearLayer(name: LinearLayerName, config: GPTConfig, init: BlockInit): Linear {
+  const [inFeatures, outFeatures] = linearShape(name, config.nEmbd);
+  return new Linear(inFeatures, outFeatures, { bias: config.bias, std: BLOCK_LAYERS[name].residual ? init.residualStd : INIT_STD, seed: init.seed() });
 }
 
 const MASKED = -1e9;
@@ -53,12 +60,12 @@ export class CausalSelfAttention {
     config: GPTConfig,
     init: BlockInit,
   ) {
-    const { nEmbd, nHead, bias } = config;
+    const { nEmbd, nHead } = config;
     this.nHead = nHead;
     this.headDim = nEmbd / nHead;
     this.rate = config.dropout;
-    this.c_attn = new Linear(nEmbd, 3 * nEmbd, { bias, std: 0.02, seed: init.seed() });
-    this.c_proj = new Linear(nEmbd, nEmbd, { bias, std: init.residualStd, seed: init.seed() });
+    this.c_attn = linearLayer('attn.c_attn', config, init);
+    this.c_proj = linearLayer('attn.c_proj', config, init);
   }
 
   apply(x: Tensor, pass: PassContext): Tensor {
@@ -117,7 +124,7 @@ export class CausalSelfAttention {
   }
 }
 
-/** nanoGPT's `MLP`: Linear C → 4C, GELU, Linear 4C → C, dropout. */
+/** nanoGPT's `MLP`: Linear C → 4C (`MLP_RATIO`), GELU, Linear 4C → C, dropout. */
 export class MLP {
   readonly c_fc: Linear;
   readonly c_proj: Linear;
@@ -125,11 +132,10 @@ export class MLP {
   private readonly rate: number;
 
   constructor(config: GPTConfig, init: BlockInit) {
-    const { nEmbd, bias } = config;
     this.gelu = config.gelu;
     this.rate = config.dropout;
-    this.c_fc = new Linear(nEmbd, 4 * nEmbd, { bias, std: 0.02, seed: init.seed() });
-    this.c_proj = new Linear(4 * nEmbd, nEmbd, { bias, std: init.residualStd, seed: init.seed() });
+    this.c_fc = linearLayer('mlp.c_fc', config, init);
+    this.c_proj = linearLayer('mlp.c_proj', config, init);
   }
 
   apply(x: Tensor, pass: PassContext): Tensor {

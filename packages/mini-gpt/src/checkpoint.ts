@@ -3,7 +3,8 @@ import { type Tokenizer, tokenizerFromJSON } from '@embedlab/tokenizer';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { type GPTConfig, validateConfig } from './config.js';
-import { isLinearWeight, MiniGPT, parameterShapes, parameterTensorCount } from './model.js';
+import { isLinearWeight, LAYER_NORM_EPSILON, MLP_RATIO, parameterTensorCount } from './architecture.js';
+import { MiniGPT, parameterShapes } from './model.js';
 import { AdamW, type AdamWOptions } from './optimizer.js';
 import { type NamedTensor, readSafetensors, writeSafetensors } from './safetensors.js';
 import type { TrainOptions } from './train.js';
@@ -343,8 +344,8 @@ export interface HuggingFaceGPT2Config {
 function checkFixedFields(hf: Record<string, unknown>): void {
   const nEmbd = hf.n_embd as number;
   const fixed: [field: string, honoured: (value: unknown) => boolean, because: string][] = [
-    ['layer_norm_epsilon', (v) => v === undefined || v === 1e-5, 'the model uses 1e-5'],
-    ['n_inner', (v) => v === undefined || v === null || v === 4 * nEmbd, `the model's MLP is 4 × n_embd = ${4 * nEmbd} wide`],
+    ['layer_norm_epsilon', (v) => v === undefined || v === LAYER_NORM_EPSILON, `the model uses ${LAYER_NORM_EPSILON.toExponential()}`],
+    ['n_inner', (v) => v === undefined || v === null || v === MLP_RATIO * nEmbd, `the model's MLP is ${MLP_RATIO} × n_embd = ${MLP_RATIO * nEmbd} wide`],
     ['scale_attn_weights', (v) => v === undefined || v === true, 'the model always scales attention by 1/√(head size)'],
     ['scale_attn_by_inverse_layer_idx', (v) => v === undefined || v === false, 'the model does not scale attention by layer'],
   ];

@@ -1,5 +1,6 @@
 import { LearnedPositionalEmbedding } from '@embedlab/positional-encodings';
 import { type ArenaArray, MatVecArena, type Tensor, tf } from '@embedlab/runtime';
+import { BLOCK_LAYERS, type BlockLayerName, LAYER_NORM_EPSILON, type LinearLayerName } from './architecture.js';
 import type { ModelPositions } from './block.js';
 import type { MiniGPT } from './model.js';
 
@@ -11,18 +12,11 @@ import type { MiniGPT } from './model.js';
 // the output projection added to the residual, LayerNorm, the MLP's product, GELU, its projection
 // added to the residual. The math is the model's forward pass with dropout off, in the same order.
 
-const LAYER_NORM_EPSILON = 1e-5;
 /** Positions the cache and the position tables start with (they double as the sequence grows). */
 const INITIAL_POSITIONS = 64;
 
-interface LayerWeights {
-  ln1: Norm;
-  attn: Dense;
-  attnProj: Dense;
-  ln2: Norm;
-  fc: Dense;
-  mlpProj: Dense;
-}
+/** A block's weights in the arena, by the architecture's layer names. */
+type LayerWeights = { [K in LinearLayerName]: Dense } & { ln_1: Norm; ln_2: Norm };
 
 interface Norm {
   weight: ArenaArray;
@@ -98,7 +92,6 @@ export class Decoder {
   private readonly tokenTable: Float32Array;
   private readonly tokenScale: number;
   private readonly output: ArenaArray;
-  private readonly outputBias: ArenaArray | undefined;
   private readonly arena: MatVecArena;
   /** Activations in the arena: the residual stream, LayerNorm's output, q|k|v, attention's output, the MLP's hidden layer, logits, RoPE's cos|sin. */
   private readonly x: ArenaArray;
@@ -110,7 +103,6 @@ export class Decoder {
   private readonly cosSin: ArenaArray | undefined;
   private readonly slopes: ArenaArray | undefined;
   private readonly positionRows: PositionRows | undefined;
-  private readonly softCap: number | undefined;
   /**
    * The KV cache, the arena's last allocation (extended as the sequence grows): per layer
    * `[capacity, 2·nEmbd]`, each position's keys then values (a position's row is contiguous and
@@ -154,8 +146,7 @@ export class Decoder {
   }
 
   private static sourcesOf(model: MiniGPT): Tensor[] {
-    const head = model.head;
-    return [...model.stateDict().values(), model.embedding.weight, head.outputWeight, ...(head.bias ? [head.bias] : [])];
+    return [...model.stateDict().values(), model.embedding.weight, model.head.outputWeight];
   }
 
   constructor(private readonly model: MiniGPT) {
@@ -165,20 +156,21 @@ export class Decoder {
     const positions = model.positional;
     const rotaryDim = positions?.kind === 'rotary' ? positions.rotaryDim : 0;
     const read = (name: string) => state.get(name)?.dataSync() as Float32Array | undefined;
-    const isWeight = (name: string) => /\.(c_attn|c_proj|c_fc|ln_1|ln_2|ln_f)\.(weight|bias)$/.test(name);
+    // Every parameter but the embedding tables, which are read row by row from JavaScript.
+    const inBlocksOrFinalNorm = (name: string) => name.startsWith('transformer.h.') || name.startsWith('transformer.ln_f.');
+    const hiddenWidth = BLOCK_LAYERS['mlp.c_fc'].outWidth * channels;
     const activations = [
       channels,
       channels,
       3 * channels,
       channels,
-      4 * channels,
+      hiddenWidth,
       vocabSize,
       rotaryDim,
       positions?.kind === 'attention-bias' ? model.config.nHead : 0,
     ];
-    const head = [model.head.outputWeight.size, model.head.bias?.size ?? 0];
-    const weights = [...state].filter(([name]) => isWeight(name)).map(([, v]) => v.size);
-    this.arena = new MatVecArena(MatVecArena.floatsFor([...weights, ...head, ...activations]));
+    const weights = [...state].filter(([name]) => inBlocksOrFinalNorm(name)).map(([, v]) => v.size);
+    this.arena = new MatVecArena(MatVecArena.floatsFor([...weights, model.head.outputWeight.size, ...activations]));
     const inArena = (name: string) => {
       const values = read(name);
       return values && this.arena.allocate(values.length, values);
@@ -188,22 +180,19 @@ export class Decoder {
       const [inFeatures, outFeatures] = state.get(`${prefix}.weight`)!.shape as [number, number];
       return { weight: inArena(`${prefix}.weight`)!, bias: inArena(`${prefix}.bias`), inFeatures, outFeatures };
     };
-    this.layers = model.blocks.map((_, i) => {
-      const p = `transformer.h.${i}`;
-      return {
-        ln1: norm(`${p}.ln_1`),
-        attn: denseOf(`${p}.attn.c_attn`),
-        attnProj: denseOf(`${p}.attn.c_proj`),
-        ln2: norm(`${p}.ln_2`),
-        fc: denseOf(`${p}.mlp.c_fc`),
-        mlpProj: denseOf(`${p}.mlp.c_proj`),
-      };
-    });
+    this.layers = model.blocks.map(
+      (_, i) =>
+        Object.fromEntries(
+          (Object.keys(BLOCK_LAYERS) as BlockLayerName[]).map((name) => {
+            const prefix = `transformer.h.${i}.${name}`;
+            return [name, BLOCK_LAYERS[name].kind === 'norm' ? norm(prefix) : denseOf(prefix)];
+          }),
+        ) as LayerWeights,
+    );
     this.lnF = norm('transformer.ln_f');
     this.tokenTable = model.embedding.weight.dataSync() as Float32Array;
     this.tokenScale = model.embedding.scale;
     this.output = this.arena.allocate(model.head.outputWeight.size, model.head.outputWeight.dataSync());
-    this.outputBias = model.head.bias && this.arena.allocate(vocabSize, model.head.bias.dataSync());
     [this.x, this.normed, this.qkv, this.attended, this.hidden, this.logits] = activations.slice(0, 6).map((length) => this.arena.allocate(length)) as [
       ArenaArray,
       ArenaArray,
@@ -225,7 +214,6 @@ export class Decoder {
       this.positionRows = new PositionRows(positions, rotaryDim, scaling?.type === 'dynamic' ? scaling.originalMaxPositions : Number.POSITIVE_INFINITY);
     }
     this.cache = this.arena.allocate(0);
-    this.softCap = model.head.softCap;
   }
 
   /** Empties the cache. */
@@ -262,8 +250,9 @@ export class Decoder {
     const [cos, sin] = rotary ? [cosSin!.subarray(0, rotary.rotaryDim / 2), cosSin!.subarray(rotary.rotaryDim / 2, rotary.rotaryDim / 2)] : [];
     const cacheRows = cache.values;
     for (const [index, layer] of this.layers.entries()) {
-      arena.layerNorm(x, layer.ln1.weight, layer.ln1.bias, normed, channels, LAYER_NORM_EPSILON);
-      arena.matVec(normed, layer.attn.weight, layer.attn.bias, qkv, channels, 3 * channels);
+      const [attention, projection, fc, mlpProjection] = [layer['attn.c_attn'], layer['attn.c_proj'], layer['mlp.c_fc'], layer['mlp.c_proj']];
+      arena.layerNorm(x, layer.ln_1.weight, layer.ln_1.bias, normed, channels, LAYER_NORM_EPSILON);
+      arena.matVec(normed, attention.weight, attention.bias, qkv, channels, attention.outFeatures);
       if (rotary) arena.rotary(qkv, cos!, sin!, heads, headDim, rotary.rotaryDim, rotary.layout);
       // This position's keys and values join the cache; q attends over it.
       const layerStart = index * layerFloats;
@@ -271,17 +260,15 @@ export class Decoder {
       const keys = cache.subarray(layerStart, layerFloats);
       const values = cache.subarray(layerStart + channels, layerFloats - channels);
       arena.attend(qkv, keys, values, slopes, attended, position + 1, heads, headDim, rowStride);
-      arena.matVec(attended, layer.attnProj.weight, layer.attnProj.bias, x, channels, channels, true);
-      arena.layerNorm(x, layer.ln2.weight, layer.ln2.bias, normed, channels, LAYER_NORM_EPSILON);
-      arena.matVec(normed, layer.fc.weight, layer.fc.bias, hidden, channels, layer.fc.outFeatures);
-      arena.gelu(hidden, layer.fc.outFeatures, gelu);
-      arena.matVec(hidden, layer.mlpProj.weight, layer.mlpProj.bias, x, layer.fc.outFeatures, channels, true);
+      arena.matVec(attended, projection.weight, projection.bias, x, channels, channels, true);
+      arena.layerNorm(x, layer.ln_2.weight, layer.ln_2.bias, normed, channels, LAYER_NORM_EPSILON);
+      arena.matVec(normed, fc.weight, fc.bias, hidden, channels, fc.outFeatures);
+      arena.gelu(hidden, fc.outFeatures, gelu);
+      arena.matVec(hidden, mlpProjection.weight, mlpProjection.bias, x, fc.outFeatures, channels, true);
     }
     arena.layerNorm(x, this.lnF.weight, this.lnF.bias, normed, channels, LAYER_NORM_EPSILON);
-    arena.matVecTransposed(normed, this.output, this.outputBias, this.logits, channels, vocabSize);
-    const logits = Float32Array.from(this.logits.values);
-    if (this.softCap !== undefined) for (let v = 0; v < vocabSize; v++) logits[v] = Math.tanh(logits[v]! / this.softCap) * this.softCap;
+    arena.matVecTransposed(normed, this.output, undefined, this.logits, channels, vocabSize);
     this.length = position + 1;
-    return logits;
+    return Float32Array.from(this.logits.values);
   }
 }

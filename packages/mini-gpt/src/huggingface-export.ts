@@ -3,6 +3,7 @@
 // tensors go out as they are. What GPT-2 cannot hold is refused; what it holds only as a value
 // (sinusoidal or no positions, no biases) is exported as that value, with a note in config.json.
 import { tf } from '@embedlab/runtime';
+import { INIT_STD, LAYER_NORM_EPSILON, parameterSpecs } from './architecture.js';
 import { CHECKPOINT_FORMAT } from './checkpoint.js';
 import type { MiniGPT } from './model.js';
 import { type NamedTensor, writeSafetensors } from './safetensors.js';
@@ -51,6 +52,8 @@ export function modelToHuggingFace(model: MiniGPT, options: HuggingFaceExportOpt
   const tensors = new Map<string, NamedTensor>();
   const add = (name: string, shape: number[], data: Float32Array) => tensors.set(name, { shape, data });
   const { scale } = model.embedding;
+  // GPT-2 has a bias beside every LayerNorm and Linear weight: a bias-free model's go out as zeros, which compute what none did.
+  const zeroBiases = config.bias ? [] : parameterSpecs({ ...config, bias: true }).filter((spec) => spec.bias);
   for (const [name, variable] of model.stateDict()) {
     const data = variable.dataSync() as Float32Array;
     // An untied model's embedding scale folds into wte: float32 products, as the model computes them.
@@ -62,11 +65,8 @@ export function modelToHuggingFace(model: MiniGPT, options: HuggingFaceExportOpt
         data.map((value) => value * scaled),
       );
     } else add(name, [...variable.shape], data);
-    // GPT-2 has a bias beside every LayerNorm and Conv1D weight: zeros compute what none did.
-    if (!config.bias && name !== 'transformer.wte.weight' && name !== 'transformer.wpe.weight' && name !== 'lm_head.weight') {
-      add(name.replace(/\.weight$/, '.bias'), [variable.shape.at(-1)!], new Float32Array(variable.shape.at(-1)!));
-    }
   }
+  for (const { name, shape } of zeroBiases) add(name, shape, new Float32Array(shape[0]!));
   if (!config.bias) notes.push('the model has no biases: they are exported as zeros, which training in PyTorch will change');
   const positions = model.positional;
   if (config.position === 'sinusoidal' && positions?.kind === 'additive') {
@@ -94,11 +94,11 @@ export function modelToHuggingFace(model: MiniGPT, options: HuggingFaceExportOpt
     n_head: config.nHead,
     n_inner: null,
     activation_function: config.gelu === 'tanh' ? 'gelu_new' : 'gelu',
-    layer_norm_epsilon: 1e-5,
+    layer_norm_epsilon: LAYER_NORM_EPSILON,
     resid_pdrop: config.dropout,
     embd_pdrop: config.dropout,
     attn_pdrop: config.dropout,
-    initializer_range: 0.02,
+    initializer_range: INIT_STD,
     scale_attn_weights: true,
     tie_word_embeddings: config.tieWeights,
     torch_dtype: 'float32',

@@ -1,8 +1,9 @@
 import { gelu as runtimeGelu, layerNorm as runtimeLayerNorm, linear, type Tensor, tf, type Variable } from '@embedlab/runtime';
+import { LAYER_NORM_EPSILON } from './architecture.js';
 
-/** LayerNorm over the last axis, with PyTorch's ε = 1e-5 and an optional bias: the runtime's kernel (closed-form gradient, weight and bias gradients summed in the same pass). */
+/** LayerNorm over the last axis, with the architecture's ε and an optional bias: the runtime's kernel (closed-form gradient, weight and bias gradients summed in the same pass). */
 export function layerNorm(x: Tensor, weight: Variable, bias: Variable | undefined): Tensor {
-  return runtimeLayerNorm(x, weight, bias);
+  return runtimeLayerNorm(x, weight, bias, LAYER_NORM_EPSILON);
 }
 
 /** GELU, exact (x·Φ(x) with erf, PyTorch's default) or GPT-2's tanh approximation: the runtime's elementwise kernel, one each way. */
