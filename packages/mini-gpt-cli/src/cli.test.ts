@@ -222,6 +222,29 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     );
   });
 
+  it('compares an untied RoPE model under several scalings (the second freed the model it was copied from)', () => {
+    const target = join(dir, 'compare-scalings');
+    const args = [
+      'compare',
+      '--out',
+      target,
+      '--positions',
+      'rope',
+      '--tie',
+      'untied',
+      '--rope-scaling',
+      'linear:4,yarn:4',
+      '--steps',
+      '10',
+      '--multiples',
+      '1,2',
+    ];
+    const result = run(...args);
+    expect(result.status, result.stderr).toBe(0);
+    for (const name of ['rope-untied', 'rope-untied+linear:4', 'rope-untied+yarn:4'])
+      expect(result.stdout).toMatch(new RegExp(`\\| ${name.replace('+', '\\+')} +\\| +[\\d,]+ \\| +\\d\\.\\d{3} \\| +\\d\\.\\d{3} \\|`));
+  });
+
   it('compares position encodings: a table, results.json/.csv, an SVG chart, and a rerun that resumes', () => {
     const target = join(dir, 'compare');
     const args = ['compare', '--out', target, '--positions', 'learned,rope', '--rope-scaling', 'linear:2', '--steps', '3', '--multiples', '1,2'];

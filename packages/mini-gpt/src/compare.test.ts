@@ -85,4 +85,11 @@ describe('position comparisons', { timeout: 120_000 }, () => {
     expect(rest[0]).toBe(first[0]);
     expect(steps).toEqual(['alibi-tied@2', 'alibi-tied@3']);
   });
+
+  it('evaluates every encoding x head with several RoPE scalings in one comparison (an untied copy freed its source head)', async () => {
+    const variants = comparisonVariants(['learned', 'sinusoidal', 'rope', 'alibi', 'none'], 'both', ['linear:4', 'yarn:4', 'dynamic:2']);
+    const results = await runComparison({ ...tiny, training: { ...tiny.training, steps: 2 } }, variants);
+    expect(results.map((r) => r.name)).toEqual(variants.map((v) => v.name));
+    for (const result of results.filter((r) => r.name.startsWith('rope'))) for (const context of result.contexts) expect(Number.isFinite(context.loss)).toBe(true);
+  });
 });

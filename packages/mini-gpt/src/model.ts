@@ -229,9 +229,12 @@ export class MiniGPT {
   }
 
   dispose(): void {
-    for (const variable of this.state.values()) variable.dispose();
+    // The head and the position table own variables the state dict lists too: each is freed once
+    // (freeing one twice lowers the count of data it may share with another model, as
+    // withRopeScaling's copies do, and frees that model's weights).
     this.positional?.dispose();
     this.head.dispose();
+    for (const variable of this.state.values()) if (!variable.isDisposed) variable.dispose();
   }
 }
 
