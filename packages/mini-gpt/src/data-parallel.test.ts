@@ -115,9 +115,16 @@ describe('data-parallel training', { timeout: 120_000 }, () => {
     // Micro-batches 1 and 3 of each step went to the replica; 0 and 2 stayed here.
     expect(steps).toEqual([1, 3, 1, 3]);
     expect(maxRelativeDifference(b, a)).toBeLessThan(1e-5);
+    // The same pool serves a second model (a listener of the first one answered its messages too).
+    const second = createModel({ ...config, nEmbd: 8 }, 6);
+    const alone = createModel({ ...config, nEmbd: 8 }, 6);
+    const c: number[] = [];
+    const d: number[] = [];
+    await train(alone, dataset, { ...options, gradientAccumulation: 4, steps: 2 }, { onStep: (e) => void c.push(e.loss) });
+    await train(second, dataset, { ...options, gradientAccumulation: 4, steps: 2, workers: pool }, { onStep: (e) => void d.push(e.loss) });
+    expect(maxRelativeDifference(d, c)).toBeLessThan(1e-5);
     port1.close();
-    single.dispose();
-    viaChannel.dispose();
+    for (const model of [single, viaChannel, second, alone]) model.dispose();
   });
 
   it('falls back to this thread when the workers cannot start, with the same losses', async () => {

@@ -122,36 +122,37 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** One worker as the pool sees it while connected to one model; the pool hands it the worker's messages. */
 class Replica {
   private pending: Pending | undefined;
   readyPromise: Promise<void>;
   readonly grads: Float32Array | undefined;
+  private ready: () => void = () => {};
+  private failed: (error: Error) => void = () => {};
 
   constructor(
     readonly endpoint: ReplicaEndpoint,
     size: number,
   ) {
     this.grads = sharedMemory ? floats(size) : undefined;
-    let ready: () => void = () => {};
-    let failed: (error: Error) => void = () => {};
     this.readyPromise = new Promise<void>((resolve, reject) => {
-      ready = resolve;
-      failed = reject;
+      this.ready = resolve;
+      this.failed = reject;
     });
-    endpoint.onMessage((data) => {
-      const message = data as FromReplica;
-      if (message.type === 'ready') ready();
-      else if (message.type === 'error') {
-        const error = new Error(`a training worker failed: ${message.message}`);
-        failed(error);
-        this.pending?.reject(error);
-        this.pending = undefined;
-      } else {
-        const pending = this.pending!;
-        this.pending = undefined;
-        pending.resolve({ loss: message.loss, grads: message.grads ?? this.grads! });
-      }
-    });
+  }
+
+  receive(message: FromReplica): void {
+    if (message.type === 'ready') this.ready();
+    else if (message.type === 'error') {
+      const error = new Error(`a training worker failed: ${message.message}`);
+      this.failed(error);
+      this.pending?.reject(error);
+      this.pending = undefined;
+    } else {
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.resolve({ loss: message.loss, grads: message.grads ?? this.grads! });
+    }
   }
 
   compute(message: Extract<ToReplica, { type: 'step' }>): Promise<{ loss: number; grads: Float32Array }> {
@@ -172,7 +173,11 @@ export class ReplicaPool {
   private replicas: Replica[] = [];
   private connectedTo: MiniGPT | undefined;
 
-  constructor(private readonly endpoints: ReplicaEndpoint[]) {}
+  constructor(private readonly endpoints: ReplicaEndpoint[]) {
+    // One listener per worker for the pool's life (an endpoint has no way to remove one): it
+    // hands each message to the replica of the model connected now.
+    for (const [index, endpoint] of endpoints.entries()) endpoint.onMessage((message) => this.replicas[index]?.receive(message as FromReplica));
+  }
 
   /** Threads computing gradients: the workers and the main thread. */
   get size(): number {
