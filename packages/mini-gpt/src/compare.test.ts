@@ -2,6 +2,8 @@ import { ready } from '@embedlab/runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkpointFromFiles, type CheckpointFiles } from './checkpoint.js';
 import { comparisonVariants, runComparison, type VariantResult } from './compare.js';
+import { connectReplicas, serveReplica } from './data-parallel.js';
+import { TrainingSession } from './session.js';
 import { namesCorpus } from './corpus.js';
 
 const corpus = namesCorpus().slice(0, 30_000);
@@ -90,6 +92,34 @@ describe('position comparisons', { timeout: 120_000 }, () => {
     const variants = comparisonVariants(['learned', 'sinusoidal', 'rope', 'alibi', 'none'], 'both', ['linear:4', 'yarn:4', 'dynamic:2']);
     const results = await runComparison({ ...tiny, training: { ...tiny.training, steps: 2 } }, variants);
     expect(results.map((r) => r.name)).toEqual(variants.map((v) => v.name));
-    for (const result of results.filter((r) => r.name.startsWith('rope'))) for (const context of result.contexts) expect(Number.isFinite(context.loss)).toBe(true);
+    for (const result of results.filter((r) => r.name.startsWith('rope')))
+      for (const context of result.contexts) expect(Number.isFinite(context.loss)).toBe(true);
+  });
+
+  it("shares each step's batch with the pool's workers: the losses of the same split on one thread", async () => {
+    const { port1, port2 } = new MessageChannel();
+    const served: number[] = [];
+    serveReplica({
+      postMessage: (message, transfer) => port2.postMessage(message, transfer ?? []),
+      onMessage: (listener) =>
+        port2.addEventListener('message', (event) => {
+          if (event.data.type === 'step') served.push(event.data.micro);
+          listener(event.data);
+        }),
+    });
+    port2.start();
+    const workers = connectReplicas([
+      { postMessage: (message, transfer) => port1.postMessage(message, transfer ?? []), onMessage: (l) => port1.addEventListener('message', (e) => l(e.data)) },
+    ]);
+    port1.start();
+    const shared: number[] = [];
+    await runComparison(tiny, comparisonVariants(['alibi'], 'tied'), { onStep: (_, event) => void shared.push(event.loss), workers });
+    port1.close();
+    // Micro-batch 1 of each of the 4 steps went to the worker (before, the pool got no work).
+    expect(served).toEqual([1, 1, 1, 1]);
+    const alone = TrainingSession.create({ corpus, model: { ...tiny.model, position: 'alibi' }, training: tiny.training, workers: 2 });
+    const expected: number[] = [];
+    await alone.run({ onStep: (event) => void expected.push(event.loss) });
+    expect(shared.map((loss, i) => Math.abs(loss - expected[i]!))).toEqual(shared.map(() => expect.closeTo(0, 5)));
   });
 });

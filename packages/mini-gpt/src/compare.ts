@@ -123,6 +123,8 @@ export async function runComparison(options: ComparisonOptions, variants: Evalua
           model: { ...options.model, position: trained.position, tieWeights: trained.tieWeights },
           training: options.training ?? {},
           seed: options.seed ?? 1337,
+          // Each step's batch split into a micro-batch per thread of the pool, so its workers share it.
+          workers: hooks.workers?.size ?? 1,
         });
     const stop = () => session.stop();
     hooks.signal?.addEventListener('abort', stop);
