@@ -2,6 +2,7 @@ import { ALiBi, LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositiona
 import { type Tensor, tf, type Variable } from '@embedlab/runtime';
 import { TokenEmbedding } from '@embedlab/token-embedding';
 import { EmbeddingHead } from '@embedlab/weight-tying';
+import { INIT_STD, parameterSpecs } from './architecture.js';
 import { Block, type KVCache, type ModelPositions, type PassContext } from './block.js';
 import { type GPTConfig, validateConfig } from './config.js';
 import { dropout, LayerNorm, type StateDict } from './layers.js';
@@ -33,42 +34,13 @@ export interface ParameterBreakdown {
   savedByTying: number;
 }
 
-/** nanoGPT state_dict names of Linear weights, which PyTorch stores `[out, in]` and we store `[in, out]`. */
-export function isLinearWeight(name: string): boolean {
-  return /\.(c_attn|c_proj|c_fc)\.weight$/.test(name);
-}
-
 /**
  * The name and shape of every parameter a config gives, in `stateDict()` order and our layout
  * (Linear weights `[in, out]`), computed without allocating a tensor: what a checkpoint is
  * checked against before a model is built.
  */
 export function parameterShapes(config: GPTConfig): Map<string, number[]> {
-  const { vocabSize, blockSize, nLayer, nEmbd: C, bias, position, tieWeights } = validateConfig(config);
-  const shapes = new Map<string, number[]>([['transformer.wte.weight', [vocabSize, C]]]);
-  if (position === 'learned') shapes.set('transformer.wpe.weight', [blockSize, C]);
-  const add = (prefix: string, weight: number[], biasShape: number[]) => {
-    shapes.set(`${prefix}.weight`, weight);
-    if (bias) shapes.set(`${prefix}.bias`, biasShape);
-  };
-  for (let i = 0; i < nLayer; i++) {
-    const p = `transformer.h.${i}`;
-    add(`${p}.ln_1`, [C], [C]);
-    add(`${p}.attn.c_attn`, [C, 3 * C], [3 * C]);
-    add(`${p}.attn.c_proj`, [C, C], [C]);
-    add(`${p}.ln_2`, [C], [C]);
-    add(`${p}.mlp.c_fc`, [C, 4 * C], [4 * C]);
-    add(`${p}.mlp.c_proj`, [4 * C, C], [C]);
-  }
-  add('transformer.ln_f', [C], [C]);
-  if (!tieWeights) shapes.set('lm_head.weight', [vocabSize, C]);
-  return shapes;
-}
-
-/** How many tensors `parameterShapes(config)` lists, by formula: checked before listing them. */
-export function parameterTensorCount(config: GPTConfig): number {
-  const perLinearOrNorm = config.bias ? 2 : 1;
-  return 1 + (config.position === 'learned' ? 1 : 0) + config.nLayer * 6 * perLinearOrNorm + perLinearOrNorm + (config.tieWeights ? 0 : 1);
+  return new Map(parameterSpecs(validateConfig(config)).map((spec) => [spec.name, spec.shape]));
 }
 
 /** The model's RoPE (its constructor allocates nothing: cos and sin are made when first used). */
@@ -138,7 +110,7 @@ export class MiniGPT {
     // Only learned positions have weights to draw.
     this.positional = createPositions(this.config, this.headDim, this.config.position === 'learned' ? seedFor() : 0);
     if (this.positional instanceof LearnedPositionalEmbedding) this.state.set('transformer.wpe.weight', this.positional.weight);
-    const init = { seed: seedFor, residualStd: 0.02 / Math.sqrt(2 * nLayer) };
+    const init = { seed: seedFor, residualStd: INIT_STD / Math.sqrt(2 * nLayer) };
     this.blocks = Array.from({ length: nLayer }, (_, i) => new Block(i, this.config, init));
     for (const [i, block] of this.blocks.entries()) block.addTo(this.state, `transformer.h.${i}`);
     this.ln_f = new LayerNorm(nEmbd, bias);
