@@ -132,8 +132,17 @@ describe('memory estimate', { timeout: 120_000 }, () => {
     );
   });
 
-  it('checks the corpus is long enough before the memory, and both before the model (block 1e7 on 59K tokens)', () => {
-    refusedAtOnce(() => TrainingSession.create({ corpus, preset: 'names', model: { blockSize: 10_000_000 } }), /fewer than blockSize \+ 1 = 10000001/, 5000);
+  it('refuses blockSize 1e7 by the estimate, and a context longer than the corpus by its length, both before the model', () => {
+    refusedAtOnce(
+      () => TrainingSession.create({ corpus, preset: 'names', model: { blockSize: 10_000_000 } }),
+      /^TrainingSession: .*a blockSize of at most \d+ tokens would fit/,
+      5000,
+    );
+    refusedAtOnce(
+      () => TrainingSession.create({ corpus: corpus.slice(0, 2000), preset: 'names', model: { blockSize: 4096 }, training: { batchSize: 1 } }),
+      /the training split has \d+ tokens, fewer than blockSize \+ 1 = 4097/,
+      5000,
+    );
   });
 
   it('refuses an evaluation context whose attention weights cannot fit (eval --context 30000 on RoPE)', () => {

@@ -206,9 +206,10 @@ export class TrainingSession {
     const options = splitAcross(trainingOptions(preset, setup.training ?? {}, seed), setup.workers ?? 1);
     const { tokenizer, dataset } = sessionData(setup);
     const config = validateConfig({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize });
-    // Too little text for the context, or a step too large for the heap, is said before the model is built.
-    dataset.check(config.blockSize);
+    // A step too large for the heap (which more text would not cure), then too little text for the
+    // context, is said before the model is built.
     checkMemory(config, trainingRun(options, setup.workers ?? 1), { label: 'TrainingSession' });
+    dataset.check(config.blockSize);
     const model = createModel(config, seed);
     const { beta1, beta2, weightDecay } = options;
     const optimizer = new AdamW(definedOnly({ beta1, beta2, weightDecay }));
