@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { namesCorpus, type VariantResult } from '@embedlab/mini-gpt';
+import { estimateMemory, namesCorpus, PRESETS, type VariantResult } from '@embedlab/mini-gpt';
 import { chromiumLaunchOptions, maxRelativeDifference } from '@embedlab/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -424,6 +424,18 @@ describe('playground in Chromium', () => {
     await expect
       .poll(() => page.locator('#train-estimate').textContent())
       .toMatch(/≈ [\d.]+ GB per worker, .* too large: it would not fit in the wasm memory of a tab$/);
+    // The library's estimate (what minigpt train --dry-run prints and train checks), not a formula of the panel's own:
+    // the names preset with these sizes (BPE: 384 tokens whatever the corpus), the batch in micro-batches of the cores that divide it.
+    await page.locator('#train-tokenizer').selectOption('bpe');
+    const cores = Math.max(1, Math.min(16, await page.evaluate(() => navigator.hardwareConcurrency)));
+    let micro = Math.min(32, cores);
+    while (32 % micro !== 0) micro--;
+    const config = { ...PRESETS.names.model, nLayer: 8, nEmbd: 256, nHead: 16, blockSize: 128, vocabSize: 384 };
+    const { perWorker, parameterCount } = estimateMemory(config, { mode: 'train', batchSize: 32 / micro, microBatches: micro, workers: 1 });
+    await expect
+      .poll(() => page.locator('#train-estimate').textContent())
+      .toMatch(new RegExp(`^≈ ${parameterCount.toLocaleString('en-US')} parameters, ≈ ${(perWorker / 1e9).toFixed(1)} GB per worker, `));
+    await page.locator('#train-tokenizer').selectOption('char');
     await page.locator('#train-start').click();
     await expect.poll(() => page.locator('#train-error').textContent()).toMatch(/^this model needs ≈ [\d.]+ GB per worker, more than the 1.0 GB/);
     expect(await page.locator('#train-start').isEnabled()).toBe(true);
