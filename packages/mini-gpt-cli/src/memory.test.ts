@@ -31,7 +31,7 @@ describe('minigpt: memory bounded before allocation', { timeout: 120_000 }, () =
     [['--position', 'rope', '--block-size', '100000'], /a blockSize of at most \d+ tokens would fit/],
   ])('train %j --dry-run is refused by the estimate in one line', (flags, message) => {
     const line = refusal(run('train', ...flags, '--dry-run', ...quiet));
-    expect(line).toMatch(/^minigpt: train: a training step of .* more than the 4 GiB wasm heap; /);
+    expect(line).toMatch(/^minigpt: train: a training step of .* more than the 3 GiB a wasm heap can use; /);
     expect(line).toMatch(message);
   });
 
@@ -39,7 +39,7 @@ describe('minigpt: memory bounded before allocation', { timeout: 120_000 }, () =
     const result = run('train', '--dry-run', '--preset', 'names', ...quiet);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(
-      /\nmemory ≈ [\d.]+ MiB per worker \(parameters [\d.]+ KiB, gradients .*, AdamW moments .*, activations .*; AdamW's update peaks at .*\) of the 4 GiB wasm heap, for micro-batches of 32 × 16 tokens\n$/,
+      /\nmemory ≈ [\d.]+ MiB per worker \(parameters [\d.]+ KiB, gradients .*, AdamW moments .*, activations .*; AdamW's update peaks at .*\) of the 3 GiB a wasm heap can use, for micro-batches of 32 × 16 tokens\n$/,
     );
     const json = JSON.parse(
       run('train', '--dry-run', '--json', ...quiet)
@@ -59,7 +59,7 @@ describe('minigpt: memory bounded before allocation', { timeout: 120_000 }, () =
     const text = join(dir, 'corpus.txt');
     writeFileSync(text, `${namesCorpus()}\n${namesCorpus()}`.slice(0, 115_000));
     const long = refusal(run('train', '--data', text, '--block-size', '10000000', '--steps', '1', '--out', join(dir, 'long-block'), ...quiet));
-    expect(long).toMatch(/^minigpt: TrainingSession: .*more than the 4 GiB wasm heap; a blockSize of at most \d+ tokens would fit/);
+    expect(long).toMatch(/^minigpt: TrainingSession: .*more than the 3 GiB a wasm heap can use; a blockSize of at most \d+ tokens would fit/);
     const short = join(dir, 'short.txt');
     writeFileSync(short, namesCorpus().slice(0, 2000));
     const line = refusal(
@@ -70,7 +70,7 @@ describe('minigpt: memory bounded before allocation', { timeout: 120_000 }, () =
 
   it('train --position rope --block-size 100000 is refused by the estimate', () => {
     const line = refusal(run('train', '--position', 'rope', '--block-size', '100000', '--steps', '1', '--out', join(dir, 'rope-long'), ...quiet));
-    expect(line).toMatch(/^minigpt: .*more than the 4 GiB wasm heap; a blockSize of at most \d+ tokens would fit/);
+    expect(line).toMatch(/^minigpt: .*more than the 3 GiB a wasm heap can use; a blockSize of at most \d+ tokens would fit/);
   });
 
   it('eval --context 30000 on a RoPE checkpoint is refused by the estimate, not by "memory access out of bounds"', () => {
@@ -82,7 +82,7 @@ describe('minigpt: memory bounded before allocation', { timeout: 120_000 }, () =
     writeFileSync(text, namesCorpus());
     const line = refusal(run('eval', '--checkpoint', out, '--data', text, '--context', '30000'));
     expect(line).toMatch(
-      /^minigpt: evaluate: a forward pass of 1 × 30000 tokens needs ≈ .* more than the 4 GiB wasm heap; a context of at most \d+ tokens would fit$/,
+      /^minigpt: evaluate: a forward pass of 1 × 30000 tokens needs ≈ .* more than the 3 GiB a wasm heap can use; a context of at most \d+ tokens would fit$/,
     );
   });
 

@@ -240,6 +240,14 @@ describe('commands never touch what is not theirs', { timeout: 180_000 }, () => 
     expect(snapshot(join(dir, 'broken-hf'))).toEqual(broken);
   });
 
+  it('leaves no claim on a directory it made when the run is refused before its first save', () => {
+    const out = join(dir, 'refused-run');
+    const refused = run('train', ...tiny, '--data', tokens, '--batch-size', '100000', '--out', out);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^minigpt: .*GiB/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('refuses at the start an --out holding a file or directory named current', () => {
     for (const kind of ['file', 'directory']) {
       const out = join(dir, `current-${kind}`);

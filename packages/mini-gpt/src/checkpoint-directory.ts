@@ -136,7 +136,10 @@ export function hasCheckpoint(dir: string): boolean {
   return existsSync(join(currentSave(dir), 'model.safetensors'));
 }
 
-export type CheckpointLock = DirectoryLock;
+/** A checkpoint directory claimed for a training: `release()` when it ends; `abandon()` when it fails before saving, so a directory it made is removed again. */
+export interface CheckpointLock extends DirectoryLock {
+  abandon(): void;
+}
 
 /**
  * Checks an output directory before the first training step, and claims and locks it: it must
@@ -176,6 +179,10 @@ export function prepareCheckpointDirectory(dir: string, { resume = false, force 
     release: () => {
       held.delete(key);
       owned.release();
+    },
+    abandon: () => {
+      held.delete(key);
+      owned.abandon();
     },
   };
 }

@@ -8,6 +8,7 @@ export {
   type MemoryEstimate,
   type MemoryParts,
   type MemoryRun,
+  WASM_HEAP_BUDGET,
   WASM_HEAP_LIMIT,
 } from './memory-estimate.js';
 export type { GPTConfig, PositionKind, Preset, PresetName } from './config.js';

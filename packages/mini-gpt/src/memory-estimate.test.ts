@@ -102,7 +102,7 @@ describe('memory estimate', { timeout: 120_000 }, () => {
   });
 
   it.each([
-    { case: 'createModel({ vocabSize: 1e9 })', config: { ...names, vocabSize: 1e9 }, message: /^createModel: .* more than the 4 GiB wasm heap; / },
+    { case: 'createModel({ vocabSize: 1e9 })', config: { ...names, vocabSize: 1e9 }, message: /^createModel: .* more than the 3 GiB a wasm heap can use; / },
     { case: 'nEmbd 20000', config: { ...baby, nEmbd: 20000 }, message: /an MLP weight \[20000, 80000\] alone would take/ },
     { case: 'nLayer 100000', config: { ...baby, nLayer: 100000 }, message: /use a smaller model/ },
     {
@@ -127,7 +127,7 @@ describe('memory estimate', { timeout: 120_000 }, () => {
   it('TrainingSession refuses a batch of 100000 before it builds the model', () => {
     refusedAtOnce(
       () => TrainingSession.create({ corpus, preset: 'names', training: { batchSize: 100_000 } }),
-      /^TrainingSession: .*more than the 4 GiB wasm heap/,
+      /^TrainingSession: .*more than the 3 GiB a wasm heap can use/,
       5000,
     );
   });

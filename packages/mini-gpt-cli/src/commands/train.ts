@@ -104,9 +104,12 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
     const lock = prepareCheckpointDirectory(flags.out, { resume: Boolean(flags.resume), force: Boolean(flags.force) });
     try {
       await trainInto(flags, setup, checked, fresh, say, info);
-    } finally {
-      lock.release();
+    } catch (error) {
+      // A run refused or failed before its first save leaves no claim on a directory it made.
+      lock.abandon();
+      throw error;
     }
+    lock.release();
   } finally {
     fresh?.tokens?.close();
   }
