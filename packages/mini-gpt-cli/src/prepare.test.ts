@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,12 @@ describe('minigpt prepare', { timeout: 180_000 }, () => {
     expect(again.status).toBe(1);
     expect(again.stderr).toContain(`${out} already holds a token directory of minigpt prepare; give --force to replace it`);
     expect(run('prepare', '/dev/zero', '--out', join(dir, 'zero')).stderr).toContain('minigpt: /dev/zero is not a regular file');
+    const loop = join(dir, 'loop.txt');
+    symlinkSync(`${loop}.other`, loop);
+    symlinkSync(loop, `${loop}.other`);
+    expect(run('prepare', loop, '--out', join(dir, 'loop')).stderr.trim()).toBe(
+      `minigpt: ${loop} is a loop of symbolic links (each leads to another, never to a file)`,
+    );
     expect(run('prepare', textFile, '--out', join(dir, 'x'), '--val-fraction', '1').stderr).toContain('--val-fraction must be in (0, 1)');
     expect(run('prepare', textFile, '--out', join(dir, 'x'), '--tokenizer', 'nope.json').stderr).toContain('nope.json does not exist');
     // 8 MB with no place the pattern splits: the regex engine's stack gave out ("Maximum call stack size exceeded").

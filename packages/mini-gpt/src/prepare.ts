@@ -2,7 +2,7 @@
 // constant memory. The text is read as a stream, cut into pieces where the tokenizer's own
 // pre-tokenization splits (so the ids equal those of encoding the whole text at once),
 // tokenized on worker threads and written in order. Node only.
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readdirSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readdirSync, readSync, type Stats, statSync, writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -48,13 +48,24 @@ const READ_BYTES = 1 << 20;
 // Text the pattern reads as one piece for this many pieces' length is refused rather than buffered.
 const MAX_PENDING_PIECES = 16;
 
+/** `stat` of an input, with a message that says what is wrong with the path. */
+function statOf(input: string): Stats {
+  try {
+    return statSync(input);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`no such file or directory: ${input}`);
+    if (code === 'ELOOP') throw new Error(`${input} is a loop of symbolic links (each leads to another, never to a file)`);
+    throw new Error(`cannot read ${input}: ${(error as Error).message}`);
+  }
+}
+
 /** The files an input names: itself, or a directory's `.txt` files sorted by name. */
 function expandInputs(inputs: string[]): { path: string; bytes: number }[] {
   if (inputs.length === 0) throw new Error('prepare: give at least one text file or directory');
   const files: { path: string; bytes: number }[] = [];
   for (const input of inputs) {
-    if (!existsSync(input)) throw new Error(`no such file or directory: ${input}`);
-    const stat = statSync(input);
+    const stat = statOf(input);
     const paths = stat.isDirectory()
       ? readdirSync(input)
           .filter((name) => name.endsWith('.txt'))
@@ -63,7 +74,7 @@ function expandInputs(inputs: string[]): { path: string; bytes: number }[] {
       : [input];
     if (paths.length === 0) throw new Error(`${input} has no .txt files`);
     for (const path of paths) {
-      const fileStat = statSync(path);
+      const fileStat = statOf(path);
       // A device or pipe has no end to plan for (/dev/zero would never finish): regular files only.
       if (!fileStat.isFile()) throw new Error(`${path} is not a regular file; prepare reads text files`);
       files.push({ path: resolve(path), bytes: fileStat.size });
