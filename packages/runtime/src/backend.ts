@@ -5,6 +5,7 @@ import './generated/register-gradients.js';
 import './register-kernels.js';
 import './kernels/wasm/Identity.js';
 import './kernels/wasm/Transpose.js';
+import { detectKernelBuild, type KernelBuild } from './kernels/wasm/kernel-build.js';
 
 export type BackendName = 'wasm' | 'cpu';
 
@@ -42,6 +43,12 @@ export interface RuntimeInfo {
   simd: boolean;
   /** Threads the WASM backend uses (1 for cpu). */
   threads: number;
+  /**
+   * Which build of the runtime's product kernel runs (wasm only): `'relaxed-simd'` (fused
+   * multiply-add; Node 22+, current Chromium, Node 20 through `--experimental-wasm-relaxed-simd`,
+   * which the runtime sets itself) or `'simd'`.
+   */
+  kernels?: KernelBuild;
   /** Why the requested backend was not used, when it fell back to cpu. */
   fallbackReason?: string;
 }
@@ -64,7 +71,7 @@ async function describe(fallbackReason?: string): Promise<RuntimeInfo> {
   const backend = tf.getBackend() as BackendName;
   if (backend !== 'wasm') return fallbackReason === undefined ? { backend, simd: false, threads: 1 } : { backend, simd: false, threads: 1, fallbackReason };
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
-  return { backend, simd, threads: getThreadsCount() };
+  return { backend, simd, threads: getThreadsCount(), kernels: detectKernelBuild() };
 }
 
 /**

@@ -19,7 +19,7 @@ describe('built package in plain node', { timeout: 60_000 }, () => {
     const cwd = fileURLToPath(new URL('..', import.meta.url));
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8' });
     const result = JSON.parse(out.trim().split('\n').at(-1)!);
-    expect(result.info).toEqual({ backend: 'wasm', simd: true, threads: 1 });
+    expect(result.info).toEqual({ backend: 'wasm', simd: true, threads: 1, kernels: 'relaxed-simd' });
     // d/dtable of sum(E[ids] @ W) is (row sums of W) per lookup: [2, 2] once for id 0, twice for id 2.
     expect(result.dTable).toEqual([2, 2, 0, 0, 4, 4]);
     // d/dW = sum over lookups of the looked-up rows: [1+5+5, 2+6+6] broadcast over 3 outputs.

@@ -50,9 +50,24 @@ export type LayerNormGradInputs = { dy: TensorInfo; x: TensorInfo; weight: Tenso
 export const Gelu = 'EmbedlabGelu';
 export type GeluInputs = { x: TensorInfo };
 export interface GeluAttrs {
-  approximate: 'none' | 'tanh';
+  approximate: 'exact' | 'tanh';
 }
 
 /** GELU's backward pass: dy·GELU'(x). */
 export const GeluGrad = 'EmbedlabGeluGrad';
 export type GeluGradInputs = { dy: TensorInfo; x: TensorInfo };
+
+/**
+ * The 2-D product `op(a) · op(b) (+ bias)` with an optional GELU in the same store: `a` `[m, k]`
+ * (stored `[k, m]` when `transposeA`), `b` `[k, n]` (stored `[n, k]` when `transposeB`), `bias`
+ * `[n]` or empty. Outputs: the product; with a GELU, GELU of the product first and the product
+ * itself (the pre-activation, which the gradient reads) second.
+ */
+export const MatMul = 'EmbedlabMatMul';
+export type MatMulInputs = { a: TensorInfo; b: TensorInfo; bias: TensorInfo };
+export interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  /** GELU applied to the product as it is stored: `'exact'` (erf) or `'tanh'`, or `'off'`. */
+  gelu: 'off' | 'exact' | 'tanh';
+}

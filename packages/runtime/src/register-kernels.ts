@@ -7,12 +7,14 @@ import { batchedMatMulGradConfig } from './gradients/BatchedMatMul_grad.js';
 import { causalAttentionGradConfig } from './gradients/CausalAttention_grad.js';
 import { geluGradConfig } from './gradients/Gelu_grad.js';
 import { layerNormGradConfig } from './gradients/LayerNorm_grad.js';
+import { matMulGradConfig } from './gradients/MatMul_grad.js';
 import { embeddingLookupGradConfig } from './gradients/EmbeddingLookup_grad.js';
 import { stopGradientGradConfig } from './gradients/StopGradient_grad.js';
 import { batchedMatMulCpuConfig } from './kernels/cpu/BatchedMatMul.js';
 import { causalAttentionCpuConfigs } from './kernels/cpu/CausalAttention.js';
 import { geluCpuConfigs } from './kernels/cpu/Gelu.js';
 import { layerNormCpuConfigs } from './kernels/cpu/LayerNorm.js';
+import { matMulCpuConfig } from './kernels/cpu/MatMul.js';
 import { embeddingLookupCpuConfig } from './kernels/EmbeddingLookup.js';
 import { stopGradientConfigs } from './kernels/StopGradient.js';
 import { batchedMatMulWasmConfig } from './kernels/wasm/BatchedMatMul.js';
@@ -20,8 +22,11 @@ import { causalAttentionWasmConfigs } from './kernels/wasm/CausalAttention.js';
 import { embeddingLookupWasmConfig } from './kernels/wasm/EmbeddingLookup.js';
 import { geluWasmConfigs } from './kernels/wasm/Gelu.js';
 import { layerNormWasmConfigs } from './kernels/wasm/LayerNorm.js';
+import { matMulWasmConfig } from './kernels/wasm/MatMul.js';
 
 const kernels: KernelConfig[] = [
+  matMulWasmConfig,
+  matMulCpuConfig,
   batchedMatMulWasmConfig,
   batchedMatMulCpuConfig,
   ...causalAttentionWasmConfigs,
@@ -35,6 +40,7 @@ const kernels: KernelConfig[] = [
   ...stopGradientConfigs,
 ];
 const gradients: GradConfig[] = [
+  matMulGradConfig,
   batchedMatMulGradConfig,
   causalAttentionGradConfig,
   layerNormGradConfig,

@@ -100,3 +100,6 @@ export function variableGradientCheck(loss: () => tf.Scalar, variables: tf.Varia
   tf.dispose(grads);
   return summarise(analytic, numeric);
 }
+
+/** Forces the product kernel's build (`'relaxed-simd'` or `'simd'`; `undefined` returns to the detected one), to compare the two in one process. */
+export { forceKernelBuild, kernelBuild } from './kernels/wasm/kernel-build.js';

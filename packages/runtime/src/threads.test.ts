@@ -25,7 +25,7 @@ describe('ready({ threads })', () => {
     const starting = ready({ threads: 3 });
     seen.add(globalThis.navigator.hardwareConcurrency);
     // Node's wasm backend has no threads; what matters here is what the module was shown.
-    expect(await starting).toEqual({ backend: 'wasm', simd: true, threads: 1 });
+    expect(await starting).toEqual({ backend: 'wasm', simd: true, threads: 1, kernels: 'relaxed-simd' });
     clearInterval(sampler);
     expect([...seen]).toEqual([6]);
     expect(tf.getBackend()).toBe('wasm');

@@ -1,15 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { customGradient } from './custom-gradient.js';
-import { sumRows } from './sum-rows.js';
+import { MatMul, type MatMulAttrs } from '../kernel-names.js';
 
-// Why these ops exist: on the wasm backend only a 2-D, no-transpose product reaches XNNPACK;
-// a transposed or batched one takes a scalar loop about 20x slower, and tfjs's own matMul
-// gradient multiplies by transposed operands. Here every product, forward and backward, is
-// 2-D and no-transpose, fed by explicit transposes.
-//
-// These are composites of tfjs ops, so they need no kernel of their own; they keep a custom
-// gradient only because tfjs's matMul gradient (transposed products) would be the slow kind.
+// `linear` and `linearTransposed` run the runtime's own product kernel, `EmbedlabMatMul`
+// (src/kernels/wasm/MatMul.ts: a register-blocked relaxed-SIMD or SIMD product over packed
+// panels, faster than XNNPACK on these shapes), forward and backward: the bias (and GELU, when
+// asked) is applied as the product is stored, and the backward products read the transposed
+// operand while packing it (src/gradients/MatMul_grad.ts), so no Transpose runs either way.
 // They run inside a scope named after the op, which is what `tf.profile` shows for them.
+
+/** GELU applied as the product is stored: exact (erf, PyTorch's default) or GPT-2's tanh form. */
+export interface LinearOptions {
+  gelu?: 'exact' | 'tanh';
+}
 
 /** Flattens `x` to `[rows, in]`, applies the 2-D product, and restores the leading dimensions. */
 function overRows(
@@ -20,9 +22,17 @@ function overRows(
   inFeatures: number,
   outFeatures: number,
   bias: tf.Tensor1D | undefined,
-  product: (x2d: tf.Tensor2D) => tf.Tensor2D,
+  options: LinearOptions,
+  transposeB: boolean,
 ): tf.Tensor {
   if (weight.rank !== 2) throw new Error(`${op}: weight must be 2-D ${layout}, got shape [${weight.shape}]`);
+  for (const [name, t] of [
+    ['x', x],
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
+    if (t !== undefined && t.dtype !== 'float32') throw new Error(`${op}: ${name} must be float32, got ${t.dtype}`);
+  }
   const lastDim = x.shape[x.rank - 1];
   if (x.rank < 1 || lastDim !== inFeatures) {
     throw new Error(
@@ -32,61 +42,33 @@ function overRows(
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== outFeatures)) {
     throw new Error(`${op}: bias must have shape [${outFeatures}], got [${bias.shape}]`);
   }
+  const gelu = options.gelu ?? 'off';
+  if (gelu !== 'off' && gelu !== 'exact' && gelu !== 'tanh') throw new Error(`${op}: options.gelu must be 'exact' or 'tanh', got ${JSON.stringify(gelu)}`);
   return tf.tidy(op, () => {
-    const y2d = product((x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures])) as tf.Tensor2D);
+    const x2d = x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures]);
+    const attrs: MatMulAttrs = { transposeA: false, transposeB, gelu };
+    const outputs = tf.engine().runKernel(MatMul, { a: x2d, b: weight, bias: bias ?? tf.zeros([0]) }, attrs as unknown as tf.NamedAttrMap);
+    // With a GELU the kernel also returns the pre-activation (which its gradient keeps).
+    const y2d = Array.isArray(outputs) ? (outputs[0] as tf.Tensor) : (outputs as tf.Tensor);
     return x.rank === 2 ? y2d : tf.reshape(y2d, [...x.shape.slice(0, -1), outFeatures]);
   });
 }
 
 /**
- * `x @ weight (+ bias)` for activations `x` of shape `[..., in]` and `weight` `[in, out]`.
- * Backward: dx = dy @ weightᵀ, dW = xᵀ @ dy, db = Σ dy.
+ * `x @ weight (+ bias)` for activations `x` of shape `[..., in]` and `weight` `[in, out]`, GELU of
+ * it with `{ gelu }`. Backward: dx = dy @ weightᵀ, dW = xᵀ @ dy, db = Σ dy.
  */
-export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
+export function linear(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D, options: LinearOptions = {}): tf.Tensor {
   const [inFeatures, outFeatures] = weight.shape;
-  return overRows('linear', x, weight, '[in, out]', inFeatures, outFeatures, bias, (x2d) =>
-    bias === undefined ? matMul2d(x2d, weight) : matMul2dBias(x2d, weight, bias),
-  );
+  return overRows('linear', x, weight, '[in, out]', inFeatures, outFeatures, bias, options, false);
 }
 
 /**
  * `x @ weightᵀ (+ bias)` for `weight` of shape `[out, in]`: PyTorch `nn.Linear`'s layout, and the
  * tied output head's (`logits = h @ Eᵀ` with the `[vocab, dim]` embedding table E).
- * Backward needs no transpose of the weight: dx = dy @ weight, dW = dyᵀ @ x.
+ * Backward: dx = dy @ weight, dW = dyᵀ @ x.
  */
-export function linearTransposed(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor {
+export function linearTransposed(x: tf.Tensor, weight: tf.Tensor2D, bias?: tf.Tensor1D, options: LinearOptions = {}): tf.Tensor {
   const [outFeatures, inFeatures] = weight.shape;
-  return overRows('linearTransposed', x, weight, '[out, in]', inFeatures, outFeatures, bias, (x2d) =>
-    bias === undefined ? matMul2dTransposed(x2d, weight) : matMul2dTransposedBias(x2d, weight, bias),
-  );
+  return overRows('linearTransposed', x, weight, '[out, in]', inFeatures, outFeatures, bias, options, true);
 }
-
-type Gradients2d = (dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D];
-
-const gradients: Gradients2d = (dy, x, weight) => [tf.matMul(dy, tf.transpose(weight)), tf.matMul(tf.transpose(x), dy)];
-const transposedGradients: Gradients2d = (dy, x, weight) => [tf.matMul(dy, weight), tf.matMul(tf.transpose(dy), x)];
-
-function product2d(forward: (x: tf.Tensor2D, weight: tf.Tensor2D) => tf.Tensor2D, backward: Gradients2d) {
-  return customGradient<[tf.Tensor2D, tf.Tensor2D], tf.Tensor2D>(([x, weight], save) => {
-    save([x, weight]);
-    return { value: forward(x, weight), gradFunc: (dy, [xs, ws]) => backward(dy, xs as tf.Tensor2D, ws as tf.Tensor2D) };
-  });
-}
-
-function product2dBias(forward: (x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D, backward: Gradients2d) {
-  return customGradient<[tf.Tensor2D, tf.Tensor2D, tf.Tensor1D], tf.Tensor2D>(([x, weight, bias], save) => {
-    save([x, weight]);
-    return {
-      value: forward(x, weight, bias),
-      gradFunc: (dy, [xs, ws]) => [...backward(dy, xs as tf.Tensor2D, ws as tf.Tensor2D), sumRows(dy)],
-    };
-  });
-}
-
-const matMul2d = product2d((x, w) => tf.matMul(x, w), gradients);
-const matMul2dBias = product2dBias((x, w, bias) => tf.fused.matMul({ a: x, b: w, bias }) as tf.Tensor2D, gradients);
-const matMul2dTransposed = product2d((x, w) => tf.matMul(x, tf.transpose(w) as tf.Tensor2D), transposedGradients);
-const matMul2dTransposedBias = product2dBias(
-  (x, w, bias) => tf.fused.matMul({ a: x, b: tf.transpose(w) as tf.Tensor2D, bias }) as tf.Tensor2D,
-  transposedGradients,
-);

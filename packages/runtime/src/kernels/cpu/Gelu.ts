@@ -16,12 +16,17 @@ function erf(x: number): number {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+/** GELU of one value: exact (erf) or GPT-2's tanh form. */
+export function geluOf(v: number, tanh: boolean): number {
+  return tanh ? v * sigmoid(2 * SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)) : 0.5 * v * (1 + erf(v * Math.SQRT1_2));
+}
+
 function forwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
   const { x } = inputs as GeluInputs;
   const cpu = backend as unknown as CpuBackend;
   const tanh = (attrs as unknown as GeluAttrs).approximate === 'tanh';
   const values = cpu.readSync(x.dataId);
-  const y = Float32Array.from(values, (v) => (tanh ? v * sigmoid(2 * SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)) : 0.5 * v * (1 + erf(v * Math.SQRT1_2))));
+  const y = Float32Array.from(values, (v) => geluOf(v, tanh));
   return cpu.makeTensorInfo(x.shape, 'float32', y);
 }
 

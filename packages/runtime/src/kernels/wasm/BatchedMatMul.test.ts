@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { kernelOn } from './BatchedMatMul.js';
+import { batchedMatMulWasm } from '../../generated/batched-matmul-wasm.js';
+import { moduleOnMemory } from './module-on-memory.js';
+
+interface Kernel {
+  batchedMatMul(...args: number[]): void;
+}
+const kernelOn = (memory: WebAssembly.Memory) => moduleOnMemory<Kernel>(memory, batchedMatMulWasm);
 
 // The kernel is instantiated on the wasm backend's own memory. Node's backend runs tfjs's plain
 // SIMD build (an ordinary memory); browsers with threads run the threaded build, whose memory is

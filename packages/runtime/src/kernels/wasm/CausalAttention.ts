@@ -8,7 +8,7 @@ import {
   type CausalAttentionInputs,
 } from '../../kernel-names.js';
 import { causalAttentionShape } from '../causal-attention-shape.js';
-import type { WasmBackend } from './BatchedMatMul.js';
+import type { WasmBackend } from './wasm-backend.js';
 import { moduleOn } from './module-on-memory.js';
 
 // The wasm backend's causal attention: assembly/causal-attention.ts on the backend's own memory.

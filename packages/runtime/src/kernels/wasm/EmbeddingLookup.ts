@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { EmbeddingLookup, type EmbeddingLookupInputs } from '../../kernel-names.js';
-import type { WasmBackend } from './BatchedMatMul.js';
+import type { WasmBackend } from './wasm-backend.js';
 import { backendMemory } from './module-on-memory.js';
 
 // The wasm backend's `EmbedlabEmbeddingLookup`: one row copy per id inside the backend's memory

@@ -1,7 +1,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { geluWasm } from '../../generated/gelu-wasm.js';
 import { Gelu, type GeluAttrs, GeluGrad, type GeluGradInputs, type GeluInputs } from '../../kernel-names.js';
-import type { WasmBackend } from './BatchedMatMul.js';
+import type { WasmBackend } from './wasm-backend.js';
 import { moduleOn } from './module-on-memory.js';
 
 // The wasm backend's GELU: assembly/gelu.ts on the backend's own memory, one pass each way.

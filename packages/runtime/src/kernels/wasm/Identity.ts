@@ -1,7 +1,7 @@
 // Imported first, so the wasm backend's own kernels are registered before the override below.
 import '@tensorflow/tfjs-backend-wasm';
 import { Identity, type KernelFunc, registerKernel, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
-import type { WasmBackend } from './BatchedMatMul.js';
+import type { WasmBackend } from './wasm-backend.js';
 
 // tfjs-backend-wasm's Identity copies the tensor. The engine runs Identity for every tensor a
 // gradient saves (`keep(clone(x))`: each linear layer's input and weight, each LayerNorm's input):

@@ -1,7 +1,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { layerNormWasm } from '../../generated/layer-norm-wasm.js';
 import { LayerNorm, type LayerNormAttrs, LayerNormGrad, type LayerNormGradInputs, type LayerNormInputs } from '../../kernel-names.js';
-import type { WasmBackend } from './BatchedMatMul.js';
+import type { WasmBackend } from './wasm-backend.js';
 import { moduleOn } from './module-on-memory.js';
 
 // The wasm backend's LayerNorm: assembly/layer-norm.ts on the backend's own memory, one pass over

@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { getKernel, type KernelFunc, registerKernel, type TensorInfo, Transpose, type TransposeAttrs, unregisterKernel } from '@tensorflow/tfjs-core';
 import { transposeWasm } from '../../generated/transpose-wasm.js';
-import type { WasmBackend } from './BatchedMatMul.js';
+import type { WasmBackend } from './wasm-backend.js';
 import { moduleOn } from './module-on-memory.js';
 
 // tfjs-backend-wasm's Transpose moves one element at a time: 2 ms for a [1024, 512] matrix,

@@ -1,8 +1,8 @@
-import type { WasmBackend } from './BatchedMatMul.js';
+import type { WasmBackend } from './wasm-backend.js';
 
 // Instantiates one of the runtime's AssemblyScript kernels (base64 in src/generated/) on the wasm
-// backend's own memory, once per memory, as BatchedMatMul.ts does for the product: the shared
-// build for tfjs's threaded (shared) memory, the plain one otherwise.
+// backend's own memory, once per memory: the shared build for tfjs's threaded (shared) memory,
+// the plain one otherwise. Every wasm kernel of the runtime takes its module from here.
 
 type Binaries = { plain: string; shared: string };
 
@@ -22,7 +22,11 @@ export function backendMemory(backend: WasmBackend, op: string): WebAssembly.Mem
 
 /** The exports of `binaries` instantiated on `backend`'s memory. */
 export function moduleOn<Exports>(backend: WasmBackend, binaries: Binaries, op: string): Exports {
-  const memory = backendMemory(backend, op);
+  return moduleOnMemory<Exports>(backendMemory(backend, op), binaries);
+}
+
+/** The exports of `binaries` instantiated on `memory` (once per memory and binaries). */
+export function moduleOnMemory<Exports>(memory: WebAssembly.Memory, binaries: Binaries): Exports {
   let byBinaries = instances.get(memory);
   if (!byBinaries) {
     byBinaries = new Map();

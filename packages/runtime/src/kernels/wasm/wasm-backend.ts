@@ -1,0 +1,15 @@
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+
+/** What the runtime's wasm kernels use of tfjs-backend-wasm's `BackendWasm` and of its Emscripten module. */
+export interface WasmBackend {
+  wasm: {
+    /** tfjs's threaded build: its shared memory. */
+    wasmMemory?: WebAssembly.Memory;
+    /** The other builds: the module's exports, memory among them. */
+    asm?: { memory?: WebAssembly.Memory };
+    _malloc(bytes: number): number;
+    _free(pointer: number): void;
+  };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  getMemoryOffset(dataId: object): number;
+}
