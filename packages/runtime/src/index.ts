@@ -17,8 +17,6 @@ export { stopGradient } from './ops/stop-gradient.js';
 export { sumRows } from './ops/sum-rows.js';
 export { customGradient } from './ops/custom-gradient.js';
 export type { GradientDefinition } from './ops/custom-gradient.js';
-export { measureTensorLeaks, assertNoTensorLeaks } from './memory.js';
-export type { LeakOptions, LeakReport } from './memory.js';
 export { checkedIds } from './ids.js';
 export type { TokenIds } from './ids.js';
 export { GPT2_INIT, initialTable, tableFromValues } from './init.js';

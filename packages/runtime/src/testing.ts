@@ -103,3 +103,7 @@ export function variableGradientCheck(loss: () => tf.Scalar, variables: tf.Varia
 
 /** Forces the product kernel's build (`'relaxed-simd'` or `'simd'`; `undefined` returns to the detected one), to compare the two in one process. */
 export { forceKernelBuild, kernelBuild } from './kernels/wasm/kernel-build.js';
+
+/** Leak checks for a training loop or an op: run a step repeatedly, report (or throw on) growth of `tf.memory().numTensors`. */
+export { assertNoTensorLeaks, measureTensorLeaks } from './memory.js';
+export type { LeakOptions, LeakReport } from './memory.js';

@@ -1,5 +1,6 @@
-// The one import of TensorFlow.js in the whole project. Other packages take `tf` from here,
-// so they share this engine, its registered kernels and gradients, and the chosen backend.
+// The one place other packages take TensorFlow.js from: they import `tf` from here (only this
+// package imports @tensorflow/tfjs-core itself), so they share this engine, its registered
+// kernels and gradients, and the chosen backend.
 import './generated/register-gradients.js';
 import './register-kernels.js';
 

@@ -1,6 +1,7 @@
 // Imported first, so the wasm backend's own kernels are registered before the override below.
 import '@tensorflow/tfjs-backend-wasm';
 import { Identity, type KernelFunc, registerKernel, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
+import { RUNTIME_OVERRIDE } from './override.js';
 import type { WasmBackend } from './wasm-backend.js';
 
 // tfjs-backend-wasm's Identity copies the tensor. The engine runs Identity for every tensor a
@@ -16,4 +17,4 @@ function sharedIdentity({ inputs, backend }: Parameters<KernelFunc>[0]): TensorI
 }
 
 unregisterKernel(Identity, 'wasm');
-registerKernel({ kernelName: Identity, backendName: 'wasm', kernelFunc: sharedIdentity as unknown as KernelFunc });
+registerKernel({ kernelName: Identity, backendName: 'wasm', kernelFunc: sharedIdentity as unknown as KernelFunc, ...RUNTIME_OVERRIDE });

@@ -2,6 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { getKernel, type KernelFunc, registerKernel, type TensorInfo, Transpose, type TransposeAttrs, unregisterKernel } from '@tensorflow/tfjs-core';
 import { transposeWasm } from '../../generated/transpose-wasm.js';
+import { RUNTIME_OVERRIDE } from './override.js';
 import type { WasmBackend } from './wasm-backend.js';
 import { moduleOn } from './module-on-memory.js';
 
@@ -41,4 +42,4 @@ function transposeKernel(args: Parameters<KernelFunc>[0]): TensorInfo | TensorIn
 }
 
 unregisterKernel(Transpose, 'wasm');
-registerKernel({ ...original, kernelFunc: transposeKernel as KernelFunc });
+registerKernel({ ...original, kernelFunc: transposeKernel as KernelFunc, ...RUNTIME_OVERRIDE });
