@@ -14,6 +14,8 @@ export { layerNorm } from './ops/layer-norm.js';
 export { gelu } from './ops/gelu.js';
 export { ArenaArray, MatVecArena } from './mat-vec-arena.js';
 export { stopGradient } from './ops/stop-gradient.js';
+export { adamwUpdate, globalNorm } from './ops/adamw.js';
+export type { AdamWUpdateOptions } from './ops/adamw.js';
 export { sumRows } from './ops/sum-rows.js';
 export { customGradient } from './ops/custom-gradient.js';
 export type { GradientDefinition } from './ops/custom-gradient.js';

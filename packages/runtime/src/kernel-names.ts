@@ -71,3 +71,28 @@ export interface MatMulAttrs {
   /** GELU applied to the product as it is stored: `'exact'` (erf) or `'tanh'`, or `'off'`. */
   gelu: 'off' | 'exact' | 'tanh';
 }
+
+/** The global L2 norm √(Σ x²) over any number of float32 tensors (inputs keyed `0`, `1`, …): a float32 scalar. */
+export const GlobalNorm = 'EmbedlabGlobalNorm';
+
+/**
+ * AdamW's update of N parameters in one kernel: inputs `p<i>`, `g<i>`, `m<i>`, `v<i>` (parameter,
+ * gradient, first and second moments) for i < N; outputs p'₀, m'₀, v'₀, p'₁, … (3N).
+ */
+export const AdamW = 'EmbedlabAdamW';
+export interface AdamWAttrs {
+  /** N, the number of parameters. */
+  count: number;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Decoupled weight decay, applied where `decay[i]` is true. */
+  weightDecay: number;
+  /** The step being taken, from 1 (bias correction 1 − βᵗ). */
+  step: number;
+  /** Multiplies every gradient first (global-norm clipping's factor; 1 for none). */
+  gradScale: number;
+  /** Per parameter: whether weight decay applies (nanoGPT: tensors of rank ≥ 2). */
+  decay: boolean[];
+}

@@ -10,6 +10,7 @@ import { layerNormGradConfig } from './gradients/LayerNorm_grad.js';
 import { matMulGradConfig } from './gradients/MatMul_grad.js';
 import { embeddingLookupGradConfig } from './gradients/EmbeddingLookup_grad.js';
 import { stopGradientGradConfig } from './gradients/StopGradient_grad.js';
+import { adamwCpuConfigs } from './kernels/cpu/AdamW.js';
 import { batchedMatMulCpuConfig } from './kernels/cpu/BatchedMatMul.js';
 import { causalAttentionCpuConfigs } from './kernels/cpu/CausalAttention.js';
 import { geluCpuConfigs } from './kernels/cpu/Gelu.js';
@@ -17,6 +18,7 @@ import { layerNormCpuConfigs } from './kernels/cpu/LayerNorm.js';
 import { matMulCpuConfig } from './kernels/cpu/MatMul.js';
 import { embeddingLookupCpuConfig } from './kernels/EmbeddingLookup.js';
 import { stopGradientConfigs } from './kernels/StopGradient.js';
+import { adamwWasmConfigs } from './kernels/wasm/AdamW.js';
 import { batchedMatMulWasmConfig } from './kernels/wasm/BatchedMatMul.js';
 import { causalAttentionWasmConfigs } from './kernels/wasm/CausalAttention.js';
 import { embeddingLookupWasmConfig } from './kernels/wasm/EmbeddingLookup.js';
@@ -38,6 +40,8 @@ const kernels: KernelConfig[] = [
   embeddingLookupWasmConfig,
   embeddingLookupCpuConfig,
   ...stopGradientConfigs,
+  ...adamwWasmConfigs,
+  ...adamwCpuConfigs,
 ];
 const gradients: GradConfig[] = [
   matMulGradConfig,
