@@ -1,5 +1,5 @@
 // Where a training step's time goes: per-kernel time (tf.profile) of one forward + backward
-// pass of mini-gpt on wasm, grouped by kernel, and batched products by operand shapes.
+// pass of mini-gpt on wasm, grouped by kernel, and the products by operand shapes.
 // `node bench/profile.mjs [--preset baby|names]`. Nested scopes ("unnamed scope",
 // "fusedMatMul__op") include the kernels they call, so the shares add up to more than 100%.
 import { createModel, PRESETS } from '@embedlab/mini-gpt';
@@ -35,12 +35,12 @@ const byKernel = new Map();
 const byShape = new Map();
 for (const k of kernels) {
   sum(byKernel, k.name, k.kernelTimeMs);
-  if (k.name === 'BatchMatMul') sum(byShape, k.inputShapes.map((s) => `[${s}]`).join(' @ '), k.kernelTimeMs);
+  if (k.name === 'BatchMatMul' || k.name === 'EmbedlabMatMul') sum(byShape, k.inputShapes.map((s) => `[${s}]`).join(' @ '), k.kernelTimeMs);
 }
 const top = (groups, n) => [...groups].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);
 console.log('\nkernel                   ms   share  calls');
 for (const [name, { ms: t, calls }] of top(byKernel, 15))
   console.log(`${name.padEnd(22)} ${t.toFixed(1).padStart(6)} ${((100 * t) / ms).toFixed(1).padStart(6)}% ${String(calls).padStart(6)}`);
-console.log('\nBatchMatMul (tfjs) by operand shapes');
+console.log('\nProducts (EmbedlabMatMul, and tfjs BatchMatMul if any) by operand shapes as stored');
 for (const [shapes, { ms: t, calls }] of top(byShape, 10))
   console.log(`${shapes.padEnd(36)} ${t.toFixed(1).padStart(6)} ms ${String(calls).padStart(4)} calls`);

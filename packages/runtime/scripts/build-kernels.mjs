@@ -24,6 +24,7 @@ const kernels = [
   { source: 'assembly/layer-norm.ts', name: 'layer-norm', exportName: 'layerNormWasm' },
   { source: 'assembly/gelu.ts', name: 'gelu', exportName: 'geluWasm' },
   { source: 'assembly/transpose.ts', name: 'transpose', exportName: 'transposeWasm' },
+  { source: 'assembly/sum-rows.ts', name: 'sum-rows', exportName: 'sumRowsWasm' },
   { source: 'assembly/adamw.ts', name: 'adamw', exportName: 'adamwWasm' },
   { source: 'assembly/gemm.ts', name: 'gemm', exportName: 'gemmWasm', relaxedExportName: 'gemmRelaxedWasm' },
 ];

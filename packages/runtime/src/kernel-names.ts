@@ -10,6 +10,10 @@ export interface BatchedMatMulAttrs {
   transposeB: boolean;
 }
 
+/** Column sums of a 2-D `x` `[rows, n]` → `[n]` (a bias's gradient). */
+export const SumRows = 'EmbedlabSumRows';
+export type SumRowsInputs = { x: TensorInfo };
+
 export const EmbeddingLookup = 'EmbedlabEmbeddingLookup';
 export type EmbeddingLookupInputs = { table: TensorInfo; ids: TensorInfo };
 

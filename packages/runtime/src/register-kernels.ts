@@ -10,12 +10,14 @@ import { layerNormGradConfig } from './gradients/LayerNorm_grad.js';
 import { matMulGradConfig } from './gradients/MatMul_grad.js';
 import { embeddingLookupGradConfig } from './gradients/EmbeddingLookup_grad.js';
 import { stopGradientGradConfig } from './gradients/StopGradient_grad.js';
+import { sumRowsGradConfig } from './gradients/SumRows_grad.js';
 import { adamwCpuConfigs } from './kernels/cpu/AdamW.js';
 import { batchedMatMulCpuConfig } from './kernels/cpu/BatchedMatMul.js';
 import { causalAttentionCpuConfigs } from './kernels/cpu/CausalAttention.js';
 import { geluCpuConfigs } from './kernels/cpu/Gelu.js';
 import { layerNormCpuConfigs } from './kernels/cpu/LayerNorm.js';
 import { matMulCpuConfig } from './kernels/cpu/MatMul.js';
+import { sumRowsCpuConfig } from './kernels/cpu/SumRows.js';
 import { embeddingLookupCpuConfig } from './kernels/EmbeddingLookup.js';
 import { stopGradientConfigs } from './kernels/StopGradient.js';
 import { adamwWasmConfigs } from './kernels/wasm/AdamW.js';
@@ -25,10 +27,13 @@ import { embeddingLookupWasmConfig } from './kernels/wasm/EmbeddingLookup.js';
 import { geluWasmConfigs } from './kernels/wasm/Gelu.js';
 import { layerNormWasmConfigs } from './kernels/wasm/LayerNorm.js';
 import { matMulWasmConfig } from './kernels/wasm/MatMul.js';
+import { sumRowsWasmConfig } from './kernels/wasm/SumRows.js';
 
 const kernels: KernelConfig[] = [
   matMulWasmConfig,
   matMulCpuConfig,
+  sumRowsWasmConfig,
+  sumRowsCpuConfig,
   batchedMatMulWasmConfig,
   batchedMatMulCpuConfig,
   ...causalAttentionWasmConfigs,
@@ -45,6 +50,7 @@ const kernels: KernelConfig[] = [
 ];
 const gradients: GradConfig[] = [
   matMulGradConfig,
+  sumRowsGradConfig,
   batchedMatMulGradConfig,
   causalAttentionGradConfig,
   layerNormGradConfig,

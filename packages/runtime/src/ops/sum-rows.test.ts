@@ -16,6 +16,9 @@ describe.each(['wasm', 'cpu'] as const)('sumRows on %s', (backend) => {
     const expected = tf.sum(x, [0, 1]).dataSync();
     for (const [i, value] of ours.dataSync().entries()) expect(value).toBeCloseTo(expected[i]!, 4);
     expect(Array.from(sumRows(tf.tensor1d([1, 2, 3])).dataSync())).toEqual([1, 2, 3]);
+    const big = tf.randomNormal([1030, 515], 0, 1, 'float32', 4);
+    const bigExpected = tf.sum(big, 0).dataSync();
+    for (const [i, value] of sumRows(big).dataSync().entries()) expect(value).toBeCloseTo(bigExpected[i]!, 3);
   });
 
   it('has the gradient of a sum (finite differences)', () => {
