@@ -5,7 +5,9 @@ import { MatMul, type MatMulAttrs } from '../../kernel-names.js';
 import { assertNoTensorLeaks } from '../../memory.js';
 import { tf } from '../../tf.js';
 import { gradientCheck } from '../../testing.js';
+import { gemmRelaxedWasm, gemmWasm } from '../../generated/gemm-wasm.js';
 import { detectKernelBuild, forceKernelBuild, type KernelBuild } from './kernel-build.js';
+import { moduleOnMemory } from './module-on-memory.js';
 
 // The product kernel against tfjs's own matMul (XNNPACK on wasm; the reference numbers come from
 // tfjs, not from this kernel), in both builds, at sizes that reach every path of assembly/gemm.ts:
@@ -120,5 +122,36 @@ describe.each(['wasm', 'cpu'] as const)('EmbedlabMatMul gradients on %s', (backe
     const names = (await tf.profile(() => tf.tidy(() => run(a, b, { transposeA: false, transposeB: true, gelu: 'off' }, bias)[0]!))).kernelNames;
     expect(names).toContain(MatMul);
     tf.dispose([a, b, bias]);
+  });
+});
+
+// The modules themselves, on memories of each kind (Node's backend runs on an ordinary memory;
+// browsers with threads run tfjs's threaded build, whose memory is shared and needs the `shared`
+// build), in both builds: a product checked by hand, and nothing written outside the output and
+// the scratch the module asked for (a partial tile once spilled past it).
+interface GemmModule {
+  scratchFloats(m: number, k: number, n: number): number;
+  gemm(...args: number[]): void;
+}
+describe.each([
+  ['plain', () => new WebAssembly.Memory({ initial: 2 })],
+  ['shared', () => new WebAssembly.Memory({ initial: 2, maximum: 4, shared: true })],
+] as const)('the gemm modules on a %s memory', (_, makeMemory) => {
+  it.each(builds)('%s: multiply in place and stay inside the output and the scratch', (build) => {
+    const memory = makeMemory();
+    const gemm = moduleOnMemory<GemmModule>(memory, build === 'relaxed-simd' ? gemmRelaxedWasm : gemmWasm);
+    const floats = new Float32Array(memory.buffer);
+    floats.fill(7);
+    // A [2, 3]ᵀ stored [3, 2], B [3, 2]; C = Aᵀ·B + bias: one partial tile (2 rows, 2 columns).
+    const [a, b, bias, c, scratch] = [16, 64, 96, 128, 256];
+    floats.set([1, 2, 3, 4, 5, 6], a);
+    floats.set([1, 0, 0, 1, 1, 1], b);
+    floats.set([10, 20], bias);
+    const scratchFloats = gemm.scratchFloats(2, 3, 2);
+    gemm.gemm(a * 4, b * 4, c * 4, c * 4, bias * 4, scratch * 4, 2, 3, 2, 1, 0, 1, 0);
+    // Aᵀ = [[1, 3, 5], [2, 4, 6]], B = [[1, 0], [0, 1], [1, 1]] -> [[6, 8], [8, 10]], + bias.
+    expect(Array.from(floats.subarray(c, c + 4))).toEqual([16, 28, 18, 30]);
+    expect(floats.subarray(c + 4, scratch).every((x) => x === 7)).toBe(true);
+    expect(floats.subarray(scratch + scratchFloats, scratch + scratchFloats + 1024).every((x) => x === 7)).toBe(true);
   });
 });
