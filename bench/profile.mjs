@@ -37,6 +37,7 @@ for (const k of kernels) {
   sum(byKernel, k.name, k.kernelTimeMs);
   if (k.name === 'BatchMatMul' || k.name === 'EmbedlabMatMul') sum(byShape, k.inputShapes.map((s) => `[${s}]`).join(' @ '), k.kernelTimeMs);
 }
+console.log(`${kernels.length} kernels in one forward + backward step (tf.profile)`);
 const top = (groups, n) => [...groups].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);
 console.log('\nkernel                   ms   share  calls');
 for (const [name, { ms: t, calls }] of top(byKernel, 15))

@@ -29,7 +29,7 @@ const OURS = [...new Set([1, availableWorkers()])].map((workers) => ['mini-gpt',
  * per-step tokens/s after `warmup` steps, and the cores it kept busy.
  */
 async function oursRow(label, backend, workers, runs, warmup = 2) {
-  await ready({ backend });
+  const { kernels } = await ready({ backend });
   const model = createModel(config, 1);
   const pool = workers > 1 ? await startWorkers(workers) : undefined;
   const options = pool ? { batchSize: batchSize / workers, gradientAccumulation: workers, workers: pool } : {};
@@ -52,7 +52,7 @@ async function oursRow(label, backend, workers, runs, warmup = 2) {
     model.dispose();
   }
   const tokensPerSecond = median(speeds);
-  return { label, backend, workers, tokensPerSecond, stepMs: (tokensPerStep / tokensPerSecond) * 1000, runs, coresUsed, peakRssMB: peakRssMB() };
+  return { label, backend, workers, kernels, tokensPerSecond, stepMs: (tokensPerStep / tokensPerSecond) * 1000, runs, coresUsed, peakRssMB: peakRssMB() };
 }
 
 /** A baseline's own step function, timed from outside after one warm-up step. */
@@ -85,7 +85,7 @@ for (const row of ours) row.ratioToTorch = (torch.rows ?? []).map((t) => ({ thre
 
 const fmt = (n) => n.toFixed(0).padStart(7);
 console.log(
-  `Training ${presetName} (block ${config.blockSize}, ${config.nLayer} layers, ${config.nHead} heads, ${config.nEmbd} dims, batch ${batchSize}, vocab ${vocabSize}, dropout ${config.dropout}), ${tokensPerStep} tokens/step:`,
+  `Training ${presetName} (block ${config.blockSize}, ${config.nLayer} layers, ${config.nHead} heads, ${config.nEmbd} dims, batch ${batchSize}, vocab ${vocabSize}, dropout ${config.dropout}), ${tokensPerStep} tokens/step; Node ${process.version}, product kernel ${ours[0].kernels}:`,
 );
 for (const row of ours) {
   const ratios = row.ratioToTorch.map((r) => `x${r.ratio.toFixed(2)} of PyTorch (${threadsLabel(r.threads)})`).join(', ');
@@ -104,4 +104,4 @@ for (const row of baselines) {
     `  ${`${row.label} on ${row.backend}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, x${row.ratioToProduct.toFixed(2)} of mini-gpt)`,
   );
 }
-writeJson({ benchmark: 'training', preset: presetName, config, batchSize, ours, torch, baselines, maxRssMB: peakRssMB() });
+writeJson({ benchmark: 'training', preset: presetName, node: process.version, config, batchSize, ours, torch, baselines, maxRssMB: peakRssMB() });
