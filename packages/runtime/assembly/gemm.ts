@@ -18,6 +18,7 @@
 // The module must carry no data segment: it is instantiated on the backend's memory.
 
 import { geluLanes, geluOne } from './shared/gelu';
+import { transpose4x4 } from './shared/transpose4';
 
 // Rows of a tile: six in the relaxed build (12 accumulators + 2 of B + 1 of A fill the 15 vector
 // registers V8 gives wasm on x64), five in the plain one, whose multiply needs one more register
@@ -76,8 +77,24 @@ function packRight(b: usize, packed: usize, k: i32, n: i32, pc: i32, kc: i32, jc
           source += rowBytes;
         }
       }
+    } else if (cols === NR) {
+      // B is stored [n, k] (Bᵀ): columns j..j+3 of the panel are runs of four rows of the stored
+      // matrix, turned by 4x4 transposes, four steps of k at a time.
+      const kc4 = kc & ~3;
+      const rowBytes = (<usize>k) << 2;
+      for (let g = 0; g < NR; g += 4) {
+        const source = b + ((<usize>(jc + jr + g) * k + pc) << 2);
+        for (let p = 0; p < kc4; p += 4) {
+          transpose4x4(source + ((<usize>p) << 2), rowBytes, panel + ((<usize>(p * NR + g)) << 2), NR << 2);
+        }
+        for (let p = kc4; p < kc; p++) {
+          for (let j = g; j < g + 4; j++) {
+            store<f32>(panel + ((<usize>(p * NR + j)) << 2), load<f32>(b + ((<usize>(jc + jr + j) * k + pc + p) << 2)));
+          }
+        }
+      }
     } else {
-      // B is stored [n, k] (Bᵀ): column j of the panel is a run of row jc + jr + j of the stored matrix.
+      // The last, partial panel of a transposed B: one float at a time, zeros past the end.
       for (let j = 0; j < NR; j++) {
         if (j < cols) {
           const source = b + ((<usize>(jc + jr + j) * k + pc) << 2);
@@ -95,8 +112,26 @@ function packLeft(a: usize, packed: usize, m: i32, k: i32, ic: i32, mc: i32, pc:
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
     const panel = packed + ((<usize>ir * kc) << 2);
-    if (!transposed) {
-      // A is [m, k]: row r of the panel is a run of row ic + ir + r of A.
+    if (!transposed && rows === MR) {
+      // A is [m, k]: rows 0-3 of the panel are turned by 4x4 transposes, four steps of k at a
+      // time, and stored as the first four floats of each column; the other rows one by one.
+      const kc4 = kc & ~3;
+      const rowBytes = (<usize>k) << 2;
+      const source = a + ((<usize>(ic + ir) * k + pc) << 2);
+      for (let p = 0; p < kc4; p += 4) {
+        const at = source + ((<usize>p) << 2);
+        const out = panel + ((<usize>(p * MR)) << 2);
+        transpose4x4(at, rowBytes, out, MR << 2);
+        for (let r = 4; r < MR; r++) {
+          const row = at + <usize>r * rowBytes;
+          for (let q = 0; q < 4; q++) store<f32>(out + ((<usize>(q * MR + r)) << 2), load<f32>(row + ((<usize>q) << 2)));
+        }
+      }
+      for (let p = kc4; p < kc; p++) {
+        for (let r = 0; r < MR; r++) store<f32>(panel + ((<usize>(p * MR + r)) << 2), load<f32>(source + <usize>r * rowBytes + ((<usize>p) << 2)));
+      }
+    } else if (!transposed) {
+      // The last, partial panel: row r of the panel is a run of row ic + ir + r of A, zeros past the end.
       for (let r = 0; r < MR; r++) {
         if (r < rows) {
           const source = a + ((<usize>(ic + ir + r) * k + pc) << 2);
@@ -105,8 +140,15 @@ function packLeft(a: usize, packed: usize, m: i32, k: i32, ic: i32, mc: i32, pc:
           for (let p = 0; p < kc; p++) store<f32>(panel + ((<usize>(p * MR + r)) << 2), 0);
         }
       }
+    } else if (rows === MR) {
+      // A is stored [k, m] (Aᵀ): column p of the panel is MR consecutive floats of row pc + p.
+      for (let p = 0; p < kc; p++) {
+        const source = a + ((<usize>(pc + p) * m + ic + ir) << 2);
+        const at = panel + ((<usize>(p * MR)) << 2);
+        v128.store(at, v128.load(source));
+        for (let r = 4; r < MR; r++) store<f32>(at + ((<usize>r) << 2), load<f32>(source + ((<usize>r) << 2)));
+      }
     } else {
-      // A is stored [k, m] (Aᵀ): column p of the panel is six consecutive floats of row pc + p.
       for (let p = 0; p < kc; p++) {
         const source = a + ((<usize>(pc + p) * m + ic + ir) << 2);
         const at = panel + ((<usize>(p * MR)) << 2);

@@ -3,6 +3,8 @@
 // shuffles, inside 32x32 tiles so the rows read and the columns written stay in L1. tfjs-backend-
 // wasm's generic transpose moves one element at a time. Works on any 4-byte element.
 
+import { transpose4x4 } from './shared/transpose4';
+
 const TILE = 32;
 
 /** out[b, c, r] = x[b, r, c] for `batch` matrices of `rows` x `columns` 4-byte elements. */
@@ -28,20 +30,7 @@ function tile(x: usize, out: usize, rows: i32, columns: i32, r0: i32, rEnd: i32,
   const cBlocks = c0 + ((cEnd - c0) & ~3);
   for (let r = r0; r < rBlocks; r += 4) {
     for (let c = c0; c < cBlocks; c += 4) {
-      const from = x + <usize>r * inRow + ((<usize>c) << 2);
-      const a = v128.load(from);
-      const b = v128.load(from + inRow);
-      const cc = v128.load(from + 2 * inRow);
-      const d = v128.load(from + 3 * inRow);
-      const ab01 = v128.shuffle<i32>(a, b, 0, 4, 1, 5);
-      const ab23 = v128.shuffle<i32>(a, b, 2, 6, 3, 7);
-      const cd01 = v128.shuffle<i32>(cc, d, 0, 4, 1, 5);
-      const cd23 = v128.shuffle<i32>(cc, d, 2, 6, 3, 7);
-      const to = out + <usize>c * outRow + ((<usize>r) << 2);
-      v128.store(to, v128.shuffle<i32>(ab01, cd01, 0, 1, 4, 5));
-      v128.store(to + outRow, v128.shuffle<i32>(ab01, cd01, 2, 3, 6, 7));
-      v128.store(to + 2 * outRow, v128.shuffle<i32>(ab23, cd23, 0, 1, 4, 5));
-      v128.store(to + 3 * outRow, v128.shuffle<i32>(ab23, cd23, 2, 3, 6, 7));
+      transpose4x4(x + <usize>r * inRow + ((<usize>c) << 2), inRow, out + <usize>c * outRow + ((<usize>r) << 2), outRow);
     }
     for (let c = cBlocks; c < cEnd; c++) for (let i = 0; i < 4; i++) copy(x, out, inRow, outRow, r + i, c);
   }
