@@ -2,7 +2,7 @@
 // Causal self-attention read straight from a `[batch, seq, 3·C]` q|k|v projection and written
 // as `[batch, seq, C]` (heads side by side, the layout the output projection reads): no head
 // split, transpose or merge in between. Instantiated on the wasm backend's memory like
-// batched-matmul.ts; every pointer is a tfjs tensor or scratch from the backend's allocator. No
+// gemm.ts; every pointer is a tfjs tensor or scratch from the backend's allocator. No
 // data segment: exp comes from shared/exp.ts rather than Mathf.exp's lookup table.
 
 import { exp, expLanes } from './shared/exp';

@@ -1,5 +1,5 @@
 // AssemblyScript, compiled with SIMD to the wasm module behind `gelu`: GELU forward and backward
-// elementwise on the wasm backend's memory (see batched-matmul.ts), exact or GPT-2's tanh form
+// elementwise on the wasm backend's memory (see gemm.ts), exact or GPT-2's tanh form
 // (the formulas are in shared/gelu.ts).
 
 import { exp, expLanes } from './shared/exp';

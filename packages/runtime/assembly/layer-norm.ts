@@ -1,6 +1,6 @@
 // AssemblyScript, compiled with SIMD to the wasm module behind `layerNorm`: LayerNorm over the
 // last axis forward and backward in one pass over the rows each, on the wasm backend's memory
-// (see batched-matmul.ts). The backward pass is the closed form mini-gpt's layers.ts used:
+// (see gemm.ts). The backward pass is the closed form mini-gpt's layers.ts used:
 // dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·weight; dweight = Σ dy·x̂; dbias = Σ dy.
 
 /** y = (x − mean)·rstd·weight + bias per row of `width`; saves each row's mean and rstd. `bias` 0: none. */

@@ -18,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const kernels = [
-  { source: 'assembly/batched-matmul.ts', name: 'batched-matmul', exportName: 'batchedMatMulWasm' },
   { source: 'assembly/causal-attention.ts', name: 'causal-attention', exportName: 'causalAttentionWasm' },
   { source: 'assembly/mat-vec.ts', name: 'mat-vec', exportName: 'matVecWasm' },
   { source: 'assembly/layer-norm.ts', name: 'layer-norm', exportName: 'layerNormWasm' },

@@ -1,59 +1,46 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { batchedMatMulWasm } from '../../generated/batched-matmul-wasm.js';
 import { BatchedMatMul, type BatchedMatMulAttrs, type BatchedMatMulInputs } from '../../kernel-names.js';
 import { batchedMatMulShape } from '../batched-matmul-shape.js';
-import { moduleOn } from './module-on-memory.js';
+import { gemmOn } from './gemm-module.js';
 import type { WasmBackend } from './wasm-backend.js';
 
-// The wasm backend's `EmbedlabBatchedMatMul`: the SIMD product compiled from
-// assembly/batched-matmul.ts (base64 in src/generated/, see scripts/build-kernels.mjs),
-// instantiated on the backend's own WebAssembly.Memory. It reads the operands where tfjs keeps
-// them and writes the product into an output the backend allocated: no copy, no dataSync, no
-// tensor in between. Scratch for transposed operands comes from the backend's allocator.
-
-interface Kernel {
-  batchedMatMul: (
-    a: number,
-    b: number,
-    c: number,
-    uprightA: number,
-    uprightB: number,
-    batch: number,
-    m: number,
-    k: number,
-    n: number,
-    transposeA: number,
-    transposeB: number,
-  ) => void;
-}
+// The wasm backend's `EmbedlabBatchedMatMul`: the runtime's product (assembly/gemm.ts, the module
+// behind EmbedlabMatMul) once per batch entry, on the backend's own memory. It reads the operands
+// where tfjs keeps them (a transposed one is read transposed while it is packed) and writes into
+// an output the backend allocated: no copy, no dataSync, no tensor in between.
 
 function batchedMatMulKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): TensorInfo {
   const { a, b } = inputs as BatchedMatMulInputs;
   const { transposeA, transposeB } = attrs as unknown as BatchedMatMulAttrs;
   const wasm = backend as unknown as WasmBackend;
   const { batchShape, batch, m, k, n } = batchedMatMulShape(a.shape, b.shape, transposeA, transposeB);
+  // The output first: allocating may grow the heap, and scratch after it.
   const out = wasm.makeOutput([...batchShape, m, n], 'float32');
-  // Transposed operands are copied upright into scratch, one batch entry at a time.
-  const uprightABytes = transposeA ? m * k * Float32Array.BYTES_PER_ELEMENT : 0;
-  const uprightBBytes = transposeB ? k * n * Float32Array.BYTES_PER_ELEMENT : 0;
-  const scratch = uprightABytes + uprightBBytes > 0 ? wasm.wasm._malloc(uprightABytes + uprightBBytes) : 0;
+  if (batch * m * n === 0) return out;
+  const kernel = gemmOn(wasm, 'batchedMatMul');
+  const scratch = wasm.wasm._malloc(kernel.scratchFloats(m, k, n) * Float32Array.BYTES_PER_ELEMENT);
   try {
-    const { batchedMatMul: run } = moduleOn<Kernel>(wasm, batchedMatMulWasm, 'batchedMatMul');
-    run(
-      wasm.getMemoryOffset(a.dataId),
-      wasm.getMemoryOffset(b.dataId),
-      wasm.getMemoryOffset(out.dataId),
-      scratch,
-      scratch + uprightABytes,
-      batch,
-      m,
-      k,
-      n,
-      transposeA ? 1 : 0,
-      transposeB ? 1 : 0,
-    );
+    const [aAt, bAt, outAt] = [wasm.getMemoryOffset(a.dataId), wasm.getMemoryOffset(b.dataId), wasm.getMemoryOffset(out.dataId)];
+    for (let entry = 0; entry < batch; entry++) {
+      const c = outAt + entry * m * n * Float32Array.BYTES_PER_ELEMENT;
+      kernel.gemm(
+        aAt + entry * m * k * Float32Array.BYTES_PER_ELEMENT,
+        bAt + entry * k * n * Float32Array.BYTES_PER_ELEMENT,
+        c,
+        c,
+        0,
+        scratch,
+        m,
+        k,
+        n,
+        transposeA ? 1 : 0,
+        transposeB ? 1 : 0,
+        0,
+        0,
+      );
+    }
   } finally {
-    if (scratch !== 0) wasm.wasm._free(scratch);
+    wasm.wasm._free(scratch);
   }
   return out;
 }

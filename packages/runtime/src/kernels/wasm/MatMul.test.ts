@@ -6,6 +6,7 @@ import { assertNoTensorLeaks } from '../../memory.js';
 import { tf } from '../../tf.js';
 import { gradientCheck } from '../../testing.js';
 import { gemmRelaxedWasm, gemmWasm } from '../../generated/gemm-wasm.js';
+import type { GemmModule } from './gemm-module.js';
 import { detectKernelBuild, forceKernelBuild, type KernelBuild } from './kernel-build.js';
 import { moduleOnMemory } from './module-on-memory.js';
 
@@ -129,10 +130,6 @@ describe.each(['wasm', 'cpu'] as const)('EmbedlabMatMul gradients on %s', (backe
 // browsers with threads run tfjs's threaded build, whose memory is shared and needs the `shared`
 // build), in both builds: a product checked by hand, and nothing written outside the output and
 // the scratch the module asked for (a partial tile once spilled past it).
-interface GemmModule {
-  scratchFloats(m: number, k: number, n: number): number;
-  gemm(...args: number[]): void;
-}
 describe.each([
   ['plain', () => new WebAssembly.Memory({ initial: 2 })],
   ['shared', () => new WebAssembly.Memory({ initial: 2, maximum: 4, shared: true })],

@@ -1,34 +1,13 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemmRelaxedWasm, gemmWasm } from '../../generated/gemm-wasm.js';
 import { MatMul, type MatMulAttrs, type MatMulInputs } from '../../kernel-names.js';
 import { batchedMatMulShape } from '../batched-matmul-shape.js';
-import { kernelBuild } from './kernel-build.js';
-import { moduleOn } from './module-on-memory.js';
+import { gemmOn } from './gemm-module.js';
 import type { WasmBackend } from './wasm-backend.js';
 
 // The wasm backend's `EmbedlabMatMul`: assembly/gemm.ts (a 6x8 register-blocked product over
 // packed panels) on the backend's own memory, in its relaxed SIMD build where the engine has
 // relaxed SIMD (kernel-build.ts), else its plain SIMD build. Transposed operands are read
 // transposed while they are packed; the bias and GELU are applied as the product is stored.
-
-interface Kernel {
-  scratchFloats(m: number, k: number, n: number): number;
-  gemm(
-    a: number,
-    b: number,
-    c: number,
-    y: number,
-    bias: number,
-    scratch: number,
-    m: number,
-    k: number,
-    n: number,
-    transposeA: number,
-    transposeB: number,
-    hasBias: number,
-    gelu: number,
-  ): void;
-}
 
 const GELU_CODES = { off: 0, exact: 1, tanh: 2 } as const;
 
@@ -41,7 +20,7 @@ function matMulKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): Te
   const product = wasm.makeOutput([m, n], 'float32');
   const activated = gelu === 'off' ? undefined : wasm.makeOutput([m, n], 'float32');
   if (m === 0 || n === 0) return activated ? [activated, product] : product;
-  const kernel = moduleOn<Kernel>(wasm, kernelBuild() === 'relaxed-simd' ? gemmRelaxedWasm : gemmWasm, 'matMul');
+  const kernel = gemmOn(wasm, 'matMul');
   const scratch = wasm.wasm._malloc(kernel.scratchFloats(m, k, n) * Float32Array.BYTES_PER_ELEMENT);
   try {
     const productAt = wasm.getMemoryOffset(product.dataId);
