@@ -25,6 +25,14 @@ for (const command of [prepareCommand, trainCommand, sampleCommand, evalCommand,
   program.addCommand(command.copyInheritedSettings(program));
 refuseRepeatedFlags(program);
 
+/** The library names its options as code (`force: true`, `tokenizer: gpt2:FILE`): here they are the flags (--force, --tokenizer gpt2:FILE). */
+function asFlags(message: string): string {
+  return message.replace(/`([a-z][A-Za-z]*)(?:: ([^`]+))?`/g, (_, name: string, value: string | undefined) => {
+    const flag = `--${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+    return value === undefined || value === 'true' ? flag : `${flag} ${value}`;
+  });
+}
+
 // `minigpt ... | head` closes stdout early: stop quietly, as Unix tools do.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
@@ -37,7 +45,7 @@ try {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
   } else {
-    console.error(`minigpt: ${(error as Error).message.split('\n')[0]}`);
+    console.error(`minigpt: ${asFlags((error as Error).message.split('\n')[0]!)}`);
     // A command that was interrupted has set 130 already.
     if (!process.exitCode) process.exitCode = 1;
   }

@@ -50,7 +50,7 @@ describe('minigpt export --format hf', { timeout: 180_000 }, () => {
     expect(isHuggingFaceCharLevel(readFileSync(join(hf, 'tokenizer.json'), 'utf8'))).toBe(true);
     expect(evalJson('--hf', hf).loss).toBe(evalJson('--checkpoint', checkpoint).loss);
     const again = run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', hf);
-    expect(again.stderr).toContain(`${hf} already holds a Hugging Face directory of minigpt export; give --force to replace it`);
+    expect(again.stderr).toContain(`${hf} already holds a Hugging Face directory of minigpt export; replace it with --force`);
     expect(run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', hf, '--force').status).toBe(0);
     // --force never replaces the checkpoint itself, nor a directory that is not an export.
     expect(run('export', '--checkpoint', checkpoint, '--format', 'hf', '--out', checkpoint, '--force').stderr).toContain(

@@ -165,12 +165,25 @@ describe('minigpt train: every knob', { timeout: 180_000 }, () => {
     });
   });
 
+  it("has a flag for every field of the library's schemas (a --config key without one would be read and ignored)", async () => {
+    const { GPTConfigSchema, TrainSettingsSchema } = await import('@embedlab/mini-gpt');
+    const { KNOBS } = await import('./commands/run-config.js');
+    const fields = new Set(KNOBS.map((knob) => knob.field));
+    const model = GPTConfigSchema.pipe[0].entries;
+    const expected = [
+      ...Object.keys(model).filter((key) => key !== 'vocabSize' && key !== 'rope'),
+      ...Object.keys(model.rope.wrapped.entries).map((key) => `rope.${key}`),
+      ...Object.keys(TrainSettingsSchema.pipe[0].entries).filter((key) => key !== 'seed'),
+    ];
+    expect(expected.filter((field) => !fields.has(field))).toEqual([]);
+  });
+
   it('refuses a config file with an unknown key, not JSON, too large, or a bad preset, naming the file and the key', () => {
     const cases: [unknown, RegExp][] = [
       [{ modle: {} }, /run\.json: unknown key modle \(allowed: preset, tokenizer, seed, model, training\)$/],
       [{ model: { nLayers: 2 } }, /run\.json: unknown key model\.nLayers \(allowed: blockSize, nLayer, .*\)$/],
       [{ model: { rope: { bse: 2 } } }, /run\.json: unknown key model\.rope\.bse \(allowed: base, layout, scaling, rotaryDim\)$/],
-      [{ training: { lr: 0.1 } }, /run\.json: unknown key training\.lr \(allowed: steps, learningRate, /],
+      [{ training: { lr: 0.1 } }, /run\.json: unknown key training\.lr \(allowed: steps, batchSize, learningRate, /],
       [{ model: { vocabSize: 9 } }, /run\.json: unknown key model\.vocabSize \(the vocabulary comes from the tokenizer\)$/],
       [{ training: { seed: 1 } }, /unknown key training\.seed \(give the seed at the top level: it seeds the model too\)$/],
       [{ preset: 'huge' }, /run\.json: preset must be one of names, baby, gpt2-small, got "huge"$/],
@@ -193,7 +206,7 @@ describe('minigpt train: every knob', { timeout: 180_000 }, () => {
       [['--dropout', '1'], 'GPT config: dropout must be a number in [0, 1), got 1 (dropout 1 from --dropout)'],
       [
         ['--position', 'rope', '--n-embd', '30', '--n-head', '6'],
-        'GPT config: nEmbd / nHead must be even for RoPE (dimensions rotate in pairs), got 5 (nEmbd 30 from --n-embd, nHead 6 from --n-head)',
+        'GPT config: nEmbd must be nHead × an even head size for RoPE (dimensions rotate in pairs; nEmbd / nHead is 5), got 30 (nEmbd 30 from --n-embd, nHead 6 from --n-head)',
       ],
       [['--config', file], `GPT config: nLayer must be a positive integer, got "4" (nLayer "4" from ${file}: model.nLayer)`],
       [['--beta1', '1'], 'train: beta1 must be a number in [0, 1), got 1 (beta1 1 from --beta1)'],
@@ -206,7 +219,7 @@ describe('minigpt train: every knob', { timeout: 180_000 }, () => {
       // RoPE's own settings are checked with the config too.
       [
         ['--position', 'rope', '--rope-rotary-dim', '5'],
-        'GPT config: rope: rotaryDim must be an even integer in [2, headDim = 16], got 5 (rotaryDim 5 from --rope-rotary-dim)',
+        'GPT config: rope.rotaryDim must be an even integer in [2, headDim = 16], got 5 (rope.rotaryDim 5 from --rope-rotary-dim)',
       ],
     ];
     for (const [flags, message] of cases) {
@@ -251,9 +264,9 @@ describe('minigpt train: every knob', { timeout: 180_000 }, () => {
       'applying --steps 3 (was 2)',
       'the learning-rate decay now ends at step 3 (was 2)',
       'applying --min-lr 0.0001 (was 0.0003)',
-      'applying --gradient-accumulation 2 (was unset)',
+      'applying --gradient-accumulation 2 (was 1)',
       'applying --warmup-steps 1 (was 0)',
-      'applying --grad-clip 0.25 (was unset)',
+      'applying --grad-clip 0.25 (was 1)',
       `applying ${join(dir, 'recipe.json')}: training.evalBatches 2 (was 1)`,
     ]);
     expect(saved(out).training).toMatchObject({

@@ -31,7 +31,7 @@ describe('minigpt prepare', { timeout: 180_000 }, () => {
 
     const again = run('prepare', textFile, '--out', out);
     expect(again.status).toBe(1);
-    expect(again.stderr).toContain(`${out} already holds a token directory of minigpt prepare; give --force to replace it`);
+    expect(again.stderr).toContain(`${out} already holds a token directory of minigpt prepare; replace it with --force`);
     expect(run('prepare', '/dev/zero', '--out', join(dir, 'zero')).stderr).toContain('minigpt: /dev/zero is not a regular file');
     const loop = join(dir, 'loop.txt');
     symlinkSync(`${loop}.other`, loop);

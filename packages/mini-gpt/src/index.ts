@@ -1,5 +1,6 @@
 // The public API of @embedlab/mini-gpt (browser-safe; file-system helpers are in ./node).
-export { countParameters, PRESETS, validateConfig } from './config.js';
+export { countParameters, GPTConfigSchema, POSITION_KINDS, PRESETS, validateConfig } from './model/config.js';
+export { type FieldProblem, OptionsError, parseWith } from './schema.js';
 export {
   checkMemory,
   describeMemory,
@@ -10,24 +11,30 @@ export {
   type MemoryRun,
   WASM_HEAP_BUDGET,
   WASM_HEAP_LIMIT,
-} from './memory-estimate.js';
-export type { GPTConfig, PositionKind, Preset, PresetName } from './config.js';
-export { MiniGPT, createModel, effectiveConfig } from './model.js';
-export type { ForwardOptions, KVCache, ParameterBreakdown } from './model.js';
-export type { Block, CausalSelfAttention, MLP } from './block.js';
-export type { ModelPositions, PassContext } from './block.js';
-export type { LayerNorm, Linear, StateDict } from './layers.js';
-export { createRng } from './rng.js';
-export type { Rng } from './rng.js';
-export { TokenDataset, type TokenReader, type TokenSequence, type Windows } from './data.js';
-export { AdamW, clipByGlobalNorm } from './optimizer.js';
-export type { AdamWOptions } from './optimizer.js';
-export { learningRateAt } from './schedule.js';
-export type { ScheduleOptions } from './schedule.js';
-export { estimateLoss, train } from './train.js';
-export type { EvalEvent, StepEvent, TrainCallbacks, TrainOptions, TrainResult } from './train.js';
-export { type ResolvedTrainOptions, validateTrainOptions, withTrainDefaults } from './train-options.js';
-export { TrainingSession, sampleLines, tokenizerFor, trainingOptions } from './session.js';
+} from './model/memory-estimate.js';
+export type { GPTConfig, GPTConfigInput, PositionKind, Preset, PresetName } from './model/config.js';
+export { MiniGPT, createModel, effectiveConfig } from './model/model.js';
+export type { ForwardOptions, KVCache, ParameterBreakdown } from './model/model.js';
+export type { Block, CausalSelfAttention, MLP } from './model/block.js';
+export type { ModelPositions, PassContext } from './model/block.js';
+export type { LayerNorm, Linear, StateDict } from './model/layers.js';
+export { createRng } from './training/rng.js';
+export type { Rng } from './training/rng.js';
+export { TokenDataset, type TokenReader, type TokenSequence, type Windows } from './data/data.js';
+export { AdamW, clipByGlobalNorm } from './training/optimizer.js';
+export type { AdamWOptions } from './training/optimizer.js';
+export { learningRateAt } from './training/schedule.js';
+export type { ScheduleOptions } from './training/schedule.js';
+export { estimateLoss, train } from './training/train.js';
+export type { EvalEvent, StepEvent, TrainCallbacks, TrainResult } from './training/train.js';
+export {
+  type ResolvedTrainOptions,
+  type TrainOptions,
+  type TrainSettings,
+  TrainSettingsSchema,
+  validateTrainOptions,
+} from './training/train-options.js';
+export { TrainingSession, sampleLines, tokenizerFor, trainingOptions } from './training/session.js';
 export type {
   NewSessionOptions,
   Overrides,
@@ -37,28 +44,29 @@ export type {
   SessionStatus,
   SessionTrainOptions,
   TokenizerChoice,
-} from './session.js';
-export { connectReplicas, ReplicaPool, serveReplica } from './data-parallel.js';
-export type { ReplicaEndpoint } from './data-parallel.js';
-export { comparisonVariants, runComparison } from './compare.js';
-export type { ComparisonHooks, ComparisonOptions, ContextResult, EvaluatedVariant, TrainedVariant, VariantResult } from './compare.js';
-export { evaluate, parseRopeScaling, withRopeScaling } from './evaluate.js';
-export type { BucketEvaluation, EvaluateOptions, Evaluation } from './evaluate.js';
-export { namesCorpus } from './corpus.js';
-export { generate, generateText } from './generate.js';
-export type { GenerateOptions } from './generate.js';
-export { nextTokenProbabilities } from './sample.js';
-export type { SamplingOptions } from './sample.js';
+} from './training/session.js';
+export { connectReplicas, ReplicaPool, serveReplica } from './training/data-parallel.js';
+export type { ReplicaEndpoint } from './training/data-parallel.js';
+export { comparisonVariants, runComparison } from './evaluation/compare.js';
+export type { ComparisonHooks, ComparisonOptions, ContextResult, EvaluatedVariant, TrainedVariant, VariantResult } from './evaluation/compare.js';
+export { evaluate } from './evaluation/evaluate.js';
+export { parseRopeScaling, withRopeScaling } from './evaluation/rope-scaling.js';
+export type { BucketEvaluation, EvaluateOptions, Evaluation } from './evaluation/evaluate.js';
+export { namesCorpus } from './data/corpus.js';
+export { generate, generateText } from './sampling/generate.js';
+export type { GenerateOptions } from './sampling/generate.js';
+export { nextTokenProbabilities } from './sampling/sample.js';
+export type { SamplingOptions } from './sampling/sample.js';
 export {
   CHECKPOINT_FORMAT,
   MAX_TOKENIZER_BYTES,
   checkpointFromFiles,
   checkpointToFiles,
-  loadHuggingFaceGPT2,
   modelFromSafetensors,
   modelToSafetensors,
   optimizerFromSafetensors,
   optimizerToSafetensors,
-} from './checkpoint.js';
-export { type HuggingFaceExport, type HuggingFaceExportOptions, type HuggingFaceFiles, modelToHuggingFace } from './huggingface-export.js';
-export type { Checkpoint, CheckpointFiles, DataSource, HuggingFaceGPT2Config, TrainingState } from './checkpoint.js';
+} from './io/checkpoint.js';
+export { type HuggingFaceExport, type HuggingFaceExportOptions, type HuggingFaceFiles, modelToHuggingFace } from './io/huggingface-export.js';
+export type { Checkpoint, CheckpointFiles, DataSource, TrainingState } from './io/checkpoint.js';
+export { type HuggingFaceGPT2Config, loadHuggingFaceGPT2 } from './io/huggingface-import.js';

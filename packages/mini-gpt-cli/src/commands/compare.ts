@@ -1,6 +1,15 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { comparisonVariants, namesCorpus, type PositionKind, PRESETS, type PresetName, runComparison, type VariantResult } from '@embedlab/mini-gpt';
+import {
+  comparisonVariants,
+  namesCorpus,
+  POSITION_KINDS,
+  type PositionKind,
+  type PresetName,
+  PRESETS,
+  runComparison,
+  type VariantResult,
+} from '@embedlab/mini-gpt';
 import {
   claimDirectory,
   hasCheckpoint,
@@ -16,7 +25,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { integer } from './arguments.js';
 import { lossByPositionSvg, resultsCsv, resultsTable } from './compare-report.js';
 
-const POSITIONS: PositionKind[] = ['learned', 'sinusoidal', 'rope', 'alibi', 'none'];
+const POSITIONS: PositionKind[] = [...POSITION_KINDS];
 
 function list<T extends string>(name: string, allowed?: readonly T[]) {
   return (value: string): T[] => {

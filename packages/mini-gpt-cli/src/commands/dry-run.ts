@@ -6,7 +6,7 @@ import {
   type MemoryRun,
   PRESETS,
   type SessionTrainOptions,
-  withTrainDefaults,
+  validateTrainOptions,
 } from '@embedlab/mini-gpt';
 import { loadCheckpoint } from '@embedlab/mini-gpt/node';
 import { settingsTable } from './effective-config.js';
@@ -18,7 +18,7 @@ export type DryRunOf = { checked: ReturnType<typeof checkRun>; vocabSize: number
 /** The sizes of a step as a session makes them: a batch split into `workers` micro-batches (when it divides), times the accumulation. */
 function stepSizes(options: SessionTrainOptions, workers: number): MemoryRun {
   const share = options.batchSize % workers === 0 ? workers : 1;
-  return { mode: 'train', batchSize: options.batchSize / share, microBatches: (options.gradientAccumulation ?? 1) * share, workers: share };
+  return { mode: 'train', batchSize: options.batchSize / share, microBatches: options.gradientAccumulation * share, workers: share };
 }
 
 /**
@@ -40,9 +40,9 @@ export function dryRun(setup: RunSetup, of: DryRunOf, say: (event: Record<string
     checkpoint.model.dispose();
     const saved = checkpoint.training?.options;
     if (!saved) throw new Error(`the checkpoint in ${of.out} has no optimizer state to resume from (optimizer.safetensors)`);
-    options = { ...saved, ...resumeOverrides(setup, saved, () => {}) };
+    options = validateTrainOptions({ ...saved, ...resumeOverrides(setup, saved, () => {}) });
     // A resumed run keeps the micro-batches it was saved with.
-    run = { mode: 'train', batchSize: options.batchSize, microBatches: options.gradientAccumulation ?? 1 };
+    run = { mode: 'train', batchSize: options.batchSize, microBatches: options.gradientAccumulation };
     sourceOf = (field) => setup.sources.get(field) ?? 'the checkpoint';
   } else {
     config = buildExplained(setup, of.checked.model, () => effectiveConfig({ ...of.checked.model, vocabSize: of.vocabSize }));
@@ -58,7 +58,7 @@ export function dryRun(setup: RunSetup, of: DryRunOf, say: (event: Record<string
   // What the run would need, refused here as the run itself would refuse it.
   const memory = checkMemory(config, run, { label: 'train' });
   const parameters = memory.parameterCount;
-  const training = withTrainDefaults(options);
+  const training = options;
   say(
     { event: 'config', model: settings, training, parameters, memory },
     `${settingsTable(settings, training, sourceOf).join('\n')}\nparameters ${parameters.toLocaleString('en-US')}\nmemory ${describeMemory(memory)}, for micro-batches of ${run.batchSize} × ${config.blockSize} tokens${(run.workers ?? 1) > 1 ? ` on ${run.workers} threads` : ''}`,

@@ -1,4 +1,4 @@
-import { withTrainDefaults } from '@embedlab/mini-gpt';
+import { validateTrainOptions } from '@embedlab/mini-gpt';
 import { Command } from 'commander';
 import { loadModel, type ModelSource } from './arguments.js';
 import { modelSettings, settingsTable } from './effective-config.js';
@@ -12,7 +12,7 @@ function inspect(dir: string | undefined, flags: InspectFlags): void {
   const { model, tokenizer, step, label, training } = loadModel({ ...flags, ...(dir === undefined ? {} : { checkpoint: dir }) }, { training: true });
   const parts = model.parameterCount();
   const settings = modelSettings(model);
-  const options = training && withTrainDefaults(training);
+  const options = training && validateTrainOptions(training);
   const specials = [...tokenizer.specialTokens.keys()];
   if (flags.json) {
     const about = {

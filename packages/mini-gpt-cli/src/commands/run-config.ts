@@ -3,16 +3,23 @@
 import { readFileSync, statSync } from 'node:fs';
 import {
   type GPTConfig,
+  GPTConfigSchema,
+  OptionsError,
+  POSITION_KINDS,
+  parseWith,
   type Overrides,
   PRESETS,
   type PresetName,
   parseRopeScaling,
   type SessionTrainOptions,
+  type TrainSettings,
+  TrainSettingsSchema,
   trainingOptions,
   validateConfig,
   validateTrainOptions,
 } from '@embedlab/mini-gpt';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import * as v from 'valibot';
 import { decimal, integer, number } from './arguments.js';
 
 type Section = 'model' | 'training';
@@ -82,7 +89,7 @@ export const KNOBS: readonly Knob[] = [
   knob('model', 'nEmbd', '--n-embd <n>', 'embedding width', integer('--n-embd')),
   knob('model', 'dropout', '--dropout <rate>', 'dropout rate in [0, 1)', anyNumber('--dropout')),
   toggle('bias', 'bias', 'biases in Linear layers and LayerNorms', 'no biases (nanoGPT bias=False)'),
-  knob('model', 'position', '--position <kind>', 'position encoding', undefined, ['learned', 'sinusoidal', 'rope', 'alibi', 'none']),
+  knob('model', 'position', '--position <kind>', 'position encoding', undefined, [...POSITION_KINDS]),
   {
     ...toggle('tieWeights', 'tie-weights', 'share the token embedding with the output head', 'give the output head its own matrix'),
     options: [
@@ -137,20 +144,46 @@ export interface ConfigFile {
   training: Record<string, Value>;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Settings nested in settings (`model.rope`). */
+const anObject = v.record(v.string(), v.unknown());
 
-function checkKeys(path: string, where: string, object: Record<string, unknown>, allowed: string[], hints: Record<string, string> = {}): void {
-  for (const key of Object.keys(object)) {
-    if (allowed.includes(key)) continue;
-    const hint = hints[key] ?? `allowed: ${allowed.join(', ')}`;
-    throw new Error(`${path}: unknown key ${where}${key} (${hint})`);
+/** A strict object of `keys` whose values the library checks later (so that errors say where each came from). */
+const keysOf = (keys: string[]) => v.strictObject(Object.fromEntries(keys.map((key) => [key, v.optional(v.unknown())])));
+const modelEntries = GPTConfigSchema.pipe[0].entries;
+const described = (check: (x: unknown) => boolean, rule: string) => v.custom(check, rule);
+
+/**
+ * A --config file: the keys are the library's own (GPTConfig's but the vocabulary, which the
+ * tokenizer gives; the training settings but the seed, given at the top level for the model too).
+ */
+const ConfigFileSchema = v.strictObject({
+  preset: v.optional(described((x) => typeof x === 'string' && x in PRESETS, `one of ${Object.keys(PRESETS).join(', ')}`)),
+  tokenizer: v.optional(described((x) => typeof x === 'string', 'a string (char, bpe:SIZE or gpt2:FILE)')),
+  seed: v.optional(described((x) => Number.isSafeInteger(x) && (x as number) >= 0, 'an integer >= 0')),
+  model: v.optional(
+    v.strictObject({
+      ...keysOf(Object.keys(modelEntries).filter((key) => key !== 'vocabSize' && key !== 'rope')).entries,
+      rope: v.optional(keysOf(Object.keys(modelEntries.rope.wrapped.entries))),
+    }),
+  ),
+  training: v.optional(keysOf(Object.keys(TrainSettingsSchema.pipe[0].entries).filter((key) => key !== 'seed'))),
+});
+
+const HINTS: Record<string, string> = {
+  'model.vocabSize': 'the vocabulary comes from the tokenizer',
+  'training.seed': 'give the seed at the top level: it seeds the model too',
+};
+
+/** The keys allowed where `path` is (`model.rope.bse` → RoPE's). */
+function allowedAt(path: string): string[] {
+  const parent = path.split('.').slice(0, -1);
+  let schema: v.GenericSchema = ConfigFileSchema;
+  for (const key of parent) {
+    const entries = (schema as v.StrictObjectSchema<v.ObjectEntries, undefined>).entries;
+    const entry = entries[key] as v.OptionalSchema<v.GenericSchema, undefined>;
+    schema = entry.wrapped;
   }
-}
-
-function section(path: string, json: Record<string, unknown>, name: Section): Record<string, Value> {
-  const value = json[name] ?? {};
-  if (!isRecord(value)) throw new Error(`${path}: ${name} must be an object of ${name === 'model' ? 'GPTConfig' : 'TrainOptions'} fields`);
-  return value;
+  return Object.keys((schema as v.StrictObjectSchema<v.ObjectEntries, undefined>).entries);
 }
 
 /** Reads and checks a --config file: JSON, at most 1 MiB, and only keys this version knows (a typo is an error, not ignored). */
@@ -171,27 +204,20 @@ export function readConfigFile(path: string): ConfigFile {
   } catch (error) {
     throw new Error(`--config ${path} is not JSON: ${(error as Error).message}`);
   }
-  if (!isRecord(json)) throw new Error(`--config ${path} must hold a JSON object { "model": {...}, "training": {...}, "preset", "tokenizer", "seed" }`);
-  checkKeys(path, '', json, ['preset', 'tokenizer', 'seed', 'model', 'training']);
-  const model = section(path, json, 'model');
-  const training = section(path, json, 'training');
-  const fields = (of: Section, nested = '') =>
-    KNOBS.filter((k) => k.section === of && k.field.startsWith(nested) && k.field.split('.').length === (nested ? 2 : 1)).map((k) =>
-      k.field.slice(nested.length),
-    );
-  checkKeys(path, 'model.', model, [...fields('model'), 'rope'], { vocabSize: 'the vocabulary comes from the tokenizer' });
-  if (model.rope !== undefined) {
-    if (!isRecord(model.rope)) throw new Error(`${path}: model.rope must be an object { base, layout, scaling, rotaryDim }`);
-    checkKeys(path, 'model.rope.', model.rope, fields('model', 'rope.'));
+  // valibot's objects take arrays as objects with numbered keys: a list is said as such.
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error(`--config ${path} must hold a JSON object { "model": {...}, "training": {...}, "preset", "tokenizer", "seed" }`);
+  let checked: v.InferOutput<typeof ConfigFileSchema>;
+  try {
+    checked = parseWith(ConfigFileSchema, json, path);
+  } catch (error) {
+    if (!(error instanceof OptionsError) || error.problems[0]!.rule !== 'unknown key') throw error;
+    const key = error.problems[0]!.path;
+    throw new Error(`${error.message} (${HINTS[key] ?? `allowed: ${allowedAt(key).join(', ')}`})`);
   }
-  checkKeys(path, 'training.', training, fields('training'), { seed: 'give the seed at the top level: it seeds the model too' });
-  const { preset, tokenizer, seed } = json;
-  if (preset !== undefined && !(typeof preset === 'string' && preset in PRESETS))
-    throw new Error(`${path}: preset must be one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(preset)}`);
-  if (tokenizer !== undefined && typeof tokenizer !== 'string')
-    throw new Error(`${path}: tokenizer must be a string (char, bpe:SIZE or gpt2:FILE), got ${JSON.stringify(tokenizer)}`);
-  if (seed !== undefined && !(Number.isInteger(seed) && (seed as number) >= 0))
-    throw new Error(`${path}: seed must be an integer >= 0, got ${JSON.stringify(seed)}`);
+  const { preset, tokenizer, seed } = checked;
+  const model = (checked.model ?? {}) as Record<string, Value>;
+  const training = (checked.training ?? {}) as Record<string, Value>;
   return {
     path,
     model,
@@ -223,7 +249,7 @@ function fileValue(file: ConfigFile | undefined, k: Knob): Value {
   if (!file) return undefined;
   const [first, second] = k.field.split('.') as [string, string | undefined];
   const object = file[k.section][first];
-  return second === undefined ? object : isRecord(object) ? object[second] : undefined;
+  return second === undefined ? object : v.is(anObject, object) ? object[second] : undefined;
 }
 
 /** Precedence: the preset, then the --config file, then the flags given on the command line. */
@@ -270,27 +296,34 @@ export function resolveRun(flags: Record<string, unknown>, given: Given, file: C
     // KIND:F scales from the length trained on, which is known once the preset and overrides are.
     if (typeof rope.scaling === 'string') {
       const spec = rope.scaling;
-      rope.scaling = explained(sources, { ...rope, scaling: spec }, () =>
-        parseRopeScaling(spec, (model.blockSize as number) ?? PRESETS[preset].model.blockSize),
-      );
+      try {
+        rope.scaling = parseRopeScaling(spec, (model.blockSize as number) ?? PRESETS[preset].model.blockSize);
+      } catch (error) {
+        throw new Error(`${(error as Error).message} (rope.scaling ${shown(spec)} from ${sources.get('rope.scaling')})`);
+      }
     }
     model.rope = rope;
   }
   return { preset, tokenizer, seed, model: model as Overrides<ModelFields>, training: training as Overrides<SessionTrainOptions>, sources, fixed };
 }
 
-/** Says where the fields a library error names came from: `(nHead 3 from --n-head, nEmbd 64 from the names preset)`. */
+/** The value at a dotted path (`rope.base`) of nested settings. */
+function valueAt(values: Record<string, Value>, path: string): Value {
+  return path.split('.').reduce<Value>((object, key) => (v.is(anObject, object) ? object[key] : undefined), values);
+}
+
+/** Says where the fields a library error names came from: `(nEmbd 64 from the names preset, nHead 3 from --n-head)`. */
 function explained<T>(sources: Map<string, string>, values: Record<string, Value>, check: () => T, fallback = 'the default'): T {
   try {
     return check();
   } catch (error) {
-    const message = (error as Error).message;
-    const named = [...new Set(message.match(/[A-Za-z][A-Za-z0-9]*/g) ?? [])].filter((word) => word in values && word !== 'rope');
-    const from = named.map((field) => {
-      const key = sources.has(field) ? field : sources.has(`rope.${field}`) ? `rope.${field}` : field;
-      return `${field} ${JSON.stringify(values[field])} from ${sources.get(key) ?? fallback}`;
-    });
-    throw new Error(from.length > 0 ? `${message} (${from.join(', ')})` : message);
+    if (!(error instanceof OptionsError)) throw error;
+    const shownValue = (field: string) => {
+      const value = valueAt(values, field);
+      return typeof value === 'string' ? JSON.stringify(value) : shown(value);
+    };
+    const from = error.fields.map((field) => `${field} ${shownValue(field)} from ${sources.get(field) ?? fallback}`);
+    throw new Error(from.length > 0 ? `${error.message} (${from.join(', ')})` : error.message);
   }
 }
 
@@ -302,7 +335,7 @@ export function checkRun(setup: RunSetup): { model: ModelFields; training: Sessi
   const presetSource = `the ${setup.preset} preset`;
   const model = { ...PRESETS[setup.preset].model, ...setup.model } as ModelFields;
   // The vocabulary comes from the tokenizer, later; 1 stands in for it here.
-  explained(setup.sources, { ...model, ...model.rope }, () => validateConfig({ ...model, vocabSize: 1 }), presetSource);
+  explained(setup.sources, model, () => validateConfig({ ...model, vocabSize: 1 }), presetSource);
   const rope = Object.keys(model.rope ?? {});
   if (rope.length > 0 && model.position !== 'rope') {
     const names = rope.map((field) => setup.sources.get(`rope.${field}`)).join(', ');
@@ -310,10 +343,10 @@ export function checkRun(setup: RunSetup): { model: ModelFields; training: Sessi
       `${names} set RoPE, but the position encoding is ${model.position} (from ${setup.sources.get('position') ?? presetSource}); add --position rope`,
     );
   }
-  const training = trainingOptions(setup.preset, setup.training, setup.seed);
   const sources = new Map(setup.sources);
   for (const field of Object.keys(PRESETS[setup.preset].training)) if (!sources.has(field)) sources.set(field, presetSource);
-  explained(sources, training as unknown as Record<string, Value>, () => validateTrainOptions(training));
+  const given = { ...PRESETS[setup.preset].training, seed: setup.seed, ...setup.training } as Record<string, Value>;
+  const training = explained(sources, given, () => trainingOptions(setup.preset, setup.training, setup.seed));
   return { model, training };
 }
 
@@ -330,7 +363,7 @@ export function refuseOnResume(setup: RunSetup, out: string): void {
  * (was 0.003)`): a new --steps also moves the end of the decay, a new --lr the floor (to a tenth),
  * unless they are given too. The merged options are checked before anything trains.
  */
-export function resumeOverrides(setup: RunSetup, saved: SessionTrainOptions | undefined, say: (line: string) => void): Partial<SessionTrainOptions> {
+export function resumeOverrides(setup: RunSetup, saved: TrainSettings | undefined, say: (line: string) => void): Partial<TrainSettings> {
   const given = setup.training as Record<string, Value>;
   const before = (saved ?? {}) as Record<string, Value>;
   const overrides: Record<string, Value> = {};
@@ -345,12 +378,12 @@ export function resumeOverrides(setup: RunSetup, saved: SessionTrainOptions | un
     }
     if (k.field === 'learningRate' && given.minLearningRate === undefined) overrides.minLearningRate = (value as number) / 10;
   }
-  const merged = { ...before, ...overrides } as unknown as SessionTrainOptions;
+  const merged = { ...before, ...overrides } as unknown as TrainSettings;
   explained(setup.sources, merged as unknown as Record<string, Value>, () => validateTrainOptions(merged), 'the checkpoint');
-  return overrides as Partial<SessionTrainOptions>;
+  return overrides as Partial<TrainSettings>;
 }
 
 /** Runs `build` (the model's construction), naming where the fields its error names came from. */
 export function buildExplained<T>(setup: RunSetup, model: ModelFields, build: () => T): T {
-  return explained(setup.sources, { ...model, ...model.rope }, build, `the ${setup.preset} preset`);
+  return explained(setup.sources, model, build, `the ${setup.preset} preset`);
 }

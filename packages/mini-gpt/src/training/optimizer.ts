@@ -1,0 +1,118 @@
+import { type Tensor, tf, type Variable } from '@embedlab/runtime';
+import * as v from 'valibot';
+import { field, nonNegativeNumber, parseWith } from '../schema.js';
+
+const belowOne = field<number>((x) => typeof x === 'number' && x >= 0 && x < 1, 'a number in [0, 1)');
+
+/** AdamW's hyperparameters with nanoGPT's defaults: what `train` takes and a checkpoint's optimizer state records. */
+export const AdamWOptionsSchema = v.strictObject({
+  beta1: v.optional(belowOne, 0.9),
+  beta2: v.optional(belowOne, 0.95),
+  epsilon: v.optional(
+    field<number>((x) => typeof x === 'number' && Number.isFinite(x) && x > 0, 'a positive number'),
+    1e-8,
+  ),
+  /** Decoupled weight decay (Loshchilov & Hutter), applied to matrices only. Default 0.1. */
+  weightDecay: v.optional(nonNegativeNumber, 0.1),
+});
+
+export type AdamWOptions = v.InferInput<typeof AdamWOptionsSchema>;
+
+/**
+ * AdamW as PyTorch's `torch.optim.AdamW`: p ← p - lr·wd·p, then the Adam step with bias-corrected
+ * moments. Weight decay goes to parameters of rank ≥ 2 (matrices and embeddings), not to biases
+ * and LayerNorm gains, as nanoGPT's `configure_optimizers` groups them.
+ */
+export class AdamW {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  /** Steps taken (the bias-correction exponent). */
+  step = 0;
+  private readonly moments = new Map<string, { m: Variable; v: Variable }>();
+
+  constructor(options: AdamWOptions = {}) {
+    ({ beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay } = parseWith(AdamWOptionsSchema, options, 'AdamW'));
+  }
+
+  private slots(variable: Variable): { m: Variable; v: Variable } {
+    let slot = this.moments.get(variable.name);
+    if (!slot) {
+      slot = { m: tf.variable(tf.zerosLike(variable), false), v: tf.variable(tf.zerosLike(variable), false) };
+      this.moments.set(variable.name, slot);
+    }
+    return slot;
+  }
+
+  /** One update of every variable that has a gradient, at learning rate `lr`. */
+  apply(grads: Map<Variable, Tensor>, lr: number): void {
+    this.step++;
+    const correction1 = 1 - this.beta1 ** this.step;
+    const correction2 = 1 - this.beta2 ** this.step;
+    tf.tidy(() => {
+      for (const [variable, grad] of grads) {
+        const { m, v } = this.slots(variable);
+        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1)));
+        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2)));
+        const decayed = variable.rank >= 2 && this.weightDecay > 0 ? tf.mul(variable, 1 - lr * this.weightDecay) : variable;
+        const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon));
+        variable.assign(tf.sub(decayed, tf.mul(update, lr)));
+      }
+    });
+  }
+
+  /** The moments by parameter name (`<name>.exp_avg`, `<name>.exp_avg_sq`), for saving. */
+  state(names: Map<Variable, string>): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [variable, name] of names) {
+      const slot = this.moments.get(variable.name);
+      if (!slot) continue;
+      out.set(`${name}.exp_avg`, slot.m);
+      out.set(`${name}.exp_avg_sq`, slot.v);
+    }
+    return out;
+  }
+
+  /** Restores moments saved by `state`; shapes are checked against the parameters. */
+  loadState(step: number, tensors: Map<string, Tensor>, names: Map<Variable, string>): void {
+    if (!Number.isInteger(step) || step < 0) throw new Error(`AdamW: saved step must be a non-negative integer, got ${step}`);
+    for (const [variable, name] of names) {
+      const m = tensors.get(`${name}.exp_avg`);
+      const v = tensors.get(`${name}.exp_avg_sq`);
+      if (!m || !v) {
+        if (step > 0) throw new Error(`AdamW: the optimizer state has no moments for ${name}`);
+        continue;
+      }
+      for (const [label, t] of [
+        ['exp_avg', m],
+        ['exp_avg_sq', v],
+      ] as const) {
+        if (t.shape.join() !== variable.shape.join())
+          throw new Error(`AdamW: ${name}.${label} has shape [${t.shape}], but the parameter is [${variable.shape}]`);
+      }
+      const slot = this.slots(variable);
+      slot.m.assign(m);
+      slot.v.assign(v);
+    }
+    this.step = step;
+  }
+
+  dispose(): void {
+    for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
+    this.moments.clear();
+  }
+}
+
+/** Scales gradients so their global L2 norm is at most `maxNorm` (PyTorch's `clip_grad_norm_`); returns the norm before clipping. */
+export function clipByGlobalNorm(grads: Map<Variable, Tensor>, maxNorm: number): number {
+  const norm = tf.tidy(() => Math.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
+  const scale = maxNorm / (norm + 1e-6);
+  if (maxNorm > 0 && scale < 1) {
+    for (const [variable, grad] of grads) {
+      grads.set(variable, tf.mul(grad, scale));
+      grad.dispose();
+    }
+  }
+  return norm;
+}
