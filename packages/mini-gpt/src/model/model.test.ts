@@ -92,15 +92,31 @@ describe.each(['wasm', 'cpu'] as const)('MiniGPT on %s', (backend) => {
     expect(createModel({ ...tiny, position: 'rope' }, 5).forward([[1, 2, 3, 4, 5, 6, 7, 8, 9]]).shape).toEqual([1, 9, 11]);
   });
 
-  it('collects attention maps whose rows sum to one and never look ahead', () => {
-    const model = createModel(tiny, 6);
+  it('collects attention maps whose rows sum to one and never look ahead, in every layer and head', () => {
+    const model = createModel({ ...tiny, nHead: 4 }, 6);
     const maps: tf.Tensor[] = [];
-    model.forward([[1, 2, 3]], { attention: maps });
+    model.forward([[1, 2, 3, 4, 5]], { attention: maps });
     expect(maps).toHaveLength(2);
-    const rows = maps[0]!.arraySync() as number[][][][];
-    for (const row of rows[0]![0]!) expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
-    expect(rows[0]![1]![0]![1]).toBe(0);
+    for (const map of maps) {
+      const heads = (map.arraySync() as number[][][][])[0]!;
+      expect(heads).toHaveLength(4);
+      for (const rows of heads)
+        for (const [query, row] of rows.entries()) {
+          expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+          for (let key = query + 1; key < row.length; key++) expect(row[key], `query ${query}, key ${key}`).toBe(0);
+        }
+    }
     tf.dispose(maps);
+    // Changing any token moves no logit before it.
+    const sequence = [3, 1, 4, 1, 5, 9];
+    const full = model.forward([sequence]).arraySync() as number[][][];
+    for (let changed = 1; changed < sequence.length; changed++) {
+      const other = sequence.map((id, t) => (t === changed ? (id + 5) % 11 : id));
+      const moved = model.forward([other]).arraySync() as number[][][];
+      expect(maxDifference(full[0]!.slice(0, changed).flat(), moved[0]!.slice(0, changed).flat()), `token ${changed} changed`).toBe(0);
+      expect(maxDifference(full[0]![changed]!, moved[0]![changed]!)).toBeGreaterThan(1e-6);
+    }
+    model.dispose();
   });
 });
 
