@@ -159,6 +159,20 @@ describe('minigpt CLI', { timeout: 180_000 }, () => {
     expect(evaluated.stdout, evaluated.stderr).toMatch(/^loss \d+\.\d{4} /);
   });
 
+  it('keeps the best evaluation with --keep best, and says which step and loss it holds', () => {
+    const target = join(dir, 'diverging-best');
+    const result = run('train', '--steps', '60', '--lr', '1000', '--eval-interval', '1', '--samples', '0', '--keep', 'best', '--json', '--out', target);
+    expect(result.status).toBe(1);
+    const evals = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((event) => event.event === 'eval' && Number.isFinite(event.validationLoss));
+    const best = evals.reduce((a, b) => (b.validationLoss < a.validationLoss ? b : a));
+    expect(result.stderr.trim()).toMatch(new RegExp(`holds step ${best.step}, the best validation loss of this run \\(${best.validationLoss.toFixed(4)}\\)`));
+    expect(run('inspect', '--checkpoint', target).stdout).toMatch(new RegExp(`step ${best.step}\\b`));
+  });
+
   it('checks --out before training, and never lets two trainings write it', async () => {
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');

@@ -29,6 +29,7 @@ interface TrainFlags {
   seed: number;
   samples: number;
   workers: number | 'auto';
+  keep: 'last' | 'best';
   json?: boolean;
   config?: string;
   dryRun?: boolean;
@@ -193,7 +194,7 @@ async function trainInto(
         onCheckpoint: (files) => saveCheckpoint(flags.out, files),
         onWorkersUnavailable: (reason) => info(`worker threads unavailable (${reason}); training on one thread`),
       },
-      pool ? { workers: pool } : {},
+      { keep: flags.keep, ...(pool ? { workers: pool } : {}) },
     );
   } finally {
     stopListening();
@@ -204,7 +205,9 @@ async function trainInto(
   if (result.stoppedBy === 'non-finite-loss') {
     const kept =
       result.savedStep !== undefined
-        ? `the checkpoint in ${flags.out} holds step ${result.savedStep}, the last with finite weights and evaluation`
+        ? flags.keep === 'best'
+          ? `the checkpoint in ${flags.out} holds step ${result.savedStep}, the best validation loss of this run (${result.savedValidationLoss?.toFixed(4)})`
+          : `the checkpoint in ${flags.out} holds step ${result.savedStep}, the last with finite weights and evaluation`
         : flags.resume
           ? `the checkpoint in ${flags.out} is unchanged`
           : `no checkpoint was saved (no evaluation had finite numbers yet)`;
@@ -238,5 +241,10 @@ export const trainCommand = new Command('train')
   .option('--seed <n>', 'seed for initialisation, batches and dropout', integer('--seed', 0), 1337)
   .option('--samples <n>', 'samples to print before and after training', integer('--samples', 0), 3)
   .option('--workers <n|auto>', 'threads sharing each batch (data parallel); auto: one per core', workersArgument, 'auto')
+  .addOption(
+    new Option('--keep <which>', 'the checkpoint kept: last (after every evaluation, as nanoGPT) or best (the lowest validation loss of this run)')
+      .choices(['last', 'best'])
+      .default('last'),
+  )
   .option('--json', 'one JSON object per event on stdout');
 addKnobOptions(trainCommand).action(trainAction);

@@ -71,6 +71,8 @@ export interface SessionResult extends TrainResult {
   medianTokensPerSecond: number;
   /** The step of the last checkpoint this run handed to `onCheckpoint` (none: undefined). */
   savedStep?: number;
+  /** Its validation loss (undefined for a save at the end without an evaluation). */
+  savedValidationLoss?: number;
 }
 
 export type SessionStatus = 'ready' | 'running' | 'paused' | 'stopping' | 'finished';
@@ -273,12 +275,15 @@ export class TrainingSession {
   }
 
   /**
-   * Trains from `step` to `options.steps`, saving through `onCheckpoint` after evaluations and at
-   * the end. With `workers`, the micro-batches of each step are shared across the pool's threads;
+   * Trains from `step` to `options.steps`, handing checkpoints to `onCheckpoint`: with `keep:
+   * 'last'` (the default, nanoGPT's `always_save_checkpoint`) after every evaluation and at the
+   * end; with `keep: 'best'` only after an evaluation whose validation loss is the lowest of this
+   * run. With `workers`, the micro-batches of each step are shared across the pool's threads;
    * a pool that cannot start is reported through `onWorkersUnavailable` and the run goes on with
    * this thread alone (the same losses, more slowly).
    */
-  async run(callbacks: SessionCallbacks = {}, { workers }: { workers?: ReplicaPool } = {}): Promise<SessionResult> {
+  async run(callbacks: SessionCallbacks = {}, { workers, keep = 'last' }: { workers?: ReplicaPool; keep?: 'last' | 'best' } = {}): Promise<SessionResult> {
+    if (keep !== 'last' && keep !== 'best') throw new RangeError(`TrainingSession.run: keep must be 'last' or 'best', got ${JSON.stringify(keep)}`);
     if (this.running || this.finished) throw new Error('TrainingSession.run: a session runs once');
     this.running = true;
     let pool = workers;
@@ -293,11 +298,14 @@ export class TrainingSession {
     }
     const speeds: number[] = [];
     let savedAt: number | undefined;
+    let savedLoss: number | undefined;
     // Only weights that are all finite, after an evaluation that is finite, are ever saved: a
-    // diverging run keeps its last good checkpoint.
-    const save = async (step: number) => {
+    // diverging run keeps its last good (or best) checkpoint.
+    const save = async (step: number, validationLoss?: number) => {
       if (step === savedAt || !this.finiteWeights()) return;
+      if (keep === 'best' && !(validationLoss !== undefined && (savedLoss === undefined || validationLoss < savedLoss))) return;
       savedAt = step;
+      savedLoss = validationLoss;
       await callbacks.onCheckpoint?.(this.checkpointFiles(step), step);
     };
     try {
@@ -315,13 +323,14 @@ export class TrainingSession {
           },
           onEval: async (event) => {
             await callbacks.onEval?.(event);
-            if (Number.isFinite(event.trainLoss) && Number.isFinite(event.validationLoss)) await save(event.step);
+            if (Number.isFinite(event.trainLoss) && Number.isFinite(event.validationLoss)) await save(event.step, event.validationLoss);
           },
         },
       );
       this.step = result.step;
       if (result.stoppedBy !== 'non-finite-loss') await save(result.step);
-      return { ...result, medianTokensPerSecond: median(speeds), ...(savedAt === undefined ? {} : { savedStep: savedAt }) };
+      const saved = savedAt === undefined ? {} : { savedStep: savedAt, ...(savedLoss === undefined ? {} : { savedValidationLoss: savedLoss }) };
+      return { ...result, medianTokensPerSecond: median(speeds), ...saved };
     } finally {
       this.running = false;
       this.finished = true;
