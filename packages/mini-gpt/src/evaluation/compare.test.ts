@@ -2,6 +2,9 @@ import { ready } from '@embedlab/runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkpointFromFiles, type CheckpointFiles } from '../io/checkpoint.js';
 import { comparisonVariants, runComparison, type VariantResult } from './compare.js';
+import { readTokens } from '../data/data.js';
+import { evaluate } from './evaluate.js';
+import { parseRopeScaling, withRopeScaling } from './rope-scaling.js';
 import { connectReplicas, serveReplica } from '../training/data-parallel.js';
 import { TrainingSession } from '../training/session.js';
 import { namesCorpus } from '../data/corpus.js';
@@ -32,8 +35,10 @@ describe('position comparisons', { timeout: 120_000 }, () => {
 
   it('trains each model once and evaluates it at each multiple: learned refuses past its length, scaling changes RoPE', async () => {
     const trainedSteps = new Map<string, number>();
+    const saved = new Map<string, CheckpointFiles>();
     const results = await runComparison(tiny, comparisonVariants(['learned', 'rope'], 'tied', ['linear:2']), {
       onStep: (variant) => void trainedSteps.set(variant.name, (trainedSteps.get(variant.name) ?? 0) + 1),
+      onCheckpoint: (variant, files) => void saved.set(variant.name, files),
     });
     expect([...trainedSteps]).toEqual([
       ['learned-tied', 4],
@@ -49,7 +54,16 @@ describe('position comparisons', { timeout: 120_000 }, () => {
       expect(Number.isFinite(context.loss)).toBe(true);
       expect(context.byPosition).toHaveLength(context.context);
     }
-    expect(byName.get('rope-tied+linear:2')!.contexts[1]!.loss).not.toBe(rope.contexts[1]!.loss);
+    // The scaled row is the trained model under linear:2 RoPE, evaluated on the same held-out text.
+    const { model } = checkpointFromFiles(saved.get('rope-tied')!);
+    const session = TrainingSession.create({ corpus, model: tiny.model, training: tiny.training });
+    const ids = readTokens(session.dataset.validation, 0, session.dataset.validation.length);
+    session.dispose();
+    const scaled = withRopeScaling(model, parseRopeScaling('linear:2', 8));
+    const row = byName.get('rope-tied+linear:2')!.contexts[1]!;
+    expect(row.loss).toBeCloseTo(evaluate(scaled, ids, { context: 16 }).loss, 6);
+    expect(row.loss).not.toBe(rope.contexts[1]!.loss);
+    for (const m of [model, scaled]) m.dispose();
     expect(rope.parameters).toBe(learned.parameters - 8 * 16);
   });
 

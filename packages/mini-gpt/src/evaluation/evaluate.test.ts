@@ -1,4 +1,6 @@
+import type { RotaryEmbedding } from '@embedlab/positional-encodings';
 import { ready, tf } from '@embedlab/runtime';
+import { maxDifference } from '@embedlab/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
 import { parseRopeScaling, withRopeScaling } from './rope-scaling.js';
@@ -98,6 +100,12 @@ describe('evaluate', () => {
     const ids = Array.from({ length: 33 }, (_, i) => (i * 5) % 7);
     const scaled = withRopeScaling(model, parseRopeScaling('linear:2', 4));
     expect(scaled.config.rope?.scaling).toEqual({ type: 'linear', factor: 2 });
+    // Linear scaling by 2 turns position p by the angles of p / 2: cos(p/2 · 10000^(-2i/d)), d = 4 here.
+    const { cos, sin } = (scaled.positional as RotaryEmbedding).cosSin(8);
+    const angles = Array.from({ length: 8 }, (_, p) => [0, 1].map((i) => (p / 2) * 10000 ** ((-2 * i) / 4)));
+    expect(maxDifference(cos.dataSync(), angles.flat().map(Math.cos))).toBeLessThan(1e-6);
+    expect(maxDifference(sin.dataSync(), angles.flat().map(Math.sin))).toBeLessThan(1e-6);
+    tf.dispose([cos, sin]);
     for (const [name, variable] of model.stateDict()) expect(Array.from(scaled.stateDict().get(name)!.dataSync())).toEqual(Array.from(variable.dataSync()));
     expect(Math.abs(evaluate(scaled, ids, { context: 16 }).loss - evaluate(model, ids, { context: 16 }).loss)).toBeGreaterThan(1e-4);
     // Dynamic NTK is plain RoPE up to the original length.
