@@ -40,7 +40,7 @@ for (const k of kernels) {
 console.log(`${kernels.length} kernels in one forward + backward step (tf.profile)`);
 const top = (groups, n) => [...groups].sort((a, b) => b[1].ms - a[1].ms).slice(0, n);
 console.log('\nkernel                   ms   share  calls');
-for (const [name, { ms: t, calls }] of top(byKernel, Number(argument("--top", "15"))))
+for (const [name, { ms: t, calls }] of top(byKernel, Number(argument('--top', '15'))))
   console.log(`${name.padEnd(22)} ${t.toFixed(1).padStart(6)} ${((100 * t) / ms).toFixed(1).padStart(6)}% ${String(calls).padStart(6)}`);
 console.log('\nProducts (EmbedlabMatMul, and tfjs BatchMatMul if any) by operand shapes as stored');
 for (const [shapes, { ms: t, calls }] of top(byShape, 10))

@@ -18,9 +18,13 @@ const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 const outDir = fileURLToPath(new URL('../node_modules/.cache/bundle-test/', import.meta.url));
 
 type Config = tf.KernelConfig & { overriddenBy?: string };
-/** The wasm kernels this runtime registered: its own names, and the tfjs kernels it replaced. */
-const RUNTIME_KERNELS = `(tf) => tf.getKernelsForBackend('wasm').filter((c) => c.kernelName.startsWith('Embedlab') || c.overriddenBy === '@embedlab/runtime').map((c) => c.kernelName).sort()`;
-const runtimeKernels = (0, eval)(RUNTIME_KERNELS) as (t: { getKernelsForBackend(b: string): Config[] }) => string[];
+/** The wasm kernels this runtime registered: its own names, and the tfjs kernels it replaced (run here, and as source inside the bundle). */
+const runtimeKernels = (t: { getKernelsForBackend(b: string): Config[] }): string[] =>
+  t
+    .getKernelsForBackend('wasm')
+    .filter((c) => c.kernelName.startsWith('Embedlab') || c.overriddenBy === '@embedlab/runtime')
+    .map((c) => c.kernelName)
+    .sort();
 
 describe('the production bundle', { timeout: 120_000 }, () => {
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -36,7 +40,7 @@ describe('the production bundle', { timeout: 120_000 }, () => {
       stdin: {
         contents: `import { ready, tf } from './dist/index.js';
 await ready();
-console.log(JSON.stringify((${RUNTIME_KERNELS})(tf)));`,
+console.log(JSON.stringify((${runtimeKernels.toString()})(tf)));`,
         resolveDir: packageRoot,
         loader: 'js',
       },
