@@ -101,8 +101,9 @@ function checkRun(run: MemoryRun, config: GPTConfig, label: string): Required<Me
  *   of each of them: 36·B·T·C + 2·B·H·T² (+ 7·B·T·C + B·H·T² with dropout's masks, + 33·B·T·C for
  *   RoPE's rotated halves, + 2·H·T² for ALiBi's bias), + 30·B·T for LayerNorm's statistics.
  * - The loss: logits, log-softmax and one-hot targets [B·T, V], and their gradients: 12·B·T·V.
- * - Parameters P: the weights, their gradients, AdamW's two moments, and while AdamW updates, its temporaries: the update runs
- *   in one scope, about 12 values per parameter, so that phase peaks at 18·P.
+ * - Parameters P: the weights, their gradients, AdamW's two moments, and while AdamW updates, the
+ *   new weights and moments its one kernel writes beside the old (clipping is folded into it):
+ *   that phase peaks at 7·P (and the gradients held for the pool).
  * - Inference (no tape): the weights, and a forward pass, which frees nothing before it returns:
  *   18·B·T·C per layer (27 with RoPE), with the last layer's attention weights B·H·T² (before
  *   its MLP's 12·B·T·C) or the logits B·T·V and the head's transposed weight V·C at the end; or
@@ -134,7 +135,7 @@ function floats(config: GPTConfig, run: Required<MemoryRun>) {
   // The main thread holds every micro-batch's gradients until they are summed in order (with a
   // pool), or a running sum beside the current micro-batch's (alone).
   const held = run.workers > 1 ? run.microBatches : run.microBatches > 1 ? 1 : 0;
-  return { P, parameters: P, gradients: P + held * P, optimizer: 2 * P, activations, update: 18 * P };
+  return { P, parameters: P, gradients: P + held * P, optimizer: 2 * P, activations, update: 7 * P + held * P };
 }
 
 /** The largest single tensor a run makes: a typed array (or wasm allocation) that large fails however much memory there is. */

@@ -1,4 +1,4 @@
-import { type Tensor, tf, type Variable } from '@embedlab/runtime';
+import { adamwUpdate, globalNorm, type Tensor, tf, type Variable } from '@embedlab/runtime';
 import * as v from 'valibot';
 import { field, nonNegativeNumber, parseWith } from '../schema.js';
 
@@ -45,21 +45,20 @@ export class AdamW {
     return slot;
   }
 
-  /** One update of every variable that has a gradient, at learning rate `lr`. */
-  apply(grads: Map<Variable, Tensor>, lr: number): void {
+  /**
+   * One update of every variable that has a gradient, at learning rate `lr`, with the gradients
+   * multiplied by `gradScale` first (a clipping factor): one runtime kernel for all of them.
+   */
+  apply(grads: Map<Variable, Tensor>, lr: number, gradScale = 1): void {
     this.step++;
-    const correction1 = 1 - this.beta1 ** this.step;
-    const correction2 = 1 - this.beta2 ** this.step;
-    tf.tidy(() => {
-      for (const [variable, grad] of grads) {
-        const { m, v } = this.slots(variable);
-        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(grad, 1 - this.beta1)));
-        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2)));
-        const decayed = variable.rank >= 2 && this.weightDecay > 0 ? tf.mul(variable, 1 - lr * this.weightDecay) : variable;
-        const update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon));
-        variable.assign(tf.sub(decayed, tf.mul(update, lr)));
-      }
-    });
+    const params = [...grads.keys()];
+    const slots = params.map((variable) => this.slots(variable));
+    adamwUpdate(
+      params,
+      [...grads.values()],
+      { m: slots.map((slot) => slot.m), v: slots.map((slot) => slot.v) },
+      { learningRate: lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, step: this.step, gradScale },
+    );
   }
 
   /** The moments by parameter name (`<name>.exp_avg`, `<name>.exp_avg_sq`), for saving. */
@@ -104,11 +103,22 @@ export class AdamW {
   }
 }
 
+/**
+ * The gradients' global L2 norm, and the factor PyTorch's `clip_grad_norm_` multiplies them by to
+ * bring it to `maxNorm` (1 when it is below, or `maxNorm` is 0): one runtime kernel.
+ */
+export function clipScale(grads: Map<Variable, Tensor>, maxNorm: number): { norm: number; scale: number } {
+  const total = globalNorm([...grads.values()]);
+  const norm = total.dataSync()[0]!;
+  total.dispose();
+  const scale = maxNorm / (norm + 1e-6);
+  return { norm, scale: maxNorm > 0 && scale < 1 ? scale : 1 };
+}
+
 /** Scales gradients so their global L2 norm is at most `maxNorm` (PyTorch's `clip_grad_norm_`); returns the norm before clipping. */
 export function clipByGlobalNorm(grads: Map<Variable, Tensor>, maxNorm: number): number {
-  const norm = tf.tidy(() => Math.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
-  const scale = maxNorm / (norm + 1e-6);
-  if (maxNorm > 0 && scale < 1) {
+  const { norm, scale } = clipScale(grads, maxNorm);
+  if (scale < 1) {
     for (const [variable, grad] of grads) {
       grads.set(variable, tf.mul(grad, scale));
       grad.dispose();

@@ -3,7 +3,7 @@ import type { TokenDataset } from '../data/data.js';
 import type { MiniGPT } from '../model/model.js';
 import { localGradients } from './data-parallel.js';
 import { checkMemory } from '../model/memory-estimate.js';
-import { AdamW, clipByGlobalNorm } from './optimizer.js';
+import { AdamW, clipScale } from './optimizer.js';
 import { createRng } from './rng.js';
 import { learningRateAt } from './schedule.js';
 import { settingsOf, type TrainOptions, validateTrainOptions } from './train-options.js';
@@ -97,9 +97,10 @@ export async function train(model: MiniGPT, dataset: TokenDataset, options: Trai
       const message = `the loss became ${loss} at step ${step}; stopped before updating, so the weights are those after step ${step - 1}`;
       return { step, stoppedBy: 'non-finite-loss', message, lastLoss: loss, ...(lastEval ? { lastEval } : {}), optimizer };
     }
-    const gradNorm = clipByGlobalNorm(grads, o.gradClip);
+    // Clipping folds into the update: the gradients are scaled as they are read.
+    const { norm: gradNorm, scale } = clipScale(grads, o.gradClip);
     const learningRate = learningRateAt(step, schedule);
-    optimizer.apply(grads, learningRate);
+    optimizer.apply(grads, learningRate, scale);
     tf.dispose([...grads.values()]);
     lastLoss = loss;
     const seconds = (performance.now() - started) / 1000;
