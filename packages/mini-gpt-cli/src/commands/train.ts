@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type EvalEvent, namesCorpus, PRESETS, type PresetName, type SessionResult, type StepEvent, TrainingSession } from '@embedlab/mini-gpt';
 import {
   availableWorkers,
+  hasCheckpoint,
   loadCheckpoint,
   prepareCheckpointDirectory,
   saveCheckpoint,
@@ -10,7 +13,7 @@ import {
 } from '@embedlab/mini-gpt/node';
 import { SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
-import { integer } from './arguments.js';
+import { integer, type LoadedModel, loadModel } from './arguments.js';
 import { dryRun } from './dry-run.js';
 import { describeData, openTrainingData, resumeData, type TrainingData } from './training-data.js';
 import { addKnobOptions, buildExplained, checkRun, readConfigFile, refuseOnResume, resolveRun, resumeOverrides, type RunSetup } from './run-config.js';
@@ -30,6 +33,7 @@ interface TrainFlags {
   samples: number;
   workers: number | 'auto';
   keep: 'last' | 'best';
+  initFrom?: string;
   json?: boolean;
   config?: string;
   dryRun?: boolean;
@@ -87,12 +91,20 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
   const checked = flags.resume ? undefined : checkRun(setup);
   if (!flags.resume && !flags.data && setup.preset !== 'names')
     throw new Error(`--data FILE|DIR is required for the ${setup.preset} preset (only names has a built-in corpus)`);
+  if (flags.initFrom !== undefined && setup.sources.has('tokenizer'))
+    throw new Error(`${setup.sources.get('tokenizer')} cannot be given with --init-from: the initial model's tokenizer reads the data`);
+  const initial = flags.initFrom === undefined ? undefined : loadInitial(flags.initFrom);
   const fresh: TrainingData | undefined = flags.resume
     ? undefined
-    : flags.data
-      ? openTrainingData(flags.data, { given: setup.sources.has('tokenizer'), spec: setup.tokenizer, make: () => tokenizerFromSpec(setup.tokenizer, '') })
-      : { source: { kind: 'builtin', name: 'names' }, corpus: namesCorpus() };
+    : initial
+      ? flags.data
+        ? resumeData(flags.data, undefined, initial.tokenizer)
+        : { source: { kind: 'builtin', name: 'names' }, corpus: namesCorpus() }
+      : flags.data
+        ? openTrainingData(flags.data, { given: setup.sources.has('tokenizer'), spec: setup.tokenizer, make: () => tokenizerFromSpec(setup.tokenizer, '') })
+        : { source: { kind: 'builtin', name: 'names' }, corpus: namesCorpus() };
   try {
+    if (flags.dryRun && initial) throw new Error('--dry-run does not show a run started with --init-from yet: inspect the initial model with minigpt inspect');
     if (flags.dryRun) {
       const vocabSize = () => (fresh?.tokens ? fresh.tokens.tokenizer : tokenizerFromSpec(setup.tokenizer, fresh!.corpus!)).vocabSize;
       return dryRun(
@@ -104,7 +116,7 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
     // Checked and locked before any training, so a bad --out never costs a run.
     const lock = prepareCheckpointDirectory(flags.out, { resume: Boolean(flags.resume), force: Boolean(flags.force) });
     try {
-      await trainInto(flags, setup, checked, fresh, say, info);
+      await trainInto(flags, setup, checked, fresh, say, info, initial);
     } catch (error) {
       // A run refused or failed before its first save leaves no claim on a directory it made.
       lock.abandon();
@@ -113,7 +125,16 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
     lock.release();
   } finally {
     fresh?.tokens?.close();
+    initial?.model.dispose();
   }
+}
+
+/** The model and tokenizer `--init-from DIR` starts from: a minigpt checkpoint, or a Hugging Face GPT-2 directory. */
+function loadInitial(dir: string): LoadedModel {
+  // A Hugging Face directory has a config.json beside its weights; a minigpt checkpoint keeps its config in them.
+  if (existsSync(join(dir, 'config.json'))) return loadModel({ hf: dir });
+  if (hasCheckpoint(dir)) return loadModel({ checkpoint: dir });
+  throw new Error(`--init-from ${dir} is neither a minigpt checkpoint nor a Hugging Face GPT-2 directory (no model.safetensors with config.json)`);
 }
 
 async function trainInto(
@@ -123,6 +144,7 @@ async function trainInto(
   fresh: TrainingData | undefined,
   say: (event: Record<string, unknown>, line: string) => void,
   info: (line: string) => void,
+  initial?: LoadedModel,
 ): Promise<void> {
   const json = Boolean(flags.json);
   let session: TrainingSession;
@@ -131,15 +153,17 @@ async function trainInto(
     ({ session, data: resumedData } = resumeSession(flags, setup, info));
     say({ event: 'resume', step: session.step, out: flags.out }, `resuming ${flags.out} at step ${session.step}`);
   } else {
-    if (!fresh.tokens && setup.tokenizer.startsWith('bpe:')) info(`training a ${setup.tokenizer.slice(4)}-token BPE on the corpus`);
+    if (!initial && !fresh.tokens && setup.tokenizer.startsWith('bpe:')) info(`training a ${setup.tokenizer.slice(4)}-token BPE on the corpus`);
     const text = fresh.tokens ? undefined : fresh.corpus;
-    const tokenizer = fresh.tokens ? fresh.tokens.tokenizer : tokenizerFromSpec(setup.tokenizer, text!);
+    if (initial) info(`starting from ${initial.label} (step ${initial.step}): its weights and tokenizer, a fresh optimizer, step 0`);
     session = buildExplained(setup, checked.model, () =>
       TrainingSession.create({
         ...(fresh.tokens ? { dataset: fresh.tokens.dataset } : { corpus: text! }),
         data: fresh.source,
         workers: batchShare(flags, checked.training.batchSize),
-        tokenizer,
+        ...(initial
+          ? { initFrom: { model: initial.model, tokenizer: initial.tokenizer } }
+          : { tokenizer: fresh.tokens ? fresh.tokens.tokenizer : tokenizerFromSpec(setup.tokenizer, text!) }),
         preset: setup.preset,
         model: setup.model,
         training: setup.training,
@@ -236,6 +260,12 @@ export const trainCommand = new Command('train')
   .option('--out <dir>', 'checkpoint directory (required, but with --dry-run)')
   .option('--resume', 'continue the run saved in --out (on the text it was trained on, unless --data says otherwise)')
   .addOption(new Option('--force', 'replace a checkpoint already in --out').conflicts('resume'))
+  .addOption(
+    new Option(
+      '--init-from <dir>',
+      "fine-tune: start from a minigpt checkpoint's or a Hugging Face GPT-2 directory's weights and tokenizer (a fresh optimizer, step 0; --dropout may change, --block-size shrink)",
+    ).conflicts('resume'),
+  )
   .option('--config <file>', 'a JSON file of settings: { "preset", "tokenizer", "seed", "model": {...}, "training": {...} }; flags override it')
   .option('--dry-run', 'print the settings the run would use, every field and where it came from, and stop')
   .option('--seed <n>', 'seed for initialisation, batches and dropout', integer('--seed', 0), 1337)

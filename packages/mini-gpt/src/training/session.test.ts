@@ -123,6 +123,34 @@ describe('TrainingSession', { timeout: 120_000 }, () => {
     resumed.dispose();
   });
 
+  it("fine-tunes from a model's weights and tokenizer (initFrom): step 0, a fresh optimizer, a cropped position table", async () => {
+    const source = TrainingSession.create({ corpus, model: small, training: quick, seed: 3 });
+    await source.run();
+    const initFrom = { model: source.model, tokenizer: source.tokenizer };
+    const tuned = TrainingSession.create({ corpus: corpus.slice(0, 5_000), initFrom, model: { blockSize: 4, dropout: 0.1 }, training: quick });
+    expect(tuned.step).toBe(0);
+    expect(tuned.optimizer.step).toBe(0);
+    expect(tuned.tokenizer).toBe(source.tokenizer);
+    expect(tuned.model.config).toEqual({ ...source.model.config, blockSize: 4, dropout: 0.1 });
+    for (const [name, variable] of tuned.model.stateDict()) {
+      const from = source.model.stateDict().get(name)!;
+      // nanoGPT's crop_block_size: the first rows of the learned position table.
+      const expected = name === 'transformer.wpe.weight' ? Array.from(from.dataSync()).slice(0, 4 * 16) : Array.from(from.dataSync());
+      expect(Array.from(variable.dataSync()), name).toEqual(expected);
+    }
+    await tuned.run();
+    expect(tuned.step).toBe(quick.steps);
+    // The shape stays the initial model's: each field that contradicts it is named.
+    expect(() => TrainingSession.create({ corpus, initFrom, model: { nLayer: 2, nEmbd: 32 } })).toThrow(
+      "initFrom: nLayer must be the initial model's 1 (only dropout may change, and blockSize shrink), got 2",
+    );
+    expect(() => TrainingSession.create({ corpus, initFrom, model: { blockSize: 16 } })).toThrow(
+      "initFrom: blockSize must be at most the initial model's 8 (its learned positions end there), got 16",
+    );
+    expect(() => TrainingSession.create({ corpus, initFrom, tokenizer: 'char' })).toThrow("with initFrom the tokenizer is the initial model's");
+    for (const session of [source, tuned]) session.dispose();
+  });
+
   it('says at creation when the text is too short for the context', () => {
     expect(() => TrainingSession.create({ corpus: 'abcdefgh\n'.repeat(3), model: small })).toThrow(
       'the validation split has 3 tokens, fewer than blockSize + 1 = 9',

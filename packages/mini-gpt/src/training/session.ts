@@ -2,6 +2,7 @@ import { CharTokenizer, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
 import { tf } from '@embedlab/runtime';
 import { type Checkpoint, type CheckpointFiles, checkpointToFiles, type DataSource, fingerprint } from '../io/checkpoint.js';
 import { type GPTConfig, PRESETS, type PresetName, validateConfig } from '../model/config.js';
+import { type FieldProblem, OptionsError } from '../schema.js';
 import { TokenDataset } from '../data/data.js';
 import { generateText } from '../sampling/generate.js';
 import type { ReplicaPool } from './data-parallel.js';
@@ -43,6 +44,43 @@ export interface NewSessionOptions {
    * pool. Fixed at creation and saved, so a resumed run draws the same batches on any pool.
    */
   workers?: number;
+  /**
+   * Fine-tune instead of starting from random weights (nanoGPT's `init_from`): the weights and
+   * tokenizer of a model already trained (a checkpoint, or a Hugging Face GPT-2 directory loaded).
+   * The optimizer starts fresh and the run counts from step 0. Its shape is kept: `model` may
+   * change only `dropout`, and shrink `blockSize` (a learned position table keeps its first rows,
+   * as nanoGPT's `crop_block_size`); `tokenizer` and `preset` do not apply.
+   */
+  initFrom?: { model: MiniGPT; tokenizer: Tokenizer };
+}
+
+/** What a fine-tuned model may change of the model it starts from. */
+const CHANGEABLE_ON_INIT = ['dropout', 'blockSize'];
+
+/** The config of a model fine-tuned from `source` with `overrides`, refused (naming the fields) where they contradict its weights. */
+function initConfig(source: GPTConfig, overrides: Partial<Omit<GPTConfig, 'vocabSize'>>): GPTConfig {
+  const problems: FieldProblem[] = [];
+  for (const [field, value] of Object.entries(overrides)) {
+    const kept = (source as unknown as Record<string, unknown>)[field];
+    if (!CHANGEABLE_ON_INIT.includes(field) && JSON.stringify(value) !== JSON.stringify(kept))
+      problems.push({ path: field, rule: `the initial model's ${JSON.stringify(kept)} (only dropout may change, and blockSize shrink)`, value });
+  }
+  const { blockSize = source.blockSize } = overrides;
+  if (source.position === 'learned' && blockSize > source.blockSize)
+    problems.push({ path: 'blockSize', rule: `at most the initial model's ${source.blockSize} (its learned positions end there)`, value: blockSize });
+  if (problems.length > 0) throw new OptionsError('initFrom', problems);
+  return validateConfig({ ...source, dropout: overrides.dropout ?? source.dropout, blockSize });
+}
+
+/** A new model of `config` holding `source`'s weights: a learned position table cut to `config.blockSize` rows. */
+function copyWeights(source: MiniGPT, config: GPTConfig, seed: number): MiniGPT {
+  const model = createModel(config, seed);
+  const weights = source.stateDict();
+  for (const [name, variable] of model.stateDict()) {
+    const from = weights.get(name)!;
+    tf.tidy(() => variable.assign(name === 'transformer.wpe.weight' ? tf.slice(from, [0, 0], variable.shape) : from));
+  }
+  return model;
 }
 
 export interface SampleOptions {
@@ -190,15 +228,19 @@ export class TrainingSession {
 
   /** A fresh model on `corpus` (or `dataset`), shaped by a preset and overrides. */
   static create(setup: NewSessionOptions): TrainingSession {
-    const { preset = 'names', seed = 1337 } = setup;
+    const { preset = 'names', seed = 1337, initFrom } = setup;
+    if (initFrom && setup.tokenizer !== undefined && setup.tokenizer !== initFrom.tokenizer)
+      throw new Error("TrainingSession.create: with initFrom the tokenizer is the initial model's; give no other");
     const options = splitAcross(trainingOptions(preset, setup.training ?? {}, seed), setup.workers ?? 1);
-    const { tokenizer, dataset } = sessionData(setup);
-    const config = validateConfig({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize });
+    const { tokenizer, dataset } = sessionData(initFrom ? { ...setup, tokenizer: initFrom.tokenizer } : setup);
+    const config = initFrom
+      ? initConfig(initFrom.model.config, definedOnly(setup.model ?? {}))
+      : validateConfig({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize });
     // A step too large for the heap (which more text would not cure), then too little text for the
     // context, is said before the model is built.
     checkMemory(config, trainingRun(options, setup.workers ?? 1), { label: 'TrainingSession' });
     dataset.check(config.blockSize);
-    const model = createModel(config, seed);
+    const model = initFrom ? copyWeights(initFrom.model, config, seed) : createModel(config, seed);
     const { beta1, beta2, weightDecay } = options;
     const optimizer = new AdamW({ beta1, beta2, weightDecay });
     try {
