@@ -21,7 +21,7 @@ export type { LayerNorm, Linear, StateDict } from './model/layers.js';
 export { createRng } from './training/rng.js';
 export type { Rng } from './training/rng.js';
 export { TokenDataset, type TokenReader, type TokenSequence, type Windows } from './data/data.js';
-export { AdamW, clipByGlobalNorm } from './training/optimizer.js';
+export { AdamW, AdamWOptionsSchema, clipByGlobalNorm, clipScale } from './training/optimizer.js';
 export type { AdamWOptions } from './training/optimizer.js';
 export { learningRateAt } from './training/schedule.js';
 export type { ScheduleOptions } from './training/schedule.js';
@@ -68,5 +68,5 @@ export {
   optimizerToSafetensors,
 } from './io/checkpoint.js';
 export { type HuggingFaceExport, type HuggingFaceExportOptions, type HuggingFaceFiles, modelToHuggingFace } from './io/huggingface-export.js';
-export type { Checkpoint, CheckpointFiles, DataSource, TrainingState } from './io/checkpoint.js';
+export { type Checkpoint, type CheckpointFiles, type DataSource, DataSourceSchema, type TrainingState } from './io/checkpoint.js';
 export { type HuggingFaceGPT2Config, loadHuggingFaceGPT2 } from './io/huggingface-import.js';

@@ -30,13 +30,13 @@ export const TokenDirectoryMetaSchema = v.pipe(
     format: oneOf([TOKEN_DIRECTORY_FORMAT]),
     vocab_size: field<number>((x) => Number.isSafeInteger(x) && (x as number) > 0 && (x as number) <= 2 ** 32, 'a positive integer up to 2^32'),
     dtype: oneOf<TokenDtype>(['uint16', 'uint32']),
-    /** The tokenizer file beside it, in `@embedlab/tokenizer`'s JSON. */
+    // The tokenizer file beside it, in `@embedlab/tokenizer`'s JSON.
     tokenizer: fileName,
     train: TokenSplitSchema,
     val: TokenSplitSchema,
-    /** The share of the tokens, at the end, that went to val.bin. */
+    // The share of the tokens, at the end, that went to val.bin.
     val_fraction: field<number>((x) => typeof x === 'number' && x > 0 && x < 1, 'a number in (0, 1)'),
-    /** The files read, in order, with their sizes in bytes. */
+    // The files read, in order, with their sizes in bytes.
     sources: v.array(v.object({ path: text, bytes: nonNegativeInteger })),
   }),
   v.rawCheck(({ dataset, addIssue }) => {

@@ -22,25 +22,25 @@ const ropeSchema = v.strictObject({
 export const GPTConfigSchema = v.pipe(
   v.strictObject({
     vocabSize: positiveInteger,
-    /** Context length: the longest sequence trained on. */
+    // Context length: the longest sequence trained on.
     blockSize: positiveInteger,
     nLayer: positiveInteger,
     nHead: positiveInteger,
     nEmbd: positiveInteger,
-    /** Dropout rate for embeddings, attention weights and residual branches. */
+    // Dropout rate for embeddings, attention weights and residual branches.
     dropout: v.optional(
       field<number>((x) => typeof x === 'number' && x >= 0 && x < 1, 'a number in [0, 1)'),
       0,
     ),
-    /** Biases in Linear layers and LayerNorms (nanoGPT's `bias`). */
+    // Biases in Linear layers and LayerNorms (nanoGPT's `bias`).
     bias: v.optional(boolean, true),
     position: v.optional(oneOf(POSITION_KINDS), 'learned'),
     rope: v.optional(ropeSchema),
-    /** Share the token embedding with the output head (GPT-2). */
+    // Share the token embedding with the output head (GPT-2).
     tieWeights: v.optional(boolean, true),
-    /** GELU: `'exact'` (erf; PyTorch's default) or `'tanh'` (GPT-2's approximation). */
+    // GELU: `'exact'` (erf; PyTorch's default) or `'tanh'` (GPT-2's approximation).
     gelu: v.optional(oneOf(['exact', 'tanh']), 'tanh'),
-    /** Multiply token embeddings by √nEmbd (`'sqrt-dim'`) or a number. Default none. */
+    // Multiply token embeddings by √nEmbd (`'sqrt-dim'`) or a number. Default none.
     embeddingScale: v.optional(
       field<'none' | 'sqrt-dim' | number>(
         (x) => x === 'none' || x === 'sqrt-dim' || (typeof x === 'number' && Number.isFinite(x) && x !== 0),

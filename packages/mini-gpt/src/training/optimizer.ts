@@ -12,7 +12,7 @@ export const AdamWOptionsSchema = v.strictObject({
     field<number>((x) => typeof x === 'number' && Number.isFinite(x) && x > 0, 'a positive number'),
     1e-8,
   ),
-  /** Decoupled weight decay (Loshchilov & Hutter), applied to matrices only. Default 0.1. */
+  // Decoupled weight decay (Loshchilov & Hutter), applied to matrices only. Default 0.1.
   weightDecay: v.optional(nonNegativeNumber, 0.1),
 });
 

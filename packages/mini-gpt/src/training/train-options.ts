@@ -12,32 +12,32 @@ import { type AdamW, AdamWOptionsSchema } from './optimizer.js';
  */
 export const TrainSettingsSchema = v.pipe(
   v.strictObject({
-    /** Total optimizer steps of the run (a resumed run counts from `startStep`). */
+    // Total optimizer steps of the run (a resumed run counts from `startStep`).
     steps: positiveInteger,
     batchSize: positiveInteger,
-    /** Peak learning rate. Default 6e-4 (nanoGPT's). */
+    // Peak learning rate. Default 6e-4 (nanoGPT's).
     learningRate: v.optional(nonNegativeNumber, 6e-4),
-    /** Floor of the cosine decay. Default learningRate / 10. */
+    // Floor of the cosine decay. Default learningRate / 10.
     minLearningRate: v.optional(nonNegativeNumber),
     warmupSteps: v.optional(nonNegativeInteger, 0),
-    /** Step where the decay reaches the floor. Default `steps`. */
+    // Step where the decay reaches the floor. Default `steps`.
     decaySteps: v.optional(positiveInteger),
     // AdamW's own fields and defaults.
     weightDecay: AdamWOptionsSchema.entries.weightDecay,
     beta1: AdamWOptionsSchema.entries.beta1,
     beta2: AdamWOptionsSchema.entries.beta2,
-    /** Clip gradients to this global L2 norm; 0 disables. Default 1. */
+    // Clip gradients to this global L2 norm; 0 disables. Default 1.
     gradClip: v.optional(
       field<number>((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0, 'a non-negative number (0 disables clipping)'),
       1,
     ),
-    /** Micro-batches whose gradients are averaged into one step. Default 1. */
+    // Micro-batches whose gradients are averaged into one step. Default 1.
     gradientAccumulation: v.optional(positiveInteger, 1),
-    /** Validate every this many steps (and at the end). Default 100. */
+    // Validate every this many steps (and at the end). Default 100.
     evalInterval: v.optional(positiveInteger, 100),
-    /** Batches averaged per validation estimate. Default 10. */
+    // Batches averaged per validation estimate. Default 10.
     evalBatches: v.optional(positiveInteger, 10),
-    /** Seeds batches and dropout: the same seed gives the same run. Default 1337. */
+    // Seeds batches and dropout: the same seed gives the same run. Default 1337.
     seed: v.optional(nonNegativeInteger, 1337),
   }),
   v.rawCheck(({ dataset, addIssue }) => {
