@@ -23,8 +23,26 @@ export function peakRssMB() {
   return process.resourceUsage().maxRSS / 1024;
 }
 
-/** The thread counts PyTorch runs with: one, and every core (once, on a one-core machine). */
-export const TORCH_THREADS = [...new Set([1, availableParallelism()])];
+/**
+ * The configurations PyTorch runs in: torch's own thread pool × the BLAS pool (Debian's torch
+ * calls the system OpenBLAS, whose pool is separate), each of one thread or every core: the
+ * every-core ratio is taken against the fastest of those using more than one core, so that an
+ * oversubscribed setting never flatters us.
+ */
+const cores = availableParallelism();
+export const TORCH_CONFIGS = [...new Set([1, cores])].flatMap((threads) => [...new Set([1, cores])].map((blasThreads) => ({ threads, blasThreads })));
+
+/** How a PyTorch row ran: `1 thread`, or `1 torch + 2 BLAS threads`. */
+export const torchLabel = ({ threads, blasThreads }) =>
+  threads === 1 && blasThreads === 1 ? '1 thread' : `${threads} torch + ${blasThreads} BLAS thread${blasThreads === 1 ? '' : 's'}`;
+
+/** The one-thread row, and the fastest row that uses more than one core (undefined on one core). */
+export function torchReferences(rows) {
+  const single = rows.find((row) => row.threads === 1 && row.blasThreads === 1);
+  const multi = rows.filter((row) => row !== single);
+  const best = multi.length > 0 ? multi.reduce((a, b) => (b.tokensPerSecond > a.tokensPerSecond ? b : a)) : undefined;
+  return { single, best };
+}
 
 export const TORCH_MISSING = 'PyTorch not available: install python3-torch (scripts/setup-system.sh)';
 
@@ -41,7 +59,7 @@ export function torchMissing() {
 }
 
 /**
- * Runs bench/torch/<script> once per thread count in TORCH_THREADS, each in its own process (so
+ * Runs bench/torch/<script> once per configuration of TORCH_CONFIGS, each in its own process (so
  * each has its own peak RSS and thread pools), with `request` as JSON. Returns the answers, or
  * `{ missing }` when PyTorch is not installed; a script that fails with torch present throws.
  */
@@ -49,7 +67,7 @@ export function torchRows(script, request) {
   const missing = torchMissing();
   if (missing) return { missing };
   const path = new URL(`torch/${script}`, import.meta.url).pathname;
-  return { rows: TORCH_THREADS.map((threads) => runTorch(path, { ...request, threads })) };
+  return { rows: TORCH_CONFIGS.map((config) => runTorch(path, { ...request, ...config })) };
 }
 
 /** How a PyTorch row ran, for the printed line: version, BLAS (a warning for the reference BLAS), cores it kept busy. */
@@ -57,5 +75,3 @@ export function torchNote(row) {
   const blas = row.blas === 'reference' ? 'REFERENCE BLAS, ~10x slow: install libopenblas0-pthread' : row.blas;
   return `torch ${row.torch}, ${blas}, ${row.coresUsed.toFixed(1)} cores busy`;
 }
-
-export const threadsLabel = (n) => `${n} thread${n === 1 ? '' : 's'}`;

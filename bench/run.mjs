@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argument, TORCH_MISSING, threadsLabel } from './common.mjs';
+import { argument, TORCH_MISSING, torchLabel, torchReferences } from './common.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'embedlab-bench-'));
@@ -42,12 +42,16 @@ for (const [name, script, args] of benchmarks) {
 // mini-gpt's ratio to PyTorch measured in this same run (one thread, and every core).
 const rows = [];
 const mb = (value) => (value === undefined ? '' : `${value.toFixed(0)} MB`);
-// The PyTorch row on as many threads as ours uses comes first (1 thread for one worker or for sampling).
-const torchRatios = (ours, torch, threads = 1) =>
-  [...torch.rows]
-    .sort((a, b) => (b.threads === threads) - (a.threads === threads))
-    .map((t) => `x${(ours / t.tokensPerSecond).toFixed(2)} of PyTorch (${threadsLabel(t.threads)})`)
+// Against PyTorch on one thread, and against its fastest configuration on more than one core
+// (the first for one worker or sampling, the second for every core).
+const torchRatios = (ours, torch, threads = 1) => {
+  const { single, best } = torchReferences(torch.rows);
+  const ordered = threads > 1 ? [best, single] : [single, best];
+  return ordered
+    .filter(Boolean)
+    .map((t) => `x${(ours / t.tokensPerSecond).toFixed(2)} of PyTorch (${t === best ? 'best: ' : ''}${torchLabel(t)})`)
     .join(', ');
+};
 const torchNote = (t) =>
   `torch ${t.torch}, ${t.blas === 'reference' ? 'REFERENCE BLAS (install libopenblas0-pthread)' : t.blas}, ${t.coresUsed.toFixed(1)} cores busy`;
 /** Rows of one benchmark's results; a failed benchmark, or a result of another shape, is one row saying so. */
@@ -66,7 +70,7 @@ function pushTorch(prefix, torch, ours) {
     return;
   }
   for (const t of torch.rows)
-    rows.push([`${prefix}: PyTorch, ${threadsLabel(t.threads)}`, `${t.tokensPerSecond.toFixed(ours < 10 ? 1 : 0)} tokens/s`, torchNote(t), mb(t.maxRssMB)]);
+    rows.push([`${prefix}: PyTorch, ${torchLabel(t)}`, `${t.tokensPerSecond.toFixed(ours < 10 ? 1 : 0)} tokens/s`, torchNote(t), mb(t.maxRssMB)]);
 }
 for (const preset of ['baby', 'names'])
   section(`training (${preset})`, (r) => {

@@ -4,7 +4,7 @@
 // rebuilt. `--shape gpt2-small --tokens 20`: GPT-2 small's shape with random weights.
 import { createModel, generate, PRESETS } from '@embedlab/mini-gpt';
 import { ready } from '@embedlab/runtime';
-import { argument, median, peakRssMB, threadsLabel, torchNote, torchRows, writeJson } from './common.mjs';
+import { argument, median, peakRssMB, torchLabel, torchNote, torchRows, writeJson } from './common.mjs';
 
 const shapeName = argument('--shape', 'baby');
 const tokens = Number(argument('--tokens', '256'));
@@ -38,19 +38,19 @@ const cached = await measure(true, runs);
 const maxRssMB = peakRssMB();
 const torch = torchRows('sample.py', { config, tokens, prompt, ...sampling, runs });
 const recomputed = gpt2 ? undefined : await measure(false, 1);
-const ratioToTorch = (torch.rows ?? []).map((t) => ({ threads: t.threads, ratio: cached.tokensPerSecond / t.tokensPerSecond }));
+const ratioToTorch = (torch.rows ?? []).map((t) => ({ label: torchLabel(t), ratio: cached.tokensPerSecond / t.tokensPerSecond }));
 
 console.log(
   `Sampling ${tokens} tokens, batch 1 (${shapeName} shape: ${config.nLayer} layers, ${config.nHead} heads, ${config.nEmbd} dims, vocab ${config.vocabSize}, context ${config.blockSize}):`,
 );
-const ratios = ratioToTorch.map((r) => `x${r.ratio.toFixed(2)} of PyTorch (${threadsLabel(r.threads)})`).join(', ');
+const ratios = ratioToTorch.map((r) => `x${r.ratio.toFixed(2)} of PyTorch (${r.label})`).join(', ');
 console.log(
   `  mini-gpt, KV cache          ${cached.tokensPerSecond.toFixed(1).padStart(7)} tokens/s  (median of ${runs}, ${cached.coresUsed.toFixed(1)} cores busy, peak RSS ${maxRssMB.toFixed(0)} MB)  ${ratios}`,
 );
 if (torch.missing) console.log(`  ${torch.missing}`);
 for (const row of torch.rows ?? []) {
   console.log(
-    `  ${`PyTorch, KV cache, ${threadsLabel(row.threads)}`.padEnd(27)} ${row.tokensPerSecond.toFixed(1).padStart(7)} tokens/s  (median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`,
+    `  ${`PyTorch, KV cache, ${torchLabel(row)}`.padEnd(40)} ${row.tokensPerSecond.toFixed(1).padStart(7)} tokens/s  (median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`,
   );
 }
 if (recomputed) {

@@ -5,7 +5,7 @@
 import { createModel, PRESETS, TokenDataset, createRng, train } from '@embedlab/mini-gpt';
 import { availableWorkers, startWorkers } from '@embedlab/mini-gpt/node';
 import { ready, tf } from '@embedlab/runtime';
-import { argument, median, peakRssMB, threadsLabel, timeRuns, torchNote, torchRows, writeJson } from './common.mjs';
+import { argument, median, peakRssMB, timeRuns, torchLabel, torchNote, torchReferences, torchRows, writeJson } from './common.mjs';
 import { createNaiveGpt } from './naive-gpt.mjs';
 import { create2dGpt } from './tfjs-2d-gpt.mjs';
 
@@ -81,14 +81,19 @@ const baselines = [
   await oursRow('mini-gpt', 'cpu', 1, steps.cpu, 1),
 ];
 for (const row of [...ours, ...baselines]) row.ratioToProduct = row.tokensPerSecond / ours[0].tokensPerSecond;
-for (const row of ours) row.ratioToTorch = (torch.rows ?? []).map((t) => ({ threads: t.threads, ratio: row.tokensPerSecond / t.tokensPerSecond }));
+const { single, best } = torchReferences(torch.rows ?? []);
+// Per core against PyTorch on one thread; with every core against its fastest configuration.
+for (const row of ours)
+  row.ratioToTorch = [single, best].flatMap((t) =>
+    t ? [{ label: t === single ? torchLabel(t) : `best: ${torchLabel(t)}`, ratio: row.tokensPerSecond / t.tokensPerSecond }] : [],
+  );
 
 const fmt = (n) => n.toFixed(0).padStart(7);
 console.log(
   `Training ${presetName} (block ${config.blockSize}, ${config.nLayer} layers, ${config.nHead} heads, ${config.nEmbd} dims, batch ${batchSize}, vocab ${vocabSize}, dropout ${config.dropout}), ${tokensPerStep} tokens/step; Node ${process.version}, product kernel ${ours[0].kernels}:`,
 );
 for (const row of ours) {
-  const ratios = row.ratioToTorch.map((r) => `x${r.ratio.toFixed(2)} of PyTorch (${threadsLabel(r.threads)})`).join(', ');
+  const ratios = row.ratioToTorch.map((r) => `x${r.ratio.toFixed(2)} of PyTorch (${r.label})`).join(', ');
   console.log(
     `  ${`${row.label}, ${row.workers} worker(s)`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${row.coresUsed.toFixed(1)} cores busy, peak RSS ${row.peakRssMB.toFixed(0)} MB)  ${ratios}`,
   );
@@ -96,7 +101,7 @@ for (const row of ours) {
 if (torch.missing) console.log(`  ${torch.missing}`);
 for (const row of torch.rows ?? []) {
   console.log(
-    `  ${`PyTorch, ${threadsLabel(row.threads)}`.padEnd(28)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`,
+    `  ${`PyTorch, ${torchLabel(row)}`.padEnd(36)} ${fmt(row.tokensPerSecond)} tokens/s  (${row.stepMs.toFixed(0)} ms/step, median of ${row.runs}, ${torchNote(row)}, peak RSS ${row.maxRssMB.toFixed(0)} MB)`,
   );
 }
 for (const row of baselines) {

@@ -16,11 +16,12 @@ import sys
 import time
 
 
-def set_threads(threads):
-    """Before torch is imported: one thread count for torch's pool, OpenMP and OpenBLAS (Debian's
-    torch calls the system BLAS, whose own pool would otherwise take every core)."""
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = str(threads)
+def set_threads(threads, blas_threads):
+    """Before torch is imported: torch's pool and OpenMP get `threads`, the BLAS pool `blas_threads`
+    (Debian's torch calls the system BLAS, whose own pool would otherwise take every core)."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(blas_threads)
     import torch
 
     torch.set_num_threads(threads)
@@ -30,8 +31,9 @@ def set_threads(threads):
 def read_request():
     request = json.load(sys.stdin)
     threads = request.get("threads") or os.cpu_count()
-    torch = set_threads(threads)
-    return request, threads, torch
+    blas_threads = request.get("blasThreads") or threads
+    torch = set_threads(threads, blas_threads)
+    return request, (threads, blas_threads), torch
 
 
 def build_model(torch, config):
@@ -159,4 +161,5 @@ def timed(fn):
 
 
 def answer(torch, threads, **fields):
-    json.dump({"torch": torch.__version__, "threads": threads, "blas": blas(), "maxRssMB": peak_rss_mb(), **fields}, sys.stdout)
+    pool, blas_pool = threads
+    json.dump({"torch": torch.__version__, "threads": pool, "blasThreads": blas_pool, "blas": blas(), "maxRssMB": peak_rss_mb(), **fields}, sys.stdout)
