@@ -1,7 +1,7 @@
 // `minigpt compare` in the browser: each position encoding (tied, untied or both) trained on the
 // same text, seed and budget in the worker, then evaluated on the held-out text at 1x-8x the
 // training length. Curves and rows appear as the worker posts them.
-import type { PositionKind, VariantResult } from '@embedlab/mini-gpt';
+import { POSITION_KINDS, type PositionKind, type VariantResult } from '@embedlab/mini-gpt';
 import type { LineSeriesOption } from 'echarts';
 import { chart } from '../charts.js';
 import { corpus, corpusName, onCorpusChange } from '../corpus.js';
@@ -23,7 +23,7 @@ import {
 } from '../ui.js';
 import { listen, send, stopOrRestart, training } from '../worker-client.js';
 
-const POSITIONS: PositionKind[] = ['learned', 'sinusoidal', 'rope', 'alibi', 'none'];
+const POSITIONS: PositionKind[] = [...POSITION_KINDS];
 const SCALINGS: [string, string][] = [
   ['linear', 'linear'],
   ['dynamic', 'dynamic NTK'],

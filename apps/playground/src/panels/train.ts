@@ -1,4 +1,4 @@
-import { estimateMemory, PRESETS, type PositionKind } from '@embedlab/mini-gpt';
+import { estimateMemory, POSITION_KINDS, PRESETS, type PositionKind } from '@embedlab/mini-gpt';
 import { chart } from '../charts.js';
 import { corpus, corpusName, MIN_CHARACTERS, onCorpusChange, readCorpusFile, setCorpus, visibleCharacters } from '../corpus.js';
 import {
@@ -100,7 +100,7 @@ export function mountTrain(root: HTMLElement): void {
   );
   tokenizer.id = 'train-tokenizer';
   const position = select(
-    ['learned', 'sinusoidal', 'rope', 'alibi', 'none'].map((p) => [p, p] as [string, string]),
+    POSITION_KINDS.map((p) => [p, p] as [string, string]),
     'learned',
   );
   position.id = 'train-position';
