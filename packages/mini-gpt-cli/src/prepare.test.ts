@@ -41,14 +41,19 @@ describe('minigpt prepare', { timeout: 180_000 }, () => {
     );
     expect(run('prepare', textFile, '--out', join(dir, 'x'), '--val-fraction', '1').stderr).toContain('--val-fraction must be in (0, 1)');
     expect(run('prepare', textFile, '--out', join(dir, 'x'), '--tokenizer', 'nope.json').stderr).toContain('nope.json does not exist');
-    // 8 MB with no place the pattern splits: the regex engine's stack gave out ("Maximum call stack size exceeded").
+    // 8 MB with no place the pattern splits: the regex engine's stack gave out ("Maximum call stack
+    // size exceeded") on Node 20 and 22; the run is named instead, and nothing is written. Node 24's
+    // engine matches it, and the directory is written.
     const oneRun = join(dir, 'one-run.txt');
     writeFileSync(oneRun, 'a'.repeat(8_000_000));
-    const refused = run('prepare', oneRun, '--out', join(dir, 'one-run'), '--tokenizer', 'bpe:300');
-    expect(refused.stderr).toMatch(
-      /^minigpt: the pre-tokenisation pattern .* reads the text from index 0 .* as one piece longer than the regex engine can match/,
-    );
-    expect(existsSync(join(dir, 'one-run'))).toBe(false);
+    const longRun = run('prepare', oneRun, '--out', join(dir, 'one-run'), '--tokenizer', 'bpe:300');
+    expect(longRun.stderr).not.toContain('Maximum call stack size exceeded');
+    if (longRun.status !== 0) {
+      expect(longRun.stderr).toMatch(
+        /^minigpt: the pre-tokenisation pattern .* reads the text from index 0 .* as one piece longer than the regex engine can match/,
+      );
+      expect(existsSync(join(dir, 'one-run'))).toBe(false);
+    } else expect(existsSync(join(dir, 'one-run', 'meta.json'))).toBe(true);
   });
 
   it('evaluates a checkpoint on the val.bin of a directory its tokenizer made, and refuses another tokenizer', () => {
