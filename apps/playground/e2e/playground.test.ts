@@ -4,12 +4,16 @@
 // of issue 16 (errors beside their controls, runs that always end, loads during training, models
 // too large, megabytes of text, a corpus without a newline, a sub-path deployment).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { estimateMemory, namesCorpus, PRESETS, type VariantResult } from '@embedlab/mini-gpt';
+import { LearnedPositionalEmbedding } from '@embedlab/positional-encodings';
+import { ready, tf } from '@embedlab/runtime';
+import { TokenEmbedding } from '@embedlab/token-embedding';
+import { CharTokenizer } from '@embedlab/tokenizer';
 import { chromiumLaunchOptions, maxRelativeDifference } from '@embedlab/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -213,9 +217,21 @@ describe('playground in Chromium', () => {
     await page.locator('#tokenize-text').fill('Hello world');
   });
 
-  it('shows token + position = input in the embedding panel', async () => {
+  it('shows token + position = input in the embedding panel, with the numbers of the two tables', async () => {
     await tab('Embed');
     await expect.poll(() => page.locator('#embed-rows canvas').count()).toBeGreaterThan(0);
+    // The panel's defaults: token 4 of the names' characters, position 3, 16 dimensions, the tables
+    // drawn from seeds 1 and 2 (N(0, 0.5²)); the sum shown is wte[4] + wpe[3], to 4 digits.
+    await ready({ backend: 'cpu' });
+    const wte = new TokenEmbedding({ vocabSize: CharTokenizer.fromCorpus(namesCorpus()).vocabSize, dim: 16, seed: 1, init: { kind: 'normal', std: 0.5 } });
+    const wpe = new LearnedPositionalEmbedding({ maxLength: 16, dim: 16, seed: 2, init: { kind: 'normal', std: 0.5 } });
+    const expected = tf.tidy(() => Array.from(tf.add(wte.apply([4]), wpe.apply(1, { offset: 3 })).dataSync()));
+    wte.dispose();
+    wpe.dispose();
+    const label = (await page.locator('#embed-rows').getAttribute('aria-label'))!;
+    const shown = label.split('sum: ')[1]!.split(', ').map(Number);
+    expect(shown).toHaveLength(16);
+    for (const [i, value] of shown.entries()) expect(Math.abs(value - expected[i]!), `dimension ${i}`).toBeLessThan(1e-3 * Math.max(1, Math.abs(expected[i]!)));
     await expect.poll(() => page.locator('#embed-counts').textContent()).toMatch(/GPT-2 small38,597,376786,432/);
     expect(await page.locator('#embed-rows').getAttribute('aria-label')).toMatch(/^bars per dimension for token/);
     await page.screenshot({ path: join(shots, '2-embed.png'), fullPage: true });
@@ -329,7 +345,14 @@ describe('playground in Chromium', () => {
     await page.screenshot({ path: join(shots, '6-files.png'), fullPage: true });
     // The same files are a checkpoint directory for the CLI.
     const sampled = execFileSync('pnpm', ['exec', 'minigpt', 'sample', '--checkpoint', shots, '--tokens', '30', '--seed', '7'], { cwd: app, encoding: 'utf8' });
-    expect(sampled.trim().length).toBeGreaterThan(10);
+    expect(sampled.trim().length).toBeGreaterThan(0);
+    // What the page trained has learned the names: the CLI scores them below guessing uniformly among the characters.
+    const names = join(shots, 'names.txt');
+    writeFileSync(names, namesCorpus());
+    const scored = JSON.parse(
+      execFileSync('pnpm', ['exec', 'minigpt', 'eval', '--checkpoint', shots, '--data', names, '--json'], { cwd: app, encoding: 'utf8' }),
+    );
+    expect(scored.loss).toBeLessThan(Math.log(CharTokenizer.fromCorpus(namesCorpus()).vocabSize) - 0.5);
   });
 
   it('opens a checkpoint that the minigpt CLI wrote; a broken one is named by its file and leaves the model in use', async () => {
