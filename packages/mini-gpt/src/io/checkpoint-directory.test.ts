@@ -128,6 +128,9 @@ describe('checkpoint directories', { timeout: 120_000 }, () => {
     // A lock left by a process that is gone is taken over.
     writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 17, host: hostname(), since: 'then' }));
     prepareCheckpointDirectory(dir).release();
+    // So is one left empty by a process killed between creating and writing it (after a second).
+    writeFileSync(join(dir, '.lock'), '');
+    prepareCheckpointDirectory(dir).release();
   });
 
   it('checks --out before training: a file, an existing checkpoint without --resume or --force, nothing to resume', () => {

@@ -15,6 +15,7 @@ import {
   realpathSync,
   renameSync,
   rmdirSync,
+  rmSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -158,21 +159,35 @@ export function lockDirectory(dir: string): DirectoryLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot write to ${dir}: ${(error as Error).message}`);
     }
-    let owner: Partial<LockOwner> = {};
-    try {
-      owner = JSON.parse(readFileSync(path, 'utf8'));
-    } catch {
-      // An unreadable lock is treated as stale below only if it is from no live process.
-    }
-    const stale = owner.host === me.host && typeof owner.pid === 'number' && !processIsAlive(owner.pid);
+    const owner = readLockOwner(path);
+    // A lock still without its owner a second after it was made was left by a process killed
+    // between creating it and writing it (a writer takes microseconds): it is stale too.
+    const stale = owner === undefined || (owner.host === me.host && typeof owner.pid === 'number' && !processIsAlive(owner.pid));
     if (!stale) {
       throw new Error(
         `${dir} is in use by another minigpt command (pid ${owner.pid ?? '?'} on ${owner.host ?? '?'} since ${owner.since ?? '?'}); wait for it to finish, or remove ${path} if that process is gone`,
       );
     }
-    unlinkSync(path);
+    rmSync(path, { force: true });
   }
   throw new Error(`could not take the lock ${path}`);
+}
+
+/**
+ * The owner a lock file names, waiting up to a second for a lock just created to be written;
+ * undefined when it stays unreadable (its writer was killed in between).
+ */
+function readLockOwner(path: string): Partial<LockOwner> | undefined {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; ; waited += 50) {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>;
+    } catch (error) {
+      // Gone (released meanwhile), or still unwritten after a second: taken over.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || waited >= 1000) return undefined;
+    }
+    Atomics.wait(pause, 0, 0, 50);
+  }
 }
 
 /** Whether `path` is inside `root` (or is it), both already resolved. */
