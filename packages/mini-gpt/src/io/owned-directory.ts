@@ -315,12 +315,6 @@ export class OwnedDirectory {
     this.persist();
   }
 
-  /** Turns recorded work in progress into output (a staging directory renamed into place). */
-  settle(temporary: string[]): void {
-    this.contents = { ...this.contents, temporary: this.contents.temporary.filter((e) => !temporary.includes(e)) };
-    this.persist();
-  }
-
   /** Removes what crashed runs left (recorded work in progress); only called while holding the lock. */
   removeLeftovers(): void {
     const top = this.contents.temporary.filter((entry) => !this.contents.temporary.some((other) => entry.startsWith(`${other}/`)));
