@@ -17,6 +17,7 @@ export { stopGradient } from './ops/stop-gradient.js';
 export { adamwUpdate, globalNorm } from './ops/adamw.js';
 export type { AdamWUpdateOptions } from './ops/adamw.js';
 export { sumRows } from './ops/sum-rows.js';
+export { softmaxCrossEntropy } from './ops/cross-entropy.js';
 export { customGradient } from './ops/custom-gradient.js';
 export type { GradientDefinition } from './ops/custom-gradient.js';
 export { checkedIds } from './ids.js';

@@ -100,3 +100,18 @@ export interface AdamWAttrs {
   /** Per parameter: whether weight decay applies (nanoGPT: tensors of rank ≥ 2). */
   decay: boolean[];
 }
+
+/**
+ * Softmax cross-entropy of `logits` `[rows, n]` against int32 `targets` `[rows]` (ids in [0, n)).
+ * Outputs: the loss (the mean, a scalar, or with `reduction: 'none'` each row's `[rows]`), and
+ * each row's log Σ e^logits `[rows]` (what the gradient reads).
+ */
+export const SoftmaxCrossEntropy = 'EmbedlabSoftmaxCrossEntropy';
+export type SoftmaxCrossEntropyInputs = { logits: TensorInfo; targets: TensorInfo };
+export interface SoftmaxCrossEntropyAttrs {
+  reduction: 'mean' | 'none';
+}
+
+/** SoftmaxCrossEntropy's backward pass: d(logits) `[rows, n]` from the loss's dy (a scalar or `[rows]`, as the reduction). */
+export const SoftmaxCrossEntropyGrad = 'EmbedlabSoftmaxCrossEntropyGrad';
+export type SoftmaxCrossEntropyGradInputs = { dy: TensorInfo; logits: TensorInfo; targets: TensorInfo; logSumExp: TensorInfo };

@@ -10,6 +10,7 @@ import { layerNormGradConfig } from './gradients/LayerNorm_grad.js';
 import { matMulGradConfig } from './gradients/MatMul_grad.js';
 import { embeddingLookupGradConfig } from './gradients/EmbeddingLookup_grad.js';
 import { stopGradientGradConfig } from './gradients/StopGradient_grad.js';
+import { softmaxCrossEntropyGradConfig } from './gradients/SoftmaxCrossEntropy_grad.js';
 import { sumRowsGradConfig } from './gradients/SumRows_grad.js';
 import { adamwCpuConfigs } from './kernels/cpu/AdamW.js';
 import { batchedMatMulCpuConfig } from './kernels/cpu/BatchedMatMul.js';
@@ -17,6 +18,7 @@ import { causalAttentionCpuConfigs } from './kernels/cpu/CausalAttention.js';
 import { geluCpuConfigs } from './kernels/cpu/Gelu.js';
 import { layerNormCpuConfigs } from './kernels/cpu/LayerNorm.js';
 import { matMulCpuConfig } from './kernels/cpu/MatMul.js';
+import { softmaxCrossEntropyCpuConfigs } from './kernels/cpu/SoftmaxCrossEntropy.js';
 import { sumRowsCpuConfig } from './kernels/cpu/SumRows.js';
 import { embeddingLookupCpuConfig } from './kernels/EmbeddingLookup.js';
 import { stopGradientConfigs } from './kernels/StopGradient.js';
@@ -27,6 +29,7 @@ import { embeddingLookupWasmConfig } from './kernels/wasm/EmbeddingLookup.js';
 import { geluWasmConfigs } from './kernels/wasm/Gelu.js';
 import { layerNormWasmConfigs } from './kernels/wasm/LayerNorm.js';
 import { matMulWasmConfig } from './kernels/wasm/MatMul.js';
+import { softmaxCrossEntropyWasmConfigs } from './kernels/wasm/SoftmaxCrossEntropy.js';
 import { sumRowsWasmConfig } from './kernels/wasm/SumRows.js';
 
 const kernels: KernelConfig[] = [
@@ -47,6 +50,8 @@ const kernels: KernelConfig[] = [
   ...stopGradientConfigs,
   ...adamwWasmConfigs,
   ...adamwCpuConfigs,
+  ...softmaxCrossEntropyWasmConfigs,
+  ...softmaxCrossEntropyCpuConfigs,
 ];
 const gradients: GradConfig[] = [
   matMulGradConfig,
@@ -57,6 +62,7 @@ const gradients: GradConfig[] = [
   geluGradConfig,
   embeddingLookupGradConfig,
   stopGradientGradConfig,
+  softmaxCrossEntropyGradConfig,
 ];
 
 for (const config of kernels) registerKernel(config);

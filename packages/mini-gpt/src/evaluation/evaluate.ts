@@ -1,4 +1,4 @@
-import { tf } from '@embedlab/runtime';
+import { softmaxCrossEntropy, tf } from '@embedlab/runtime';
 import { checkMemory } from '../model/memory-estimate.js';
 import type { MiniGPT } from '../model/model.js';
 
@@ -77,7 +77,7 @@ export function evaluate(model: MiniGPT, ids: ArrayLike<number>, options: Evalua
     const y = all.slice(first * context + 1, (first + count) * context + 1);
     const losses = tf.tidy(() => {
       const logits = tf.reshape(model.forward(x), [count * context, vocabSize]);
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(y, 'int32'), vocabSize), logits, undefined, undefined, tf.Reduction.NONE).dataSync();
+      return softmaxCrossEntropy(logits, tf.tensor1d(y, 'int32'), 'none').dataSync();
     });
     // Added window by window, in order, as before batching.
     for (let w = 0; w < count; w++) for (let p = 0; p < context; p++) perPosition[p]! += losses[w * context + p]!;

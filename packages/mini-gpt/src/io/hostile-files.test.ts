@@ -216,8 +216,8 @@ describe('untrusted files', () => {
 
   it('MiniGPT.loss refuses targets outside the vocabulary instead of returning a wrong number', () => {
     const model = createModel(config, 1);
-    expect(() => model.loss([[1, 2]], [[2, 5]])).toThrow('MiniGPT.loss: targets must be ids in [0, 5), got 5');
-    expect(() => model.loss([[1, 2]], [[-1, 3]])).toThrow('MiniGPT.loss: targets must be ids in [0, 5), got -1');
+    expect(() => model.loss([[1, 2]], [[2, 5]])).toThrow('targets must be ids in [0, 5), got 5 at row 1');
+    expect(() => model.loss([[1, 2]], [[-1, 3]])).toThrow('targets must be ids in [0, 5), got -1 at row 0');
     expect(() => model.loss(tf.tensor2d([[1, 2]], undefined, 'int32'), tf.tensor2d([[7, 1]], undefined, 'int32'))).toThrow('got 7');
     expect(model.loss([[1, 2]], [[2, 4]]).dataSync()[0]).toBeGreaterThan(0);
     model.dispose();

@@ -100,14 +100,15 @@ function checkRun(run: MemoryRun, config: GPTConfig, label: string): Required<Me
  *   weights [B, H, T, T], and (tfjs frees no gradient before the backward pass ends) the gradient
  *   of each of them: 36·B·T·C + 2·B·H·T² (+ 7·B·T·C + B·H·T² with dropout's masks, + 33·B·T·C for
  *   RoPE's rotated halves, + 2·H·T² for ALiBi's bias), + 30·B·T for LayerNorm's statistics.
- * - The loss: logits, log-softmax and one-hot targets [B·T, V], and their gradients: 12·B·T·V.
+ * - The loss (one runtime kernel each way): the logits [B·T, V] and their gradient, 2·B·T·V, and
+ *   two floats a row (log Σ e^x and the target).
  * - Parameters P: the weights, their gradients, AdamW's two moments, and while AdamW updates, the
  *   new weights and moments its one kernel writes beside the old (clipping is folded into it):
  *   that phase peaks at 7·P (and the gradients held for the pool).
  * - Inference (no tape): the weights, and a forward pass, which frees nothing before it returns:
  *   18·B·T·C per layer (27 with RoPE), with the last layer's attention weights B·H·T² (before
- *   its MLP's 12·B·T·C) or the logits B·T·V and the head's transposed weight V·C at the end; or
- *   the loss's 7·B·T·V.
+ *   its MLP's 12·B·T·C) or the logits B·T·V and the head's transposed weight V·C at the end; then
+ *   the loss reads the logits and writes three floats a row.
  */
 function floats(config: GPTConfig, run: Required<MemoryRun>) {
   const P = countParameters(config);
@@ -121,7 +122,7 @@ function floats(config: GPTConfig, run: Required<MemoryRun>) {
     const layers = L * (18 + (position === 'rope' ? 9 : 0)) * btc;
     // The last layer's attention weights come before its MLP's 12·B·T·C; the logits after every layer.
     const forward = Math.max(layers - 12 * btc + scores + (position === 'alibi' ? H * T * T : 0), layers + B * T * V + head) + 2 * btc;
-    const loss = 7 * B * T * V + btc;
+    const loss = B * T * V + 3 * B * T + btc;
     return { P, parameters: P, gradients: 0, optimizer: 0, activations: Math.max(forward, loss), update: 0 };
   }
   const perLayer =
@@ -131,7 +132,7 @@ function floats(config: GPTConfig, run: Required<MemoryRun>) {
     (dropout > 0 ? 7 * btc + scores : 0) +
     (position === 'rope' ? 33 * btc : 0) +
     (position === 'alibi' ? 2 * H * T * T : 0);
-  const activations = L * perLayer + (dropout > 0 ? 10 : 6) * btc + 12 * B * T * V;
+  const activations = L * perLayer + (dropout > 0 ? 10 : 6) * btc + 2 * B * T * V + 2 * B * T;
   // The main thread holds every micro-batch's gradients until they are summed in order (with a
   // pool), or a running sum beside the current micro-batch's (alone).
   const held = run.workers > 1 ? run.microBatches : run.microBatches > 1 ? 1 : 0;

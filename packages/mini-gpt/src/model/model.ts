@@ -1,5 +1,5 @@
 import { ALiBi, LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from '@embedlab/positional-encodings';
-import { type Tensor, tf, type Variable } from '@embedlab/runtime';
+import { softmaxCrossEntropy, type Tensor, tf, type Variable } from '@embedlab/runtime';
 import { TokenEmbedding } from '@embedlab/token-embedding';
 import { EmbeddingHead } from '@embedlab/weight-tying';
 import { INIT_STD, parameterSpecs } from './architecture.js';
@@ -158,19 +158,18 @@ export class MiniGPT {
     });
   }
 
-  /** Mean next-token cross-entropy of `ids` `[batch, seq]` against `targets` `[batch, seq]`. */
+  /**
+   * Mean next-token cross-entropy of `ids` `[batch, seq]` against `targets` `[batch, seq]`: one
+   * runtime kernel each way over the logits (a target outside the vocabulary is a RangeError).
+   */
   loss(ids: Tensor | number[][], targets: Tensor | number[][], options: Omit<ForwardOptions, 'logits' | 'cache'> = {}): tf.Scalar {
     return tf.tidy(() => {
       const logits = this.forward(ids, options);
-      const { vocabSize } = this.config;
-      const flatTargets = targets instanceof tf.Tensor ? tf.reshape(targets, [-1]) : tf.tensor1d(targets.flat(), 'int32');
-      if (flatTargets.size !== logits.size / vocabSize)
-        throw new Error(`MiniGPT.loss: targets must match ids' shape, got ${flatTargets.size} targets for ${logits.size / vocabSize} positions`);
-      // oneHot turns an id outside the vocabulary into a zero row, a silently wrong loss.
-      const [lowest, highest] = tf.stack([tf.min(flatTargets), tf.max(flatTargets)]).dataSync();
-      if (lowest! < 0 || highest! >= vocabSize)
-        throw new RangeError(`MiniGPT.loss: targets must be ids in [0, ${vocabSize}), got ${lowest! < 0 ? lowest : highest}`);
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(flatTargets, 'int32'), vocabSize), tf.reshape(logits, [-1, vocabSize])) as tf.Scalar;
+      const flatTargets = targets instanceof tf.Tensor ? tf.cast(tf.reshape(targets, [-1]), 'int32') : tf.tensor1d(targets.flat(), 'int32');
+      const positions = logits.size / this.config.vocabSize;
+      if (flatTargets.size !== positions)
+        throw new Error(`MiniGPT.loss: targets must match ids' shape, got ${flatTargets.size} targets for ${positions} positions`);
+      return softmaxCrossEntropy(logits, flatTargets);
     });
   }
 
