@@ -52,7 +52,8 @@ export class EmbeddingHead {
       throw new RangeError(`EmbeddingHead: softCap must be a positive number, got ${softCap}`);
     this.embedding = embedding;
     this.softCap = softCap;
-    this.bias = bias ? (tf.variable(tf.zeros([embedding.vocabSize])) as Variable<tf.Rank.R1>) : undefined;
+    // tidy frees the zeros the variable was made from (it shares their data otherwise forever).
+    this.bias = bias ? tf.tidy(() => tf.variable(tf.zeros([embedding.vocabSize])) as Variable<tf.Rank.R1>) : undefined;
     if (!tie) this.separateOutput = this.newOutputMatrix(() => initialTable('EmbeddingHead', embedding.vocabSize, embedding.dim, init, seed));
   }
 

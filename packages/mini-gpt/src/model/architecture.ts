@@ -93,6 +93,15 @@ export function parameterCount(config: GPTConfig): number {
   return vocabSize * C + (position === 'learned' ? blockSize * C : 0) + nLayer * block + norm + (tieWeights ? 0 : vocabSize * C);
 }
 
+/** The size of the largest tensor `parameterSpecs(config)` lists, by formula. */
+export function largestParameter(config: GPTConfig): number {
+  const { vocabSize, blockSize, nEmbd: C, position } = config;
+  const linears = (Object.keys(BLOCK_LAYERS) as BlockLayerName[])
+    .filter((name): name is LinearLayerName => BLOCK_LAYERS[name].kind === 'linear')
+    .map((name) => linearShape(name, C).reduce((a, b) => a * b));
+  return Math.max(vocabSize * C, position === 'learned' ? blockSize * C : 0, ...(config.nLayer > 0 ? linears : []));
+}
+
 /** How many tensors `parameterSpecs(config)` lists, by formula: checked before listing them. */
 export function parameterTensorCount(config: GPTConfig): number {
   const perLayer = Object.keys(BLOCK_LAYERS).length * (config.bias ? 2 : 1);

@@ -2,6 +2,8 @@
 // TrainingSession and evaluate; the CLI's --dry-run; the playground's guard): what a run holds on
 // a wasm heap, computed from the config and the run's sizes without allocating anything, and a
 // check that refuses what would not fit before any tensor is made.
+import { UPDATE_GROUP_FLOATS } from '../training/optimizer.js';
+import { largestParameter } from './architecture.js';
 import { countParameters, type GPTConfig } from './config.js';
 
 /**
@@ -101,10 +103,12 @@ function checkRun(run: MemoryRun, config: GPTConfig, label: string): Required<Me
  *   of each of them: 36·B·T·C + 2·B·H·T² (+ 7·B·T·C + B·H·T² with dropout's masks, + 33·B·T·C for
  *   RoPE's rotated halves, + 2·H·T² for ALiBi's bias), + 30·B·T for LayerNorm's statistics.
  * - The loss (one runtime kernel each way): the logits [B·T, V] and their gradient, 2·B·T·V, and
- *   two floats a row (log Σ e^x and the target).
+ *   two floats a row (log Σ e^x and the target). With tied weights, the table's gradient comes
+ *   in two halves that live together until tfjs adds them: 2·V·C.
  * - Parameters P: the weights, their gradients, AdamW's two moments, and while AdamW updates, the
- *   new weights and moments its one kernel writes beside the old (clipping is folded into it):
- *   that phase peaks at 7·P (and the gradients held for the pool).
+ *   new weights and moments its kernel writes beside the old (clipping is folded into it), one
+ *   group of parameters at a time: that phase peaks at 4·P + 3·(the largest group) (and the
+ *   gradients held for the pool).
  * - Inference (no tape): the weights, and a forward pass, which frees nothing before it returns:
  *   18·B·T·C per layer (27 with RoPE), with the last layer's attention weights B·H·T² (before
  *   its MLP's 12·B·T·C) or the logits B·T·V and the head's transposed weight V·C at the end; then
@@ -132,11 +136,16 @@ function floats(config: GPTConfig, run: Required<MemoryRun>) {
     (dropout > 0 ? 7 * btc + scores : 0) +
     (position === 'rope' ? 33 * btc : 0) +
     (position === 'alibi' ? 2 * H * T * T : 0);
-  const activations = L * perLayer + (dropout > 0 ? 10 : 6) * btc + 2 * B * T * V + 2 * B * T;
+  // A tied table's gradient arrives in two halves (the lookup's scatter and the head's product),
+  // both alive while tfjs adds them: two V·C beyond the gradient itself.
+  const tiedHalves = config.tieWeights ? 2 * head : 0;
+  const activations = L * perLayer + (dropout > 0 ? 10 : 6) * btc + 2 * B * T * V + 2 * B * T + tiedHalves;
   // The main thread holds every micro-batch's gradients until they are summed in order (with a
   // pool), or a running sum beside the current micro-batch's (alone).
   const held = run.workers > 1 ? run.microBatches : run.microBatches > 1 ? 1 : 0;
-  return { P, parameters: P, gradients: P + held * P, optimizer: 2 * P, activations, update: 7 * P + held * P };
+  // A group holds up to UPDATE_GROUP_FLOATS, or one larger tensor alone.
+  const group = Math.min(P, Math.max(UPDATE_GROUP_FLOATS, largestParameter(config)));
+  return { P, parameters: P, gradients: P + held * P, optimizer: 2 * P, activations, update: 4 * P + 3 * group + held * P };
 }
 
 /** The largest single tensor a run makes: a typed array (or wasm allocation) that large fails however much memory there is. */

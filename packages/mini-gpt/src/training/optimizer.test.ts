@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { ready, tf, type Variable } from '@embedlab/runtime';
 import { maxDifference, runTorch } from '@embedlab/test-utils';
 import { describe, expect, it } from 'vitest';
-import { AdamW, clipByGlobalNorm } from './optimizer.js';
+import { adamwUpdate } from '@embedlab/runtime';
+import { AdamW, clipByGlobalNorm, UPDATE_GROUP_FLOATS, updateGroups } from './optimizer.js';
 import { learningRateAt } from './schedule.js';
 
 describe('AdamW', () => {
@@ -37,6 +38,29 @@ describe('AdamW', () => {
     expect(maxDifference((weights.arraySync() as number[][]).flat(), reference.params[0].flat())).toBeLessThan(0.5e-6);
     expect(maxDifference(bias.arraySync() as number[], reference.params[1])).toBeLessThan(0.5e-6);
     expect(optimizer.step).toBe(3);
+  });
+
+  it('updates in groups of at most UPDATE_GROUP_FLOATS floats (a larger tensor alone), with the numbers of one kernel over all', async () => {
+    await ready();
+    const M = 2 ** 20;
+    expect(UPDATE_GROUP_FLOATS).toBe(4 * M);
+    expect(updateGroups([3 * M, 2 * M, 10 * M, M, M, 2 * M, 1])).toEqual([[0], [1], [2], [3, 4, 5], [6]]);
+    expect(updateGroups([5, 7])).toEqual([[0, 1]]);
+    expect(updateGroups([])).toEqual([]);
+    // Three tensors of 3M floats: three kernel calls, against one call over all three.
+    const sizes = [3 * M, 3 * M, 1000];
+    const start = (i: number) => tf.randomNormal([sizes[i]!], 0, 1, 'float32', i + 1);
+    const grads = sizes.map((size, i) => tf.randomNormal([size], 0, 1, 'float32', 10 + i));
+    const grouped = sizes.map((_, i) => tf.variable(start(i)));
+    const optimizer = new AdamW();
+    optimizer.apply(new Map(grouped.map((variable, i) => [variable, grads[i]!])), 0.01, 0.5);
+    const whole = sizes.map((_, i) => tf.variable(start(i)));
+    const moments = { m: sizes.map((size) => tf.variable(tf.zeros([size]))), v: sizes.map((size) => tf.variable(tf.zeros([size]))) };
+    adamwUpdate(whole, grads, moments, { learningRate: 0.01, beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1, step: 1, gradScale: 0.5 });
+    for (const [i, variable] of grouped.entries()) expect(maxDifference(variable.dataSync(), whole[i]!.dataSync())).toBe(0);
+    expect(maxDifference(grouped[0]!.dataSync(), start(0).dataSync())).toBeGreaterThan(0);
+    tf.dispose([...grads, ...grouped, ...whole, ...moments.m, ...moments.v]);
+    optimizer.dispose();
   });
 
   it('refuses out-of-range hyperparameters', () => {
