@@ -26,6 +26,7 @@ const kernels = [
   { source: 'assembly/sum-rows.ts', name: 'sum-rows', exportName: 'sumRowsWasm' },
   { source: 'assembly/adamw.ts', name: 'adamw', exportName: 'adamwWasm' },
   { source: 'assembly/cross-entropy.ts', name: 'cross-entropy', exportName: 'crossEntropyWasm' },
+  { source: 'assembly/dropout-mask.ts', name: 'dropout-mask', exportName: 'dropoutMaskWasm' },
   { source: 'assembly/gemm.ts', name: 'gemm', exportName: 'gemmWasm', relaxedExportName: 'gemmRelaxedWasm' },
 ];
 const common = ['--optimizeLevel', '3', '--shrinkLevel', '0', '--enable', 'simd', '--runtime', 'stub', '--noAssert', '--importMemory', '--initialMemory', '1'];

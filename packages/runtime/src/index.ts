@@ -18,6 +18,7 @@ export { adamwUpdate, globalNorm } from './ops/adamw.js';
 export type { AdamWUpdateOptions } from './ops/adamw.js';
 export { sumRows } from './ops/sum-rows.js';
 export { softmaxCrossEntropy } from './ops/cross-entropy.js';
+export { dropoutMask } from './ops/dropout-mask.js';
 export { customGradient } from './ops/custom-gradient.js';
 export type { GradientDefinition } from './ops/custom-gradient.js';
 export { checkedIds } from './ids.js';

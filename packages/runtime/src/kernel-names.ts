@@ -115,3 +115,14 @@ export interface SoftmaxCrossEntropyAttrs {
 /** SoftmaxCrossEntropy's backward pass: d(logits) `[rows, n]` from the loss's dy (a scalar or `[rows]`, as the reduction). */
 export const SoftmaxCrossEntropyGrad = 'EmbedlabSoftmaxCrossEntropyGrad';
 export type SoftmaxCrossEntropyGradInputs = { dy: TensorInfo; logits: TensorInfo; targets: TensorInfo; logSumExp: TensorInfo };
+
+/**
+ * A scaled dropout keep mask for `shape`: 1/(1 − rate) where element i's uniform u(seed, i) is
+ * below 1 − rate, else 0 (src/kernels/dropout-hash.ts). No inputs; not on the gradient tape.
+ */
+export const DropoutMask = 'EmbedlabDropoutMask';
+export interface DropoutMaskAttrs {
+  shape: number[];
+  rate: number;
+  seed: number;
+}

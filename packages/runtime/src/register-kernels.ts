@@ -13,6 +13,7 @@ import { stopGradientGradConfig } from './gradients/StopGradient_grad.js';
 import { softmaxCrossEntropyGradConfig } from './gradients/SoftmaxCrossEntropy_grad.js';
 import { sumRowsGradConfig } from './gradients/SumRows_grad.js';
 import { adamwCpuConfigs } from './kernels/cpu/AdamW.js';
+import { dropoutMaskCpuConfig } from './kernels/cpu/DropoutMask.js';
 import { batchedMatMulCpuConfig } from './kernels/cpu/BatchedMatMul.js';
 import { causalAttentionCpuConfigs } from './kernels/cpu/CausalAttention.js';
 import { geluCpuConfigs } from './kernels/cpu/Gelu.js';
@@ -25,6 +26,7 @@ import { stopGradientConfigs } from './kernels/StopGradient.js';
 import { adamwWasmConfigs } from './kernels/wasm/AdamW.js';
 import { batchedMatMulWasmConfig } from './kernels/wasm/BatchedMatMul.js';
 import { causalAttentionWasmConfigs } from './kernels/wasm/CausalAttention.js';
+import { dropoutMaskWasmConfig } from './kernels/wasm/DropoutMask.js';
 import { embeddingLookupWasmConfig } from './kernels/wasm/EmbeddingLookup.js';
 import { geluWasmConfigs } from './kernels/wasm/Gelu.js';
 import { layerNormWasmConfigs } from './kernels/wasm/LayerNorm.js';
@@ -52,6 +54,8 @@ const kernels: KernelConfig[] = [
   ...adamwCpuConfigs,
   ...softmaxCrossEntropyWasmConfigs,
   ...softmaxCrossEntropyCpuConfigs,
+  dropoutMaskWasmConfig,
+  dropoutMaskCpuConfig,
 ];
 const gradients: GradConfig[] = [
   matMulGradConfig,

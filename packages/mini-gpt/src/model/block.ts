@@ -1,8 +1,8 @@
 import type { ALiBi, AdditivePositionalEncoding, RotaryEmbedding } from '@embedlab/positional-encodings';
-import { batchedMatMul, causalAttention, type Tensor, tf } from '@embedlab/runtime';
+import { batchedMatMul, causalAttention, dropoutMask, type Tensor, tf } from '@embedlab/runtime';
 import { BLOCK_LAYERS, INIT_STD, type LinearLayerName, linearShape } from './architecture.js';
 import type { GPTConfig } from './config.js';
-import { dropout, dropoutMask } from './dropout.js';
+import { dropout } from './dropout.js';
 import { gelu, LayerNorm, Linear, type StateDict } from './layers.js';
 
 /** A model's positional encoding; its `kind` says where it enters the forward pass. */
@@ -82,7 +82,7 @@ export class CausalSelfAttention {
       qkv = tf.concat([rotate(q), rotate(k), v], 2);
     }
     const bias = positions?.kind === 'attention-bias' ? positions.bias(seq, seq) : undefined;
-    // Dropout's mask as tf.dropout draws it (same seed, same numbers), applied in the kernel.
+    // Dropout's mask on the attention weights, applied inside the kernel.
     const seed = pass.dropoutSeed();
     const keep = this.rate === 0 || seed === undefined ? undefined : dropoutMask([batch, this.nHead, seq, seq], this.rate, seed);
     const y = causalAttention(qkv, { heads: this.nHead, bias, keep });

@@ -13,7 +13,7 @@ export interface CausalAttentionOptions {
   bias?: tf.Tensor | undefined;
   /**
    * Multiplies the softmax weights, `[batch, heads, seq, seq]`: dropout's scaled keep mask
-   * (`tf.dropout(tf.ones(shape), rate, undefined, seed)` gives the same mask `tf.dropout` would apply).
+   * (`dropoutMask(shape, rate, seed)`).
    */
   keep?: tf.Tensor | undefined;
 }
