@@ -22,6 +22,7 @@ interface Kernel {
     keep: number,
     out: number,
     weights: number,
+    scratch: number,
     batch: number,
     seq: number,
     heads: number,
@@ -34,7 +35,7 @@ interface Kernel {
     weights: number,
     dOut: number,
     dQkv: number,
-    row: number,
+    scratch: number,
     batch: number,
     seq: number,
     heads: number,
@@ -42,6 +43,9 @@ interface Kernel {
     scale: number,
   ): void;
 }
+
+/** One head's transposed keys (or values) and a [seq, seq] plane: what both kernels work in. */
+const scratchBytes = (seq: number, headDim: number) => seq * (headDim + seq) * Float32Array.BYTES_PER_ELEMENT;
 
 /** The address of an optional input, 0 for an empty tensor (none). */
 const addressOf = (wasm: WasmBackend, t: TensorInfo) => (t.shape.some((d) => d === 0) ? 0 : wasm.getMemoryOffset(t.dataId));
@@ -52,19 +56,25 @@ function forwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): T
   const { batch, seq, heads, headDim, channels } = causalAttentionShape(qkv.shape, (attrs as unknown as CausalAttentionAttrs).heads);
   const out = wasm.makeOutput([batch, seq, channels], 'float32');
   const weights = wasm.makeOutput([batch, heads, seq, seq], 'float32');
-  const kernel = moduleOn<Kernel>(wasm, causalAttentionWasm, 'causalAttention');
-  kernel.forward(
-    wasm.getMemoryOffset(qkv.dataId),
-    addressOf(wasm, bias),
-    addressOf(wasm, keep),
-    wasm.getMemoryOffset(out.dataId),
-    wasm.getMemoryOffset(weights.dataId),
-    batch,
-    seq,
-    heads,
-    headDim,
-    1 / Math.sqrt(headDim),
-  );
+  const scratch = wasm.wasm._malloc(scratchBytes(seq, headDim));
+  try {
+    const kernel = moduleOn<Kernel>(wasm, causalAttentionWasm, 'causalAttention');
+    kernel.forward(
+      wasm.getMemoryOffset(qkv.dataId),
+      addressOf(wasm, bias),
+      addressOf(wasm, keep),
+      wasm.getMemoryOffset(out.dataId),
+      wasm.getMemoryOffset(weights.dataId),
+      scratch,
+      batch,
+      seq,
+      heads,
+      headDim,
+      1 / Math.sqrt(headDim),
+    );
+  } finally {
+    wasm.wasm._free(scratch);
+  }
   return [out, weights];
 }
 
@@ -73,7 +83,7 @@ function backwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): 
   const wasm = backend as unknown as WasmBackend;
   const { batch, seq, heads, headDim } = causalAttentionShape(qkv.shape, (attrs as unknown as CausalAttentionAttrs).heads);
   const dQkv = wasm.makeOutput(qkv.shape, 'float32');
-  const row = wasm.wasm._malloc(seq * Float32Array.BYTES_PER_ELEMENT);
+  const scratch = wasm.wasm._malloc(scratchBytes(seq, headDim));
   try {
     const kernel = moduleOn<Kernel>(wasm, causalAttentionWasm, 'causalAttention');
     kernel.backward(
@@ -82,7 +92,7 @@ function backwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): 
       wasm.getMemoryOffset(weights.dataId),
       wasm.getMemoryOffset(dy.dataId),
       wasm.getMemoryOffset(dQkv.dataId),
-      row,
+      scratch,
       batch,
       seq,
       heads,
@@ -90,7 +100,7 @@ function backwardKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): 
       1 / Math.sqrt(headDim),
     );
   } finally {
-    wasm.wasm._free(row);
+    wasm.wasm._free(scratch);
   }
   return dQkv;
 }
