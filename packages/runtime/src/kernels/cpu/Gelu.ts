@@ -6,12 +6,18 @@ import type { CpuBackend } from './cpu-backend.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
-/** erf by Abramowitz and Stegun 7.1.26, as tfjs's Erf kernels. */
-function erf(x: number): number {
-  const v = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * v);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-v * v);
-  return x < 0 ? -y : y;
+// erf's numerator (odd powers 1…13) and denominator (even powers 0…8) coefficients, as assembly/shared/gelu.ts.
+const NUMERATOR = [
+  -1.60960333262415e-2, -2.95459980854025e-3, -7.34990630326855e-4, -5.69250639462346e-5, -2.10102402082508e-6, 2.77068142495902e-8, -2.72614225801306e-10,
+];
+const DENOMINATOR = [-1.42647390514189e-2, -7.37332916720468e-3, -1.68282697438203e-3, -2.13374055278905e-4, -1.45660718464996e-5];
+
+/** erf by Eigen's rational approximation on [-4, 4] (|error| < 1e-7), as the wasm kernels. */
+function erf(input: number): number {
+  const x = Math.min(Math.max(input, -4), 4);
+  const x2 = x * x;
+  const horner = (coefficients: number[]) => coefficients.reduceRight((sum, c) => sum * x2 + c, 0);
+  return (x * horner(NUMERATOR)) / horner(DENOMINATOR);
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
