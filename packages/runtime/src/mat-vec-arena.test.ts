@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ready } from './backend.js';
 import { MatVecArena } from './mat-vec-arena.js';
+import { tf } from './tf.js';
 
 /** x · w with w [in, out], in float64: the reference. */
 function reference(x: number[], w: number[], bias: number[] | undefined, outFeatures: number): number[] {
@@ -174,5 +176,62 @@ describe('MatVecArena', () => {
     const other = new MatVecArena(8).allocate(4);
     expect(() => arena.matVec(x, other, undefined, x, 2, 2)).toThrow(/another arena/);
     expect(() => arena.matVec(x, x, undefined, x, 2, 2)).toThrow(/too short/);
+  });
+});
+
+describe('MatVecArena on the wasm backend heap', () => {
+  beforeAll(async () => {
+    await ready({ backend: 'wasm' });
+  });
+
+  it('reads tensors in place: a product with a viewed weight equals the one with a copy, and the heap holds no copy', () => {
+    const [inFeatures, outFeatures] = [33, 47];
+    const weight = tf.tensor2d(random(inFeatures * outFeatures, 2), [inFeatures, outFeatures]);
+    const copied = new MatVecArena(MatVecArena.floatsFor([inFeatures, weight.size, outFeatures]));
+    const [x1, w1, out1] = [copied.allocate(inFeatures, random(inFeatures, 1)), copied.allocate(weight.size, weight.dataSync()), copied.allocate(outFeatures)];
+    copied.matVec(x1, w1, undefined, out1, inFeatures, outFeatures);
+    const heapBefore = tf.memory().numBytes;
+    const arena = new MatVecArena(MatVecArena.floatsFor([inFeatures, outFeatures, inFeatures]), { onBackend: true });
+    const [x2, out2] = [arena.allocate(inFeatures, random(inFeatures, 1)), arena.allocate(outFeatures)];
+    const w2 = arena.view(weight);
+    expect(w2.values).toEqual(weight.dataSync());
+    arena.matVec(x2, w2, undefined, out2, inFeatures, outFeatures);
+    expect([...out2.values]).toEqual([...out1.values]);
+    // An arena's block is not a tensor: tfjs's count is unchanged.
+    expect(tf.memory().numBytes).toBe(heapBefore);
+    // LayerNorm's scratch is inside the arena's block.
+    const normed = arena.allocate(inFeatures);
+    arena.layerNorm(x2, x2, undefined, normed, inFeatures, 1e-5);
+    expect(normed.values.every(Number.isFinite)).toBe(true);
+    arena.dispose();
+    weight.dispose();
+  });
+
+  it('extend moves a full last allocation to a larger block, keeping its contents; dispose frees both', () => {
+    const arena = new MatVecArena(8, { onBackend: true });
+    const first = arena.allocate(4, [1, 2, 3, 4]);
+    const last = arena.allocate(4, [5, 6, 7, 8]);
+    const longer = arena.extend(last, 50_000);
+    expect(longer.offset).not.toBe(last.offset);
+    expect([...longer.values.subarray(0, 5)]).toEqual([5, 6, 7, 8, 0]);
+    expect(longer.values.subarray(4).every((v) => v === 0)).toBe(true);
+    const again = arena.extend(longer, 60_000);
+    expect([...again.values.subarray(0, 4)]).toEqual([5, 6, 7, 8]);
+    expect([...first.values]).toEqual([1, 2, 3, 4]);
+    arena.dispose();
+    expect(() => arena.allocate(1)).toThrow('MatVecArena.allocate: the arena was disposed');
+    expect(() => arena.gelu(first, 4, 'exact')).toThrow('MatVecArena.gelu: the arena was disposed');
+  });
+
+  it('views only live float32 tensors of the wasm backend, and only from an arena on its heap', () => {
+    const arena = new MatVecArena(4, { onBackend: true });
+    const ids = tf.tensor1d([1, 2], 'int32');
+    const gone = tf.ones([2]);
+    gone.dispose();
+    expect(() => arena.view(ids)).toThrow('MatVecArena.view: the tensor must be a live float32 tensor on the wasm backend, got a int32 tensor');
+    expect(() => arena.view(gone)).toThrow('got a disposed tensor');
+    expect(() => new MatVecArena(4).view(tf.ones([2]))).toThrow('only an arena on the wasm backend (onBackend) can read tensors in place');
+    arena.dispose();
+    ids.dispose();
   });
 });

@@ -1,5 +1,5 @@
-import { ready, tf } from '@embedlab/runtime';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { MatVecArena, ready, tf } from '@embedlab/runtime';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GPTConfigInput } from '../model/config.js';
 import { Decoder } from './decoder.js';
 import { createModel } from '../model/model.js';
@@ -61,6 +61,55 @@ describe('Decoder', { timeout: 60_000 }, () => {
     }
     // The logits are far from zero, so a wrong pass could not pass for a right one.
     expect(largest).toBeGreaterThan(0.5);
+    model.dispose();
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** The model's logits at every position of `ids`, from one full forward pass. */
+  const forwardLogits = (model: ReturnType<typeof createModel>) => tf.tidy(() => model.forward([ids]).dataSync());
+
+  it('reads the weights where tfjs keeps them on the wasm backend: its arena holds activations and the cache, no weight', () => {
+    const model = createModel({ ...base, tieWeights: false }, 3);
+    const allocated = vi.spyOn(MatVecArena.prototype, 'allocate');
+    const viewed = vi.spyOn(MatVecArena.prototype, 'view');
+    const decoder = Decoder.acquire(model);
+    // Every parameter but the position table (read row by row as positions are reached) is viewed;
+    // what is allocated is the activations (and the empty cache).
+    const viewedNames = [...model.stateDict()].filter(([, tensor]) => viewed.mock.calls.some(([t]) => t === tensor)).map(([name]) => name);
+    expect(viewedNames).toEqual([...model.stateDict().keys()].filter((name) => name !== 'transformer.wpe.weight'));
+    const activations = allocated.mock.calls.reduce((sum, [length]) => sum + length, 0);
+    const { nEmbd, vocabSize } = model.config;
+    expect(activations).toBe(nEmbd + nEmbd + 3 * nEmbd + nEmbd + 4 * nEmbd + vocabSize);
+    const expected = forwardLogits(model);
+    for (const [t, id] of ids.entries()) {
+      const logits = decoder.step(id);
+      for (let v = 0; v < vocabSize; v++) expect(logits[v]).toBeCloseTo(expected[t * vocabSize + v]!, 4);
+    }
+    decoder.release();
+    model.dispose();
+  });
+
+  it('follows weights assigned while it is held (a training step between two tokens), never reading their freed data', () => {
+    const model = createModel(base, 5);
+    const decoder = Decoder.acquire(model);
+    for (const id of ids.slice(0, 3)) decoder.step(id);
+    // New tensors for every weight; the old ones are freed (and their memory may be reused).
+    for (const variable of model.stateDict().values()) tf.tidy(() => variable.assign(tf.mul(variable, 1.5)));
+    const filler = tf.fill([4096], 123);
+    decoder.reset();
+    const expected = forwardLogits(model);
+    for (const [t, id] of ids.entries()) {
+      const logits = decoder.step(id);
+      for (let v = 0; v < base.vocabSize; v++) expect(logits[v]).toBeCloseTo(expected[t * base.vocabSize + v]!, 4);
+    }
+    decoder.release();
+    // The next acquire sees the new weights and keeps this decoder.
+    expect(Decoder.acquire(model)).toBe(decoder);
+    decoder.release();
+    filler.dispose();
     model.dispose();
   });
 });

@@ -6,14 +6,19 @@ import type { MiniGPT } from '../model/model.js';
 
 // Sampling one sequence feeds one token at a time. Through tfjs that is a few hundred tiny ops
 // per token, each costing more in dispatch than in arithmetic (at baby's size a token is about
-// 0.8 M multiply-adds). The decoder copies the model's weights once into a MatVecArena (a wasm
-// memory with SIMD kernels) beside its activations and the KV cache, and runs a token through a
-// block as a handful of wasm calls: LayerNorm, the q|k|v product, RoPE, attention over the cache,
-// the output projection added to the residual, LayerNorm, the MLP's product, GELU, its projection
-// added to the residual. The math is the model's forward pass with dropout off, in the same order.
+// 0.8 M multiply-adds). The decoder runs a token through a block as a handful of wasm calls on a
+// MatVecArena (SIMD kernels on a block of memory holding its activations and the KV cache):
+// LayerNorm, the q|k|v product, RoPE, attention over the cache, the output projection added to
+// the residual, LayerNorm, the MLP's product, GELU, its projection added to the residual. The math
+// is the model's forward pass with dropout off, in the same order. On the wasm backend the arena
+// is a block of tfjs's own heap and the kernels read the model's weights where tfjs keeps them
+// (GPT-2 small's decoder copied 650 MB before); on another backend the weights are copied in.
 
 /** Positions the cache and the position tables start with (they double as the sequence grows). */
 const INITIAL_POSITIONS = 64;
+
+/** Decoders whose model was garbage-collected give their arena's heap block back. */
+const arenas = new FinalizationRegistry<MatVecArena>((arena) => arena.dispose());
 
 /** A block's weights in the arena, by the architecture's layer names. */
 type LayerWeights = { [K in LinearLayerName]: Dense } & { ln_1: Norm; ln_2: Norm };
@@ -87,12 +92,14 @@ const decoders = new WeakMap<MiniGPT, Decoder>();
 
 /** The model's next-token logits, one token at a time, from weights read once (batch 1, no dropout). */
 export class Decoder {
-  private readonly layers: LayerWeights[];
-  private readonly lnF: Norm;
-  private readonly tokenTable: Float32Array;
+  private layers!: LayerWeights[];
+  private lnF!: Norm;
+  private tokenTable!: ArenaArray;
   private readonly tokenScale: number;
-  private readonly output: ArenaArray;
+  private output!: ArenaArray;
   private readonly arena: MatVecArena;
+  /** Whether the arena reads the weights in place (the wasm backend) rather than copies of them. */
+  private readonly inPlace: boolean;
   /** Activations in the arena: the residual stream, LayerNorm's output, q|k|v, attention's output, the MLP's hidden layer, logits, RoPE's cos|sin. */
   private readonly x: ArenaArray;
   private readonly normed: ArenaArray;
@@ -102,7 +109,7 @@ export class Decoder {
   private readonly logits: ArenaArray;
   private readonly cosSin: ArenaArray | undefined;
   private readonly slopes: ArenaArray | undefined;
-  private readonly positionRows: PositionRows | undefined;
+  private positionRows: PositionRows | undefined;
   /**
    * The KV cache, the arena's last allocation (extended as the sequence grows): per layer
    * `[capacity, 2·nEmbd]`, each position's keys then values (a position's row is contiguous and
@@ -114,28 +121,38 @@ export class Decoder {
   length = 0;
 
   /** The tensors the weights were read from (tfjs tensors are immutable, and assigning a variable gives it new data). */
-  private readonly sources: { tensor: Tensor; dataId: object }[];
+  private sources: { tensor: Tensor; dataId: object }[] = [];
   private busy = false;
 
   /**
    * A decoder of `model` to use until `release()`: the one made last time when it is idle and the
-   * model's weights are the same tensors (copying GPT-2 small's weights costs as much as ~20
-   * tokens), else a new one. Its cache starts empty.
+   * model's weights are the same tensors, else a new one. Its cache starts empty.
    */
   static acquire(model: MiniGPT): Decoder {
     const last = decoders.get(model);
     const current = last?.current() ?? false;
     const decoder = last && current && !last.busy ? last : new Decoder(model);
-    // A busy decoder of the current weights stays the one to reuse once it is released.
-    if (!current) decoders.set(model, decoder);
+    // A busy decoder of the current weights stays the one to reuse once it is released; one of
+    // older weights is given up (now, or when its user releases it).
+    if (!current) {
+      decoders.set(model, decoder);
+      if (last && !last.busy) last.dispose();
+    }
     decoder.reset();
     decoder.busy = true;
     return decoder;
   }
 
-  /** Hands the decoder back to `acquire`. */
+  /** Hands the decoder back to `acquire` (or frees it, when a newer one replaced it meanwhile). */
   release(): void {
     this.busy = false;
+    if (decoders.get(this.model) !== this) this.dispose();
+  }
+
+  /** Gives the arena's memory back; the decoder cannot be used after. */
+  private dispose(): void {
+    arenas.unregister(this);
+    this.arena.dispose();
   }
 
   /** Whether the model's weights are still the tensors this decoder read. */
@@ -150,14 +167,9 @@ export class Decoder {
   }
 
   constructor(private readonly model: MiniGPT) {
-    this.sources = Decoder.sourcesOf(model).map((tensor) => ({ tensor, dataId: tensor.dataId }));
-    const state = model.stateDict();
     const { nEmbd: channels, vocabSize } = model.config;
     const positions = model.positional;
     const rotaryDim = positions?.kind === 'rotary' ? positions.rotaryDim : 0;
-    const read = (name: string) => state.get(name)?.dataSync() as Float32Array | undefined;
-    // Every parameter but the embedding tables, which are read row by row from JavaScript.
-    const inBlocksOrFinalNorm = (name: string) => name.startsWith('transformer.h.') || name.startsWith('transformer.ln_f.');
     const hiddenWidth = BLOCK_LAYERS['mlp.c_fc'].outWidth * channels;
     const activations = [
       channels,
@@ -169,16 +181,47 @@ export class Decoder {
       rotaryDim,
       positions?.kind === 'attention-bias' ? model.config.nHead : 0,
     ];
-    const weights = [...state].filter(([name]) => inBlocksOrFinalNorm(name)).map(([, v]) => v.size);
-    this.arena = new MatVecArena(MatVecArena.floatsFor([...weights, model.head.outputWeight.size, ...activations]));
-    const inArena = (name: string) => {
-      const values = read(name);
-      return values && this.arena.allocate(values.length, values);
+    this.inPlace = tf.getBackend() === 'wasm';
+    // Without the wasm backend every weight but the blocks' is copied in (the head once when tied).
+    const inBlocksOrFinalNorm = (name: string) => name.startsWith('transformer.h.') || name.startsWith('transformer.ln_f.');
+    const copies = this.inPlace
+      ? []
+      : [
+          ...[...model.stateDict()].filter(([name]) => inBlocksOrFinalNorm(name)).map(([, v]) => v.size),
+          model.embedding.weight.size,
+          ...(model.head.outputWeight === model.embedding.weight ? [] : [model.head.outputWeight.size]),
+        ];
+    this.arena = new MatVecArena(MatVecArena.floatsFor([...copies, ...activations]), { onBackend: this.inPlace });
+    arenas.register(this.model, this.arena, this);
+    this.tokenScale = model.embedding.scale;
+    this.bindWeights();
+    [this.x, this.normed, this.qkv, this.attended, this.hidden, this.logits] = activations.slice(0, 6).map((length) => this.arena.allocate(length)) as [
+      ArenaArray,
+      ArenaArray,
+      ArenaArray,
+      ArenaArray,
+      ArenaArray,
+      ArenaArray,
+    ];
+    this.cosSin = rotaryDim > 0 ? this.arena.allocate(rotaryDim) : undefined;
+    this.slopes = positions?.kind === 'attention-bias' ? this.arena.allocate(positions.slopes.length, positions.slopes) : undefined;
+    this.cache = this.arena.allocate(0);
+  }
+
+  /** The weights as arrays of the arena: views of the model's tensors, or copies made once (the constructor). */
+  private bindWeights(): void {
+    const model = this.model;
+    this.sources = Decoder.sourcesOf(model).map((tensor) => ({ tensor, dataId: tensor.dataId }));
+    const state = model.stateDict();
+    const weightOf = (tensor: Tensor) => (this.inPlace ? this.arena.view(tensor) : this.arena.allocate(tensor.size, tensor.dataSync()));
+    const named = (name: string) => {
+      const tensor = state.get(name);
+      return tensor && weightOf(tensor);
     };
-    const norm = (prefix: string): Norm => ({ weight: inArena(`${prefix}.weight`)!, bias: inArena(`${prefix}.bias`) });
+    const norm = (prefix: string): Norm => ({ weight: named(`${prefix}.weight`)!, bias: named(`${prefix}.bias`) });
     const denseOf = (prefix: string): Dense => {
       const [inFeatures, outFeatures] = state.get(`${prefix}.weight`)!.shape as [number, number];
-      return { weight: inArena(`${prefix}.weight`)!, bias: inArena(`${prefix}.bias`), inFeatures, outFeatures };
+      return { weight: named(`${prefix}.weight`)!, bias: named(`${prefix}.bias`), inFeatures, outFeatures };
     };
     this.layers = model.blocks.map(
       (_, i) =>
@@ -190,30 +233,24 @@ export class Decoder {
         ) as LayerWeights,
     );
     this.lnF = norm('transformer.ln_f');
-    this.tokenTable = model.embedding.weight.dataSync() as Float32Array;
-    this.tokenScale = model.embedding.scale;
-    this.output = this.arena.allocate(model.head.outputWeight.size, model.head.outputWeight.dataSync());
-    [this.x, this.normed, this.qkv, this.attended, this.hidden, this.logits] = activations.slice(0, 6).map((length) => this.arena.allocate(length)) as [
-      ArenaArray,
-      ArenaArray,
-      ArenaArray,
-      ArenaArray,
-      ArenaArray,
-      ArenaArray,
-    ];
-    this.cosSin = rotaryDim > 0 ? this.arena.allocate(rotaryDim) : undefined;
-    this.slopes = positions?.kind === 'attention-bias' ? this.arena.allocate(positions.slopes.length, positions.slopes) : undefined;
+    this.tokenTable = weightOf(model.embedding.weight);
+    // Position rows are read from their tensors as positions are reached: a new table of them too.
+    const positions = model.positional;
     if (positions?.kind === 'additive')
       this.positionRows = new PositionRows(
         positions,
-        channels,
+        model.config.nEmbd,
         positions instanceof LearnedPositionalEmbedding ? positions.maxLength : Number.POSITIVE_INFINITY,
       );
     if (positions?.kind === 'rotary') {
       const scaling = positions.scaling;
-      this.positionRows = new PositionRows(positions, rotaryDim, scaling?.type === 'dynamic' ? scaling.originalMaxPositions : Number.POSITIVE_INFINITY);
+      this.positionRows = new PositionRows(
+        positions,
+        positions.rotaryDim,
+        scaling?.type === 'dynamic' ? scaling.originalMaxPositions : Number.POSITIVE_INFINITY,
+      );
     }
-    this.cache = this.arena.allocate(0);
+    this.output = model.head.outputWeight === model.embedding.weight ? this.tokenTable : weightOf(model.head.outputWeight);
   }
 
   /** Empties the cache. */
@@ -234,6 +271,9 @@ export class Decoder {
 
   /** Feeds `token` at position `length` and returns the logits `[vocabSize]` for the next one. */
   step(token: number): Float32Array {
+    // Weights assigned since (a training step between two tokens) are read where they are now;
+    // the cache keeps what the earlier weights computed, as a cache does.
+    if (this.inPlace && !this.current()) this.bindWeights();
     const { nEmbd: channels, nHead: heads, vocabSize, gelu } = this.model.config;
     const headDim = channels / heads;
     const position = this.length;
@@ -243,7 +283,8 @@ export class Decoder {
     const { arena, x, normed, qkv, attended, hidden, cache, cosSin, slopes } = this;
     const stream = x.values;
     const positionRow = this.positionRows?.row(position);
-    for (let i = 0; i < channels; i++) stream[i] = this.tokenTable[token * channels + i]! * this.tokenScale;
+    const tokenRows = this.tokenTable.values;
+    for (let i = 0; i < channels; i++) stream[i] = tokenRows[token * channels + i]! * this.tokenScale;
     if (this.model.positional?.kind === 'additive') for (let i = 0; i < channels; i++) stream[i]! += positionRow![i]!;
     const rotary = this.model.positional?.kind === 'rotary' ? this.model.positional : undefined;
     if (rotary) cosSin!.values.set(positionRow!);

@@ -11,5 +11,7 @@ export interface WasmBackend {
     _free(pointer: number): void;
   };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  /** Which data the backend holds (tfjs-core's DataStorage). */
+  dataIdMap: { has(dataId: object): boolean };
   getMemoryOffset(dataId: object): number;
 }
