@@ -173,7 +173,7 @@ export function forward(
           let scores = f32x4.mul(v128.load(weightRow + ((<usize>j) << 2)), f32x4.splat(scale));
           if (bias !== 0) scores = f32x4.add(scores, v128.load(biasRow + ((<usize>j) << 2)));
           v128.store(weightRow + ((<usize>j) << 2), scores);
-          maxes = f32x4.max(maxes, scores);
+          maxes = f32x4.pmax(maxes, scores);
         }
         let max: f32 = Mathf.max(
           Mathf.max(f32x4.extract_lane(maxes, 0), f32x4.extract_lane(maxes, 1)),

@@ -31,7 +31,7 @@ function ln(x: f64): f64 {
 function rowMax(row: usize, n: i32): f32 {
   const vectorEnd = n & ~3;
   let lanes = f32x4.splat(-Infinity);
-  for (let j = 0; j < vectorEnd; j += 4) lanes = f32x4.max(lanes, v128.load(row + ((<usize>j) << 2)));
+  for (let j = 0; j < vectorEnd; j += 4) lanes = f32x4.pmax(lanes, v128.load(row + ((<usize>j) << 2)));
   let max = Mathf.max(
     Mathf.max(f32x4.extract_lane(lanes, 0), f32x4.extract_lane(lanes, 1)),
     Mathf.max(f32x4.extract_lane(lanes, 2), f32x4.extract_lane(lanes, 3)),

@@ -13,7 +13,8 @@ export function exp(x: f32): f32 {
 
 /** e^x on four lanes: the same reduction and polynomial as `exp`, inputs clamped to [-87, 88]. */
 export function expLanes(input: v128): v128 {
-  const x = f32x4.min(f32x4.max(input, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  // pmin/pmax are one instruction each (min/max are several, for NaN and signed zeros); a NaN input stays NaN.
+  const x = f32x4.pmin(f32x4.pmax(input, f32x4.splat(-87.0)), f32x4.splat(88.0));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(<f32>Math.LOG2E)));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693145751953125))), f32x4.mul(n, f32x4.splat(1.428606765330187e-6)));
   let p = f32x4.add(f32x4.splat(0.008333334), f32x4.mul(r, f32x4.splat(0.0013888889)));

@@ -38,7 +38,8 @@ export function sigmoid(x: f32): f32 {
 
 /** erf on four lanes, as `erf`. */
 export function erfLanes(input: v128): v128 {
-  const x = f32x4.min(f32x4.max(input, f32x4.splat(-4)), f32x4.splat(4));
+  // pmin/pmax: one instruction each (see expLanes); a NaN input stays NaN.
+  const x = f32x4.pmin(f32x4.pmax(input, f32x4.splat(-4)), f32x4.splat(4));
   const x2 = f32x4.mul(x, x);
   let p = f32x4.add(f32x4.splat(A11), f32x4.mul(x2, f32x4.splat(A13)));
   p = f32x4.add(f32x4.splat(A9), f32x4.mul(x2, p));
