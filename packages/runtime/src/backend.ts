@@ -5,6 +5,7 @@ import './generated/register-gradients.js';
 import './register-kernels.js';
 import './kernels/wasm/Identity.js';
 import './kernels/wasm/Transpose.js';
+import { checkKernels } from './kernels/kernel-check.js';
 import { detectKernelBuild, type KernelBuild } from './kernels/wasm/kernel-build.js';
 
 export type BackendName = 'wasm' | 'cpu';
@@ -69,6 +70,7 @@ function validate(options: ReadyOptions): void {
 
 async function describe(fallbackReason?: string): Promise<RuntimeInfo> {
   const backend = tf.getBackend() as BackendName;
+  checkKernels(backend);
   if (backend !== 'wasm') return fallbackReason === undefined ? { backend, simd: false, threads: 1 } : { backend, simd: false, threads: 1, fallbackReason };
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
   return { backend, simd, threads: getThreadsCount(), kernels: detectKernelBuild() };
@@ -107,16 +109,15 @@ async function start(options: ReadyOptions): Promise<RuntimeInfo> {
       else if (options.threads !== undefined) setThreadsCount(options.threads);
       wasmConfigured = true;
     }
-    let reason: string;
+    let reason: string | undefined;
     try {
-      if (await honouringThreads(options.threads, () => tf.setBackend('wasm'))) {
-        await tf.ready();
-        return describe();
-      }
-      reason = 'the wasm backend failed to initialise';
+      if (await honouringThreads(options.threads, () => tf.setBackend('wasm'))) await tf.ready();
+      else reason = 'the wasm backend failed to initialise';
     } catch (error) {
       reason = `the wasm backend failed to initialise: ${(error as Error).message}`;
     }
+    // Outside the try: missing kernels are an error to report, not a reason to fall back.
+    if (reason === undefined) return describe();
     console.warn(`@embedlab/runtime: falling back to the cpu backend (much slower): ${reason}`);
     await tf.setBackend('cpu');
     quietCpu();
