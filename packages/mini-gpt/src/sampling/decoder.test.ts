@@ -112,4 +112,29 @@ describe('Decoder', { timeout: 60_000 }, () => {
     filler.dispose();
     model.dispose();
   });
+
+  it.each([
+    ['learned', {}],
+    ['rope', { position: 'rope' }],
+    ['alibi', { position: 'alibi' }],
+  ] as [string, Partial<GPTConfigInput>][])('prefill takes a prompt in one forward pass and fills the cache as steps would (%s)', (_, fields) => {
+    const model = createModel({ ...base, ...fields }, 9);
+    const prompt = ids.slice(0, 5);
+    const stepped = new Decoder(model);
+    let expected: Float32Array = new Float32Array(0);
+    for (const id of prompt) expected = stepped.step(id);
+    const prefilled = new Decoder(model);
+    const logits = prefilled.prefill(prompt);
+    for (let v = 0; v < base.vocabSize; v++) expect(logits[v]).toBeCloseTo(expected[v]!, 4);
+    expect(prefilled.length).toBe(prompt.length);
+    // The next tokens read the cache the prompt left: the same logits as after stepping.
+    for (const id of ids.slice(5)) {
+      const [a, b] = [stepped.step(id), prefilled.step(id)];
+      for (let v = 0; v < base.vocabSize; v++) expect(b[v]).toBeCloseTo(a[v]!, 4);
+    }
+    expect(() => prefilled.prefill([1])).toThrow('Decoder.prefill: the cache already holds 8 positions; prefill starts a sequence');
+    prefilled.reset();
+    expect(() => prefilled.prefill([])).toThrow('Decoder.prefill: no tokens');
+    model.dispose();
+  });
 });

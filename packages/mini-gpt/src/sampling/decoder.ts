@@ -269,6 +269,44 @@ export class Decoder {
     this.capacity = layerFloats / rowStride;
   }
 
+  /**
+   * Feeds a whole prompt into an empty cache with one batched forward pass (the model's products,
+   * each weight read once for all the tokens, where `step` reads every weight once per token) and
+   * returns the logits `[vocabSize]` after its last token. Its keys and values are copied into
+   * the cache, so `step` continues from there.
+   */
+  prefill(tokens: number[]): Float32Array {
+    if (this.length !== 0) throw new Error(`Decoder.prefill: the cache already holds ${this.length} positions; prefill starts a sequence`);
+    if (tokens.length === 0) throw new Error('Decoder.prefill: no tokens');
+    const { nEmbd: channels, nHead: heads } = this.model.config;
+    const headDim = channels / heads;
+    const rowStride = 2 * channels;
+    const cache = this.model.createCache();
+    try {
+      const logits = tf.tidy(() => this.model.forward([tokens], { cache, logits: 'last' }).dataSync() as Float32Array);
+      this.reserve(tokens.length);
+      const rows = this.cache.values;
+      const layerFloats = this.capacity * rowStride;
+      for (const [index, layer] of cache.layers.entries()) {
+        // The model keeps keys and values as [1, heads, positions, headDim]; a cache row is one
+        // position's keys then values, heads side by side.
+        const [k, v] = [layer!.k.dataSync(), layer!.v.dataSync()];
+        for (let h = 0; h < heads; h++) {
+          for (let p = 0; p < tokens.length; p++) {
+            const from = (h * tokens.length + p) * headDim;
+            const to = index * layerFloats + p * rowStride + h * headDim;
+            rows.set(k.subarray(from, from + headDim), to);
+            rows.set(v.subarray(from, from + headDim), to + channels);
+          }
+        }
+      }
+      this.length = tokens.length;
+      return logits;
+    } finally {
+      this.model.disposeCache(cache);
+    }
+  }
+
   /** Feeds `token` at position `length` and returns the logits `[vocabSize]` for the next one. */
   step(token: number): Float32Array {
     // Weights assigned since (a training step between two tokens) are read where they are now;

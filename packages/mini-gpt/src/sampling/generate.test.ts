@@ -1,6 +1,6 @@
 import { ready, tf } from '@embedlab/runtime';
 import { CharTokenizer } from '@embedlab/tokenizer';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GPTConfigInput, PositionKind } from '../model/config.js';
 import { Decoder } from './decoder.js';
 import { generate, generateText, type GenerateOptions } from './generate.js';
@@ -122,6 +122,22 @@ describe('generate', { timeout: 60_000 }, () => {
     const tensors = await collect(generate(model, [1, 2], { maxNewTokens: 8, seed: 3, engine: 'tensors' }));
     expect(await collect(generate(model, [1, 2], { maxNewTokens: 8, seed: 3 }))).toEqual(tensors);
     expect(await collect(generate(model, [1, 2], { maxNewTokens: 8, seed: 3 }))).toEqual(tensors);
+    model.dispose();
+  });
+
+  it('takes a long prompt into a large model in one batched pass (prefill), with the tokens of the tensors path', async () => {
+    // 13.7M parameters: above prefill's 10M; a 12-token prompt.
+    const model = createModel({ vocabSize: 50257, blockSize: 32, nLayer: 1, nHead: 4, nEmbd: 256 }, 12);
+    const prompt = [5, 900, 17, 40000, 3, 3, 250, 11, 12, 13, 14, 15];
+    const prefill = vi.spyOn(Decoder.prototype, 'prefill');
+    const common = { maxNewTokens: 6, temperature: 0.9, seed: 4 };
+    const decoded = await collect(generate(model, prompt, common));
+    expect(prefill).toHaveBeenCalledTimes(1);
+    expect(decoded).toEqual(await collect(generate(model, prompt, { ...common, engine: 'tensors' })));
+    // A short prompt is stepped.
+    await collect(generate(model, prompt.slice(0, 3), common));
+    expect(prefill).toHaveBeenCalledTimes(1);
+    prefill.mockRestore();
     model.dispose();
   });
 

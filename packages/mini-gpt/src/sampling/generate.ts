@@ -5,6 +5,17 @@ import { createRng } from '../training/rng.js';
 import { checkSamplingOptions, drawToken, lastLogits, nextTokenProbabilities, type SamplingOptions } from './sample.js';
 import { yieldToEventLoop } from '../event-loop.js';
 
+/**
+ * Whether a prompt goes through the decoder's one batched forward pass (`prefill`) rather than a
+ * step per token. A step reads every weight once per token; the batched pass reads each once
+ * for all the tokens but costs tfjs ops and a pass over the weights of its own. Measured: GPT-2
+ * small, 8 tokens 229 → 155 ms, 32 tokens 873 → 275 ms; at baby's size (0.8M parameters)
+ * stepping stays faster (32 tokens: 4.6 against 8.3 ms).
+ */
+function prefillPays(model: MiniGPT, tokens: number): boolean {
+  return tokens >= 8 && model.parameterCount().total >= 10e6;
+}
+
 export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
   /** Seeds the sampling; the same seed gives the same tokens. Default 1337. */
@@ -74,7 +85,8 @@ export async function* generate(model: MiniGPT, promptIds: number[], options: Ge
         cropping = true;
         logits = lastLogits(model.forward([tokens.slice(-maxContext)], { logits: 'last' }));
       } else if (decoder) {
-        for (const id of pending) logits = decoder.step(id);
+        if (decoder.length === 0 && prefillPays(model, pending.length)) logits = decoder.prefill(pending);
+        else for (const id of pending) logits = decoder.step(id);
       } else if (cache) {
         if (cache.length + pending.length > maxContext) {
           model.disposeCache(cache);
