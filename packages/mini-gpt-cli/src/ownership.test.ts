@@ -242,7 +242,7 @@ describe('commands never touch what is not theirs', { timeout: 180_000 }, () => 
 
   it('leaves no claim on a directory it made when the run is refused before its first save', () => {
     const out = join(dir, 'refused-run');
-    const refused = run('train', ...tiny, '--data', tokens, '--batch-size', '100000', '--out', out);
+    const refused = run('train', ...tiny, '--data', tokens, '--batch-size', '1000000', '--out', out);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/^minigpt: .*GiB/);
     expect(existsSync(out)).toBe(false);

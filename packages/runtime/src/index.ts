@@ -13,6 +13,7 @@ export type { CausalAttentionOptions } from './ops/causal-attention.js';
 export { layerNorm } from './ops/layer-norm.js';
 export { gelu } from './ops/gelu.js';
 export { ArenaArray, MatVecArena } from './mat-vec-arena.js';
+export type { ArenaOptions } from './mat-vec-arena.js';
 export { stopGradient } from './ops/stop-gradient.js';
 export { adamwUpdate, globalNorm } from './ops/adamw.js';
 export type { AdamWUpdateOptions } from './ops/adamw.js';
