@@ -11,6 +11,7 @@ import { AdamW, AdamWOptionsSchema } from '../training/optimizer.js';
 import { type NamedTensor, readSafetensors, writeSafetensors } from './safetensors.js';
 import { buildModel, TORCH_MASK_BUFFERS, matchTensors, transpose } from './weights.js';
 import { type TrainSettings, TrainSettingsSchema } from '../training/train-options.js';
+import { trainedNames } from '../training/trained-parameters.js';
 
 /** Written into the safetensors metadata of every file this package saves. */
 export const CHECKPOINT_FORMAT = 'embedlab-mini-gpt/1';
@@ -148,7 +149,14 @@ export function optimizerFromSafetensors(bytes: Uint8Array, model: MiniGPT, sour
   const data = metadata.data === undefined ? undefined : jsonField(source, 'data', metadata.data, DataSourceSchema);
   const step = stepField(source, 'step', metadata.step);
   const optimizerStep = stepField(source, 'optimizerStep', metadata.optimizerStep);
-  const names = new Map([...model.stateDict()].map(([name, variable]) => [variable, name] as [Variable, string]));
+  // Moments exist for what the run trains (the rest was frozen: it has none).
+  let trained: Set<string>;
+  try {
+    trained = new Set(trainedNames(model.config, options.train));
+  } catch (error) {
+    throw new Error(`${source}: training: ${(error as Error).message}`);
+  }
+  const names = new Map([...model.stateDict()].filter(([name]) => trained.has(name)).map(([name, variable]) => [variable, name] as [Variable, string]));
   const expected = new Set([...names.values()].flatMap((name) => [`${name}.exp_avg`, `${name}.exp_avg_sq`]));
   const unexpected = [...tensors.keys()].filter((name) => !expected.has(name));
   if (unexpected.length > 0) throw new Error(`${source}: unexpected tensor(s) ${unexpected.slice(0, 5).join(', ')} (the optimizer state of another model?)`);

@@ -31,6 +31,10 @@ export interface MemoryRun {
   workers?: number;
   /** Micro-batches whose gradients make one step (gradient accumulation, times the workers' share). Default 1. */
   microBatches?: number;
+  /** Parameters that train (the rest frozen: no gradients, no moments). Default all of them. */
+  trainedParameters?: number;
+  /** Whether the token table is among them (with tied weights its gradient comes in two halves). Default true. */
+  tokenTableTrains?: boolean;
 }
 
 /** Bytes of each part, on the busiest heap (the main thread's). */
@@ -85,12 +89,18 @@ function checkRun(run: MemoryRun, config: GPTConfig, label: string): Required<Me
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) sizeError(label, field, value, 'a positive integer');
     return value;
   };
+  const parameters = countParameters(config);
+  const trained = run.trainedParameters ?? parameters;
+  if (typeof trained !== 'number' || !Number.isSafeInteger(trained) || trained < 1 || trained > parameters)
+    sizeError(label, 'trainedParameters', trained, `an integer in [1, ${parameters}] (the model's parameters)`);
   return {
     mode: run.mode,
     batchSize: positive('batchSize', run.batchSize),
     context: positive('context', run.context ?? config.blockSize),
     workers: positive('workers', run.workers ?? 1),
     microBatches: positive('microBatches', run.microBatches ?? 1),
+    trainedParameters: trained,
+    tokenTableTrains: run.tokenTableTrains ?? true,
   };
 }
 
@@ -105,10 +115,10 @@ function checkRun(run: MemoryRun, config: GPTConfig, label: string): Required<Me
  * - The loss (one runtime kernel each way): the logits [B·T, V] and their gradient, 2·B·T·V, and
  *   two floats a row (log Σ e^x and the target). With tied weights, the table's gradient comes
  *   in two halves that live together until tfjs adds them: 2·V·C.
- * - Parameters P: the weights, their gradients, AdamW's two moments, and while AdamW updates, the
- *   new weights and moments its kernel writes beside the old (clipping is folded into it), one
- *   group of parameters at a time: that phase peaks at 4·P + 3·(the largest group) (and the
- *   gradients held for the pool).
+ * - Parameters P: the weights, the gradients and AdamW's two moments of the trained ones (all P
+ *   unless some are frozen), and while AdamW updates, the new weights and moments its kernel
+ *   writes beside the old (clipping is folded into it), one group of parameters at a time: that
+ *   phase peaks at P + 3·trained + 3·(the largest group) (and the gradients held for the pool).
  * - Inference (no tape): the weights, and a forward pass, which frees nothing before it returns:
  *   18·B·T·C per layer (27 with RoPE), with the last layer's attention weights B·H·T² (before
  *   its MLP's 12·B·T·C) or the logits B·T·V and the head's transposed weight V·C at the end; then
@@ -138,14 +148,16 @@ function floats(config: GPTConfig, run: Required<MemoryRun>) {
     (position === 'alibi' ? 2 * H * T * T : 0);
   // A tied table's gradient arrives in two halves (the lookup's scatter and the head's product),
   // both alive while tfjs adds them: two V·C beyond the gradient itself.
-  const tiedHalves = config.tieWeights ? 2 * head : 0;
+  const tiedHalves = config.tieWeights && run.tokenTableTrains ? 2 * head : 0;
   const activations = L * perLayer + (dropout > 0 ? 10 : 6) * btc + 2 * B * T * V + 2 * B * T + tiedHalves;
   // The main thread holds every micro-batch's gradients until they are summed in order (with a
   // pool), or a running sum beside the current micro-batch's (alone).
   const held = run.workers > 1 ? run.microBatches : run.microBatches > 1 ? 1 : 0;
+  // Gradients and moments exist for the trained parameters only.
+  const trained = run.trainedParameters;
   // A group holds up to UPDATE_GROUP_FLOATS, or one larger tensor alone.
-  const group = Math.min(P, Math.max(UPDATE_GROUP_FLOATS, largestParameter(config)));
-  return { P, parameters: P, gradients: P + held * P, optimizer: 2 * P, activations, update: 4 * P + 3 * group + held * P };
+  const group = Math.min(trained, Math.max(UPDATE_GROUP_FLOATS, largestParameter(config)));
+  return { P, parameters: P, gradients: trained + held * trained, optimizer: 2 * trained, activations, update: P + 3 * trained + 3 * group + held * trained };
 }
 
 /** The largest single tensor a run makes: a typed array (or wasm allocation) that large fails however much memory there is. */
@@ -249,7 +261,18 @@ export function checkMemory(config: GPTConfig, run: MemoryRun, { limit = WASM_HE
       : shorter > 0
         ? `${ownContext ? 'a context' : 'a blockSize'} of at most ${shorter} tokens would fit${batchSize > 1 ? ' (batch 1)' : ''}`
         : 'even one sequence of one token does not fit: use a smaller model (nLayer, nEmbd, vocabSize)';
+  // Freezing the tables (training the blocks alone) drops their gradients and moments.
+  const tables = config.vocabSize * config.nEmbd * (config.tieWeights ? 1 : 2) + (config.position === 'learned' ? config.blockSize * config.nEmbd : 0);
+  const blocksOnly = estimate.parameterCount - tables;
+  const freezing =
+    mode === 'train' &&
+    estimate.largest.bytes <= limit &&
+    blocksOnly >= 1 &&
+    blocksOnly < (run.trainedParameters ?? estimate.parameterCount) &&
+    fitsWith(config, { trainedParameters: blocksOnly, tokenTableTrains: false })
+      ? `; or, at this batch, training the blocks alone (train: 'blocks', the tables frozen) would fit`
+      : '';
   const single = estimate.largest.bytes > limit ? `${estimate.largest.what} alone would take ${formatBytes(estimate.largest.bytes)}` : partsText(estimate);
   const perWorker = mode === 'train' ? ' per worker' : '';
-  throw new RangeError(`${label}: ${what} needs ≈ ${formatBytes(estimate.perWorker)}${perWorker} (${single}), more than ${heap}; ${advice}`);
+  throw new RangeError(`${label}: ${what} needs ≈ ${formatBytes(estimate.perWorker)}${perWorker} (${single}), more than ${heap}; ${advice}${freezing}`);
 }

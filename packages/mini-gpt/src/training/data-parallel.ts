@@ -16,7 +16,7 @@ export interface ReplicaEndpoint {
 }
 
 export type ToReplica =
-  | { type: 'init'; config: GPTConfig; weights: Float32Array; grads: Float32Array | undefined }
+  | { type: 'init'; config: GPTConfig; trained: string[]; weights: Float32Array; grads: Float32Array | undefined }
   | { type: 'step'; step: number; micro: number; windows: Windows; batchSize: number; seed: number; divisor: number; weights?: Float32Array };
 
 export type FromReplica = { type: 'ready' } | { type: 'grads'; micro: number; loss: number; grads?: Float32Array } | { type: 'error'; message: string };
@@ -48,8 +48,8 @@ export function microBatchGradients(
   batchSize: number,
   seed: number,
   divisor: number,
+  variables: Variable[] = model.trainableVariables,
 ): { loss: number; grads: Tensor[] } {
-  const variables = model.trainableVariables;
   const { x, y } = windowTensors(windows, batchSize, model.config.blockSize);
   const dropoutRng = createRng(seed, 3, step, micro);
   const { value, grads } = tf.variableGrads(() => tf.div(model.loss(x, y, { dropoutSeed: dropoutRng.seed }), divisor) as tf.Scalar, variables);
@@ -82,12 +82,13 @@ export function localGradients(
   micros: number,
   batchSize: number,
   seed: number,
+  variables: Variable[] = model.trainableVariables,
 ): { loss: number; grads: Tensor[] } {
   // A generator: each micro-batch's gradients are added before the next is computed.
   function* each() {
     for (let micro = 0; micro < micros; micro++) {
       const windows = microBatchWindows(dataset, step, micro, batchSize, model.config.blockSize, seed);
-      yield microBatchGradients(model, windows, step, micro, batchSize, seed, micros);
+      yield microBatchGradients(model, windows, step, micro, batchSize, seed, micros, variables);
     }
   }
   return sumInOrder(each());
@@ -100,6 +101,12 @@ function flatten(tensors: Tensor[], into: Float32Array): void {
     into.set(tensor.dataSync() as Float32Array, at);
     at += tensor.size;
   }
+}
+
+/** The state_dict names of `variables`, in the model's order. */
+function namesOf(model: MiniGPT, variables: Variable[]): string[] {
+  const chosen = new Set(variables);
+  return [...model.stateDict()].filter(([, variable]) => chosen.has(variable)).map(([name]) => name);
 }
 
 function unflatten(flat: Float32Array, variables: Variable[]): Tensor[] {
@@ -171,7 +178,7 @@ class Replica {
 export class ReplicaPool {
   private weights: Float32Array | undefined;
   private replicas: Replica[] = [];
-  private connectedTo: MiniGPT | undefined;
+  private connectedTo: { model: MiniGPT; trained: string } | undefined;
 
   constructor(private readonly endpoints: ReplicaEndpoint[]) {
     // One listener per worker for the pool's life (an endpoint has no way to remove one): it
@@ -184,22 +191,28 @@ export class ReplicaPool {
     return this.endpoints.length + 1;
   }
 
-  /** Sends each worker the model's config (once per model). */
-  async connect(model: MiniGPT): Promise<void> {
-    if (this.connectedTo === model) return;
+  /**
+   * Sends each worker the model's config and the names of the parameters that train (once per
+   * model and set): the workers compute gradients of those alone.
+   */
+  async connect(model: MiniGPT, trained: Variable[] = model.trainableVariables): Promise<void> {
+    const names = namesOf(model, trained);
+    if (this.connectedTo?.model === model && this.connectedTo.trained === names.join()) return;
     const parameters = model.trainableVariables.reduce((sum, v) => sum + v.size, 0);
     this.weights = floats(parameters);
-    this.replicas = this.endpoints.map((endpoint) => new Replica(endpoint, parameters));
+    const gradients = trained.reduce((sum, v) => sum + v.size, 0);
+    this.replicas = this.endpoints.map((endpoint) => new Replica(endpoint, gradients));
     for (const replica of this.replicas) {
       replica.endpoint.postMessage({
         type: 'init',
         config: model.config,
+        trained: names,
         weights: this.weights,
         grads: replica.grads,
       } satisfies ToReplica);
     }
     await Promise.all(this.replicas.map((replica) => replica.readyPromise));
-    this.connectedTo = model;
+    this.connectedTo = { model, trained: names.join() };
   }
 
   /**
@@ -213,9 +226,9 @@ export class ReplicaPool {
     micros: number,
     batchSize: number,
     seed: number,
+    trained: Variable[] = model.trainableVariables,
   ): Promise<{ loss: number; grads: Tensor[] }> {
-    const variables = model.trainableVariables;
-    flatten(variables, this.weights!);
+    flatten(model.trainableVariables, this.weights!);
     const results = new Map<number, { loss: number; grads: Tensor[] }>();
     // Each worker takes its micro-batches one after another (it has one gradient buffer). The
     // first is posted now, before this thread starts on its own share: an async function runs
@@ -233,7 +246,7 @@ export class ReplicaPool {
           ...(sharedMemory ? {} : { weights: this.weights!.slice() }),
         });
         // Copied out before the buffer is reused for this worker's next micro-batch.
-        results.set(micro, { loss: result.loss, grads: unflatten(result.grads, variables) });
+        results.set(micro, { loss: result.loss, grads: unflatten(result.grads, trained) });
       }
     };
     const remote = Promise.all(this.replicas.map(serve));
@@ -242,7 +255,7 @@ export class ReplicaPool {
     remote.catch(() => {});
     for (let micro = 0; micro < micros; micro += this.size) {
       const windows = microBatchWindows(dataset, step, micro, batchSize, model.config.blockSize, seed);
-      results.set(micro, microBatchGradients(model, windows, step, micro, batchSize, seed, micros));
+      results.set(micro, microBatchGradients(model, windows, step, micro, batchSize, seed, micros, trained));
     }
     await remote;
     return sumInOrder(Array.from({ length: micros }, (_, micro) => results.get(micro)!));
@@ -268,6 +281,7 @@ export function connectReplicas(endpoints: ReplicaEndpoint[]): ReplicaPool {
  */
 export function serveReplica(endpoint: ReplicaEndpoint): void {
   let model: MiniGPT | undefined;
+  let trained: Variable[] = [];
   let shared: { weights: Float32Array; grads: Float32Array | undefined } | undefined;
   endpoint.onMessage((data) => {
     const message = data as ToReplica;
@@ -275,6 +289,8 @@ export function serveReplica(endpoint: ReplicaEndpoint): void {
       if (message.type === 'init') {
         model?.dispose();
         model = createModel(message.config);
+        const state = model.stateDict();
+        trained = message.trained.map((name) => state.get(name)!);
         shared = { weights: message.weights, grads: message.grads };
         endpoint.postMessage({ type: 'ready' } satisfies FromReplica);
         return;
@@ -285,12 +301,21 @@ export function serveReplica(endpoint: ReplicaEndpoint): void {
       const current = unflatten(weights, variables);
       for (const [i, variable] of variables.entries()) variable.assign(current[i]!);
       tf.dispose(current);
-      const { loss, grads } = microBatchGradients(model, message.windows, message.step, message.micro, message.batchSize, message.seed, message.divisor);
+      const { loss, grads } = microBatchGradients(
+        model,
+        message.windows,
+        message.step,
+        message.micro,
+        message.batchSize,
+        message.seed,
+        message.divisor,
+        trained,
+      );
       if (shared.grads) {
         flatten(grads, shared.grads);
         endpoint.postMessage({ type: 'grads', micro: message.micro, loss } satisfies FromReplica);
       } else {
-        const out = new Float32Array(weights.length);
+        const out = new Float32Array(trained.reduce((sum, v) => sum + v.size, 0));
         flatten(grads, out);
         endpoint.postMessage({ type: 'grads', micro: message.micro, loss, grads: out } satisfies FromReplica, [out.buffer]);
       }

@@ -11,6 +11,8 @@ import { createModel, type MiniGPT } from '../model/model.js';
 import { AdamW } from './optimizer.js';
 import { type EvalEvent, type StepEvent, type TrainResult, train } from './train.js';
 import { type ResolvedTrainOptions, type TrainSettings, validateTrainOptions } from './train-options.js';
+import { trainedNames } from './trained-parameters.js';
+import { parameterSpecs } from '../model/architecture.js';
 
 /** The options a session trains with: every setting, defaults filled in. */
 export type SessionTrainOptions = ResolvedTrainOptions;
@@ -141,8 +143,17 @@ function splitAcross(options: SessionTrainOptions, workers: number): SessionTrai
 }
 
 /** The sizes the memory estimate needs from a session's options: each step is `gradientAccumulation` micro-batches of `batchSize`. */
-function trainingRun(options: SessionTrainOptions, workers: number): MemoryRun {
-  return { mode: 'train', batchSize: options.batchSize, microBatches: options.gradientAccumulation ?? 1, workers };
+function trainingRun(options: SessionTrainOptions, workers: number, config: GPTConfig): MemoryRun {
+  const trained = new Set(trainedNames(config, options.train));
+  const specs = parameterSpecs(config).filter((spec) => trained.has(spec.name));
+  return {
+    mode: 'train',
+    batchSize: options.batchSize,
+    microBatches: options.gradientAccumulation ?? 1,
+    workers,
+    trainedParameters: specs.reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1), 0),
+    tokenTableTrains: specs.some((spec) => spec.role === 'token-embedding'),
+  };
 }
 
 /** `object` without its undefined fields, so that they do not replace defaults when spread. */
@@ -238,7 +249,7 @@ export class TrainingSession {
       : validateConfig({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize });
     // A step too large for the heap (which more text would not cure), then too little text for the
     // context, is said before the model is built.
-    checkMemory(config, trainingRun(options, setup.workers ?? 1), { label: 'TrainingSession' });
+    checkMemory(config, trainingRun(options, setup.workers ?? 1, config), { label: 'TrainingSession' });
     dataset.check(config.blockSize);
     const model = initFrom ? copyWeights(initFrom.model, config, seed) : createModel(config, seed);
     const { beta1, beta2, weightDecay } = options;
@@ -277,8 +288,18 @@ export class TrainingSession {
     } catch (error) {
       throw new Error(`the data does not fit the checkpoint's tokenizer: ${(error as Error).message}`);
     }
+    const saved = validateTrainOptions(checkpoint.training.options);
+    // What trains is the run's: its optimizer holds moments for those parameters alone.
+    if (overrides.train !== undefined && validateTrainOptions({ ...saved, train: overrides.train }).train !== saved.train)
+      throw new OptionsError('resume', [
+        {
+          path: 'train',
+          rule: `the checkpoint's ${JSON.stringify(saved.train)} (a resumed run trains what it trained; start a new run from it with initFrom to train something else)`,
+          value: overrides.train,
+        },
+      ]);
     const options = validateTrainOptions({ ...checkpoint.training.options, ...definedOnly(overrides) });
-    checkMemory(checkpoint.model.config, trainingRun(options, 1), { label: 'TrainingSession' });
+    checkMemory(checkpoint.model.config, trainingRun(options, 1, checkpoint.model.config), { label: 'TrainingSession' });
     return new TrainingSession({
       model: checkpoint.model,
       tokenizer: checkpoint.tokenizer,

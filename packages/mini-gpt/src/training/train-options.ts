@@ -4,6 +4,9 @@ import * as v from 'valibot';
 import { field, fieldIssue, nonNegativeInteger, nonNegativeNumber, parseWith, positiveInteger } from '../schema.js';
 import type { ReplicaPool } from './data-parallel.js';
 import { type AdamW, AdamWOptionsSchema } from './optimizer.js';
+import { TRAIN_SPEC_HELP } from './trained-parameters.js';
+
+const trainPart = field<string>((x) => typeof x === 'string' && x.trim() !== '' && !x.includes(','), 'a part of the spec (no comma)');
 
 /**
  * The settings of a run (what checkpoints save and a config file sets): nanoGPT's defaults for
@@ -39,6 +42,14 @@ export const TrainSettingsSchema = v.pipe(
     evalBatches: v.optional(positiveInteger, 10),
     // Seeds batches and dropout: the same seed gives the same run. Default 1337.
     seed: v.optional(nonNegativeInteger, 1337),
+    // What trains; the rest is frozen (trained-parameters.ts). A list joins with commas. Default 'all'.
+    train: v.optional(
+      v.pipe(
+        v.union([field<string>((x) => typeof x === 'string' && x.trim() !== '', TRAIN_SPEC_HELP), v.pipe(v.array(trainPart), v.minLength(1))]),
+        v.transform((spec) => (Array.isArray(spec) ? spec.join(',') : spec)),
+      ),
+      'all',
+    ),
   }),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;

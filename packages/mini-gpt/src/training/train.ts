@@ -7,6 +7,7 @@ import { AdamW, clipScale } from './optimizer.js';
 import { createRng } from './rng.js';
 import { learningRateAt } from './schedule.js';
 import { settingsOf, type TrainOptions, validateTrainOptions } from './train-options.js';
+import { trainedNames } from './trained-parameters.js';
 import { yieldToEventLoop } from '../event-loop.js';
 
 export interface StepEvent {
@@ -67,9 +68,16 @@ export async function train(model: MiniGPT, dataset: TokenDataset, options: Trai
   const { blockSize } = model.config;
   dataset.check(blockSize);
   // Before any window or tensor: the step must fit each thread's heap.
-  checkMemory(model.config, { mode: 'train', batchSize: o.batchSize, microBatches: o.gradientAccumulation, workers: workers?.size ?? 1 }, { label: 'train' });
+  // What trains (the rest is frozen: no gradient, no moments), resolved before anything is built.
+  const trainedSet = new Set(trainedNames(model.config, o.train));
+  const variables = [...model.stateDict()].filter(([name]) => trainedSet.has(name)).map(([, variable]) => variable);
+  const trainedParameters = variables.reduce((sum, variable) => sum + variable.size, 0);
+  checkMemory(
+    model.config,
+    { mode: 'train', batchSize: o.batchSize, microBatches: o.gradientAccumulation, workers: workers?.size ?? 1, trainedParameters },
+    { label: 'train' },
+  );
   const optimizer = given ?? new AdamW({ beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay });
-  const variables = model.trainableVariables;
   const schedule = { learningRate: o.learningRate, minLearningRate: o.minLearningRate, warmupSteps: o.warmupSteps, decaySteps: o.decaySteps };
   const evaluate = async (step: number): Promise<EvalEvent> => {
     const trainLoss = estimateLoss(model, dataset, 'train', o.evalBatches, o.batchSize, o.seed + step);
@@ -79,7 +87,7 @@ export async function train(model: MiniGPT, dataset: TokenDataset, options: Trai
     return event;
   };
 
-  await workers?.connect(model);
+  await workers?.connect(model, variables);
   let lastLoss = Number.NaN;
   let lastEval: EvalEvent | undefined;
   let step = startStep;
@@ -89,8 +97,8 @@ export async function train(model: MiniGPT, dataset: TokenDataset, options: Trai
     const started = performance.now();
     const micros = o.gradientAccumulation;
     const { loss, grads: summed } = workers
-      ? await workers.gradients(model, dataset, step, micros, o.batchSize, o.seed)
-      : localGradients(model, dataset, step, micros, o.batchSize, o.seed);
+      ? await workers.gradients(model, dataset, step, micros, o.batchSize, o.seed, variables)
+      : localGradients(model, dataset, step, micros, o.batchSize, o.seed, variables);
     const grads = new Map<Variable, Tensor>(variables.map((variable, i) => [variable, summed[i]!]));
     if (!Number.isFinite(loss)) {
       tf.dispose([...grads.values()]);
