@@ -1,6 +1,6 @@
 // minigpt train --init-from: fine-tuning from a checkpoint or a Hugging Face GPT-2 directory.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,5 +68,45 @@ describe('minigpt train --init-from', { timeout: 180_000 }, () => {
     expect(neither.stderr.trim()).toBe(
       `minigpt: --init-from ${empty} is neither a minigpt checkpoint nor a Hugging Face GPT-2 directory (no model.safetensors with config.json)`,
     );
+  });
+
+  it('--train trains what it names: the rest leaves the run bit for bit, inspect says what trained, a resume keeps it', () => {
+    const base = join(dir, 'base');
+    const out = join(dir, 'frozen');
+    const tuned = run('train', '--init-from', base, '--data', text, '--steps', '3', '--samples', '0', '--train', 'embeddings', '--out', out);
+    expect(tuned.status, tuned.stderr).toBe(0);
+    expect(tuned.stdout).toMatch(
+      /^training the token table \(the tied head is the same matrix\): 1 of \d+ parameter tensors \([\d,]+ of [\d,]+ numbers\), the rest frozen$/m,
+    );
+    const [before, after] = [loadCheckpoint(base), loadCheckpoint(out)];
+    for (const [name, variable] of after.model.stateDict()) {
+      const same = Array.from(variable.dataSync()).every((value, i) => Object.is(value, before.model.stateDict().get(name)!.dataSync()[i]));
+      expect(same, name).toBe(name !== 'transformer.wte.weight');
+    }
+    before.model.dispose();
+    after.model.dispose();
+    expect(run('inspect', out).stdout).toMatch(/^trained the token table/m);
+    const other = run('train', '--out', out, '--resume', '--steps', '5', '--train', 'all');
+    expect(other.status).toBe(1);
+    expect(other.stderr.trim()).toContain(`resume: train must be the checkpoint's "embeddings"`);
+    expect(other.stderr.trim()).toContain('start a new run from it with --init-from to train something else');
+    const resumed = run('train', '--out', out, '--resume', '--steps', '5', '--samples', '0');
+    expect(resumed.status, resumed.stderr).toBe(0);
+  });
+
+  it('refuses a --train that names nothing of the model, in one line, writing nothing', () => {
+    const base = join(dir, 'base');
+    for (const [spec, message] of [
+      ['blocks:1-3', 'train must be blocks within 0-0 (this model has 1), the first no later than the last, got "blocks:1-3"'],
+      ['weights', '"weights" names no parameter of this model'],
+      ['positions,blocks:9', 'train must be blocks within 0-0'],
+    ]) {
+      const out = join(dir, `refused-${spec}`);
+      const result = run('train', '--init-from', base, '--data', text, '--steps', '2', '--train', spec!, '--out', out);
+      expect(result.status, spec).toBe(1);
+      expect(result.stderr.trim().split('\n'), spec).toHaveLength(1);
+      expect(result.stderr, spec).toContain(message);
+      expect(existsSync(out), spec).toBe(false);
+    }
   });
 });

@@ -54,7 +54,7 @@ describe('minigpt train: every knob', { timeout: 180_000 }, () => {
       ...['--no-tie-weights', '--gelu', 'exact', '--embedding-scale', '2', '--rope-base', '500', '--rope-layout', 'interleaved'],
       ...['--rope-scaling', 'yarn:2', '--rope-rotary-dim', '4', '--steps', '2', '--lr', '0.002', '--min-lr', '0.0001', '--batch-size', '4'],
       ...['--gradient-accumulation', '2', '--warmup-steps', '1', '--decay-steps', '3', '--weight-decay', '0.05', '--beta1', '0.8', '--beta2', '0.9'],
-      ...['--grad-clip', '0.5', '--eval-interval', '1', '--eval-batches', '1', '--seed', '7'],
+      ...['--grad-clip', '0.5', '--eval-interval', '1', '--eval-batches', '1', '--seed', '7', '--train', 'blocks,norms'],
     );
     expect(trained.status, trained.stderr).toBe(0);
     const { config: model, training, adamw } = saved(out);
@@ -87,6 +87,7 @@ describe('minigpt train: every knob', { timeout: 180_000 }, () => {
       evalInterval: 1,
       evalBatches: 1,
       seed: 7,
+      train: 'blocks,norms',
     });
     expect(adamw).toMatchObject({ beta1: 0.8, beta2: 0.9, weightDecay: 0.05 });
 

@@ -22,7 +22,7 @@ export { createRng } from './training/rng.js';
 export type { Rng } from './training/rng.js';
 export { TokenDataset, type TokenReader, type TokenSequence, type Windows } from './data/data.js';
 export { AdamW, AdamWOptionsSchema, clipByGlobalNorm, clipScale } from './training/optimizer.js';
-export { describeTrained, TRAIN_SPEC_HELP, trainedNames } from './training/trained-parameters.js';
+export { describeTrained, TRAIN_SPEC_HELP, trainedNames, trainedSizes } from './training/trained-parameters.js';
 export type { TrainSpec } from './training/trained-parameters.js';
 export type { AdamWOptions } from './training/optimizer.js';
 export { learningRateAt } from './training/schedule.js';

@@ -6,6 +6,7 @@ import {
   type MemoryRun,
   PRESETS,
   type SessionTrainOptions,
+  trainedSizes,
   validateTrainOptions,
 } from '@embedlab/mini-gpt';
 import { loadCheckpoint } from '@embedlab/mini-gpt/node';
@@ -55,8 +56,8 @@ export function dryRun(setup: RunSetup, of: DryRunOf, say: (event: Record<string
     sourceOf = (field) => setup.sources.get(field) ?? derived[field] ?? (fromPreset(field) ? `the ${setup.preset} preset` : 'default');
   }
   const settings = effectiveConfig(config);
-  // What the run would need, refused here as the run itself would refuse it.
-  const memory = checkMemory(config, run, { label: 'train' });
+  // What the run would need (gradients and moments for what trains), refused here as the run itself would refuse it.
+  const memory = checkMemory(config, { ...run, ...trainedSizes(config, options.train) }, { label: 'train' });
   const parameters = memory.parameterCount;
   const training = options;
   say(

@@ -1,4 +1,4 @@
-import { validateTrainOptions } from '@embedlab/mini-gpt';
+import { describeTrained, validateTrainOptions } from '@embedlab/mini-gpt';
 import { Command } from 'commander';
 import { loadModel, type ModelSource } from './arguments.js';
 import { modelSettings, settingsTable } from './effective-config.js';
@@ -41,6 +41,7 @@ function inspect(dir: string | undefined, flags: InspectFlags): void {
   console.log(`tokenizer ${tokenizer.kind}, ${tokenizer.vocabSize} tokens${specials.length ? `, special ${specials.join(' ')}` : ''}`);
   console.log(settingsTable(settings, options).join('\n'));
   if (!options) console.log('training options: none saved (no optimizer.safetensors)');
+  else console.log(`trained ${describeTrained(model.config, options.train)}`);
 }
 
 export const inspectCommand = new Command('inspect')

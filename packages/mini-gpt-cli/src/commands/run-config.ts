@@ -13,6 +13,7 @@ import {
   parseRopeScaling,
   type SessionTrainOptions,
   type TrainSettings,
+  TRAIN_SPEC_HELP,
   TrainSettingsSchema,
   trainingOptions,
   validateConfig,
@@ -123,6 +124,7 @@ export const KNOBS: readonly Knob[] = [
   knob('training', 'gradClip', '--grad-clip <norm>', 'clip gradients to this global norm (0: no clipping)', anyNumber('--grad-clip')),
   knob('training', 'evalInterval', '--eval-interval <n>', 'steps between validation and checkpoint saves', integer('--eval-interval')),
   knob('training', 'evalBatches', '--eval-batches <n>', 'batches averaged per validation estimate', integer('--eval-batches')),
+  knob('training', 'train', '--train <parts>', `what trains, the rest frozen: ${TRAIN_SPEC_HELP}`),
 ];
 
 /** Adds every knob's flags to `command`. */
@@ -384,6 +386,6 @@ export function resumeOverrides(setup: RunSetup, saved: TrainSettings | undefine
 }
 
 /** Runs `build` (the model's construction), naming where the fields its error names came from. */
-export function buildExplained<T>(setup: RunSetup, model: ModelFields, build: () => T): T {
-  return explained(setup.sources, model, build, `the ${setup.preset} preset`);
+export function buildExplained<T>(setup: RunSetup, values: ModelFields | (ModelFields & Partial<SessionTrainOptions>), build: () => T): T {
+  return explained(setup.sources, values as unknown as Record<string, Value>, build, `the ${setup.preset} preset`);
 }

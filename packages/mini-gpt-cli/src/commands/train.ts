@@ -1,6 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type EvalEvent, namesCorpus, PRESETS, type PresetName, type SessionResult, type StepEvent, TrainingSession } from '@embedlab/mini-gpt';
+import {
+  describeTrained,
+  type EvalEvent,
+  namesCorpus,
+  PRESETS,
+  type PresetName,
+  type SessionResult,
+  type StepEvent,
+  TrainingSession,
+} from '@embedlab/mini-gpt';
 import {
   availableWorkers,
   hasCheckpoint,
@@ -156,7 +165,7 @@ async function trainInto(
     if (!initial && !fresh.tokens && setup.tokenizer.startsWith('bpe:')) info(`training a ${setup.tokenizer.slice(4)}-token BPE on the corpus`);
     const text = fresh.tokens ? undefined : fresh.corpus;
     if (initial) info(`starting from ${initial.label} (step ${initial.step}): its weights and tokenizer, a fresh optimizer, step 0`);
-    session = buildExplained(setup, checked.model, () =>
+    session = buildExplained(setup, { ...checked.model, ...checked.training }, () =>
       TrainingSession.create({
         ...(fresh.tokens ? { dataset: fresh.tokens.dataset } : { corpus: text! }),
         data: fresh.source,
@@ -181,6 +190,7 @@ async function trainInto(
     { event: 'model', parameters: parts, config: c, threads },
     `model: ${(parts.total / 1e6).toFixed(3)}M parameters, ${c.nLayer} layers, ${c.nHead} heads, ${c.nEmbd} dims, vocabulary ${c.vocabSize}, ${c.position} positions; ${tokens} tokens of data; ${threads} thread${threads === 1 ? '' : 's'}`,
   );
+  if (options.train !== 'all') say({ event: 'train', train: options.train }, `training ${describeTrained(c, options.train)}`);
   const showSamples = async (when: string) => {
     if (flags.samples === 0) return;
     const lines = await session.samples({ count: flags.samples, tokens: Math.min(c.blockSize, 64), seed: 7 });

@@ -38,6 +38,7 @@ describe('TrainingSession', { timeout: 120_000 }, () => {
       evalInterval: 250,
       evalBatches: 10,
       seed: 3,
+      train: 'all',
     });
     const session = TrainingSession.create({ corpus, preset: 'names', model: { ...small, position: 'rope', tieWeights: undefined }, tokenizer: 'bpe:300' });
     expect(session.model.config).toMatchObject({ ...PRESETS.names.model, ...small, position: 'rope', vocabSize: session.tokenizer.vocabSize });

@@ -11,8 +11,7 @@ import { createModel, type MiniGPT } from '../model/model.js';
 import { AdamW } from './optimizer.js';
 import { type EvalEvent, type StepEvent, type TrainResult, train } from './train.js';
 import { type ResolvedTrainOptions, type TrainSettings, validateTrainOptions } from './train-options.js';
-import { trainedNames } from './trained-parameters.js';
-import { parameterSpecs } from '../model/architecture.js';
+import { trainedSizes } from './trained-parameters.js';
 
 /** The options a session trains with: every setting, defaults filled in. */
 export type SessionTrainOptions = ResolvedTrainOptions;
@@ -144,16 +143,7 @@ function splitAcross(options: SessionTrainOptions, workers: number): SessionTrai
 
 /** The sizes the memory estimate needs from a session's options: each step is `gradientAccumulation` micro-batches of `batchSize`. */
 function trainingRun(options: SessionTrainOptions, workers: number, config: GPTConfig): MemoryRun {
-  const trained = new Set(trainedNames(config, options.train));
-  const specs = parameterSpecs(config).filter((spec) => trained.has(spec.name));
-  return {
-    mode: 'train',
-    batchSize: options.batchSize,
-    microBatches: options.gradientAccumulation ?? 1,
-    workers,
-    trainedParameters: specs.reduce((sum, spec) => sum + spec.shape.reduce((a, b) => a * b, 1), 0),
-    tokenTableTrains: specs.some((spec) => spec.role === 'token-embedding'),
-  };
+  return { mode: 'train', batchSize: options.batchSize, microBatches: options.gradientAccumulation ?? 1, workers, ...trainedSizes(config, options.train) };
 }
 
 /** `object` without its undefined fields, so that they do not replace defaults when spread. */
@@ -294,7 +284,7 @@ export class TrainingSession {
       throw new OptionsError('resume', [
         {
           path: 'train',
-          rule: `the checkpoint's ${JSON.stringify(saved.train)} (a resumed run trains what it trained; start a new run from it with initFrom to train something else)`,
+          rule: `the checkpoint's ${JSON.stringify(saved.train)} (a resumed run trains what it trained; start a new run from it with \`initFrom\` to train something else)`,
           value: overrides.train,
         },
       ]);

@@ -7,7 +7,7 @@ import { AdamW, clipScale } from './optimizer.js';
 import { createRng } from './rng.js';
 import { learningRateAt } from './schedule.js';
 import { settingsOf, type TrainOptions, validateTrainOptions } from './train-options.js';
-import { trainedNames } from './trained-parameters.js';
+import { trainedNames, trainedSizes } from './trained-parameters.js';
 import { yieldToEventLoop } from '../event-loop.js';
 
 export interface StepEvent {
@@ -71,10 +71,9 @@ export async function train(model: MiniGPT, dataset: TokenDataset, options: Trai
   // What trains (the rest is frozen: no gradient, no moments), resolved before anything is built.
   const trainedSet = new Set(trainedNames(model.config, o.train));
   const variables = [...model.stateDict()].filter(([name]) => trainedSet.has(name)).map(([, variable]) => variable);
-  const trainedParameters = variables.reduce((sum, variable) => sum + variable.size, 0);
   checkMemory(
     model.config,
-    { mode: 'train', batchSize: o.batchSize, microBatches: o.gradientAccumulation, workers: workers?.size ?? 1, trainedParameters },
+    { mode: 'train', batchSize: o.batchSize, microBatches: o.gradientAccumulation, workers: workers?.size ?? 1, ...trainedSizes(model.config, o.train) },
     { label: 'train' },
   );
   const optimizer = given ?? new AdamW({ beta1: o.beta1, beta2: o.beta2, weightDecay: o.weightDecay });

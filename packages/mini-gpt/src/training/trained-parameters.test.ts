@@ -113,7 +113,7 @@ describe('trained parameters', { timeout: 120_000 }, () => {
     expect(resumed.step).toBe(6);
     const again = checkpointFromFiles(session.checkpointFiles());
     expect(() => TrainingSession.resume(again, corpus, { train: 'all' })).toThrow(
-      `resume: train must be the checkpoint's "embeddings,blocks:1" (a resumed run trains what it trained; start a new run from it with initFrom to train something else), got "all"`,
+      `resume: train must be the checkpoint's "embeddings,blocks:1" (a resumed run trains what it trained; start a new run from it with \`initFrom\` to train something else), got "all"`,
     );
     session.dispose();
     resumed.dispose();

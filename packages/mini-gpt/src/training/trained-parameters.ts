@@ -68,6 +68,16 @@ export function trainedNames(config: GPTConfig, spec: TrainSpec = 'all', field =
   return specs.map((s) => s.name).filter((name) => chosen.has(name));
 }
 
+/** How much of the model `spec` trains, as the memory estimate takes it (`MemoryRun`'s fields). */
+export function trainedSizes(config: GPTConfig, spec: TrainSpec = 'all'): { trainedParameters: number; tokenTableTrains: boolean } {
+  const names = new Set(trainedNames(config, spec));
+  const specs = parameterSpecs(config).filter((s) => names.has(s.name));
+  return {
+    trainedParameters: specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1), 0),
+    tokenTableTrains: specs.some((s) => s.role === 'token-embedding'),
+  };
+}
+
 /** One line on what a run trains: `all 28 parameter tensors`, or what is trained and how much of the model it is. */
 export function describeTrained(config: GPTConfig, spec: TrainSpec = 'all'): string {
   const specs = parameterSpecs(config);
