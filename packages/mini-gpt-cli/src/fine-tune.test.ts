@@ -109,4 +109,19 @@ describe('minigpt train --init-from', { timeout: 180_000 }, () => {
       expect(existsSync(out), spec).toBe(false);
     }
   });
+
+  it("plans a fine-tune from the initial model's config alone: --dry-run shows it, refusals come before any weight is read", () => {
+    const hf = join(dir, 'base-hf');
+    const dry = run('train', '--init-from', hf, '--data', text, '--block-size', '8', '--train', 'blocks', '--dry-run');
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`^  nLayer +1 +--n-layer +--init-from ${hf.replace(/[/.]/g, '\\$&')}$`, 'm'));
+    expect(dry.stdout).toMatch(/^ {2}blockSize +8 +--block-size +--block-size$/m);
+    expect(dry.stdout).toMatch(/^ {2}train +blocks +--train +--train$/m);
+    expect(dry.stdout).toMatch(/^memory ≈ /m);
+    // Refused with nothing printed before: the weights were never loaded.
+    const refused = run('train', '--init-from', hf, '--data', text, '--train', 'blocks:3', '--out', join(dir, 'never'));
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
 });

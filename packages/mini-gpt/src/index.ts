@@ -36,7 +36,7 @@ export {
   TrainSettingsSchema,
   validateTrainOptions,
 } from './training/train-options.js';
-export { TrainingSession, sampleLines, tokenizerFor, trainingOptions } from './training/session.js';
+export { fineTuneConfig, TrainingSession, sampleLines, tokenizerFor, trainingOptions } from './training/session.js';
 export type {
   NewSessionOptions,
   Overrides,
@@ -71,4 +71,4 @@ export {
 } from './io/checkpoint.js';
 export { type HuggingFaceExport, type HuggingFaceExportOptions, type HuggingFaceFiles, modelToHuggingFace } from './io/huggingface-export.js';
 export { type Checkpoint, type CheckpointFiles, type DataSource, DataSourceSchema, type TrainingState } from './io/checkpoint.js';
-export { type HuggingFaceGPT2Config, loadHuggingFaceGPT2 } from './io/huggingface-import.js';
+export { type HuggingFaceGPT2Config, huggingFaceConfig, loadHuggingFaceGPT2 } from './io/huggingface-import.js';

@@ -2,6 +2,7 @@
 export {
   type CheckpointLock,
   hasCheckpoint,
+  readCheckpointConfig,
   loadCheckpoint,
   prepareCheckpointDirectory,
   readCheckpointFiles,

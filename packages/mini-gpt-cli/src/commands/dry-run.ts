@@ -14,7 +14,7 @@ import { settingsTable } from './effective-config.js';
 import { buildExplained, type checkRun, type RunSetup, refuseOnResume, resumeOverrides } from './run-config.js';
 
 /** A new run's checked settings, its tokenizer's vocabulary and the threads its batch is split for, or the checkpoint a resumed run continues. */
-export type DryRunOf = { checked: ReturnType<typeof checkRun>; vocabSize: number; workers: number } | { out: string };
+export type DryRunOf = { checked: ReturnType<typeof checkRun>; vocabSize: number; workers: number; initFrom?: string } | { out: string };
 
 /** The sizes of a step as a session makes them: a batch split into `workers` micro-batches (when it divides), times the accumulation. */
 function stepSizes(options: SessionTrainOptions, workers: number): MemoryRun {
@@ -50,10 +50,14 @@ export function dryRun(setup: RunSetup, of: DryRunOf, say: (event: Record<string
     options = of.checked.training;
     run = stepSizes(options, of.workers);
     const preset = PRESETS[setup.preset];
+    // A fine-tune's model fields not given are the initial model's.
+    const fromInitial = (field: string) => of.initFrom !== undefined && field in config;
     const fromPreset = (field: string) => field in preset.model || field in preset.training;
     // What a session derives when not given (trainingOptions): the decay follows the run and the peak.
     const derived: Record<string, string> = { vocabSize: 'the tokenizer', minLearningRate: 'learningRate / 10', decaySteps: 'steps' };
-    sourceOf = (field) => setup.sources.get(field) ?? derived[field] ?? (fromPreset(field) ? `the ${setup.preset} preset` : 'default');
+    sourceOf = (field) =>
+      setup.sources.get(field) ??
+      (fromInitial(field) ? `--init-from ${of.initFrom}` : (derived[field] ?? (fromPreset(field) ? `the ${setup.preset} preset` : 'default')));
   }
   const settings = effectiveConfig(config);
   // What the run would need (gradients and moments for what trains), refused here as the run itself would refuse it.

@@ -1,8 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  checkMemory,
   describeTrained,
   type EvalEvent,
+  fineTuneConfig,
+  type GPTConfig,
+  huggingFaceConfig,
+  trainedSizes,
   namesCorpus,
   PRESETS,
   type PresetName,
@@ -13,6 +18,7 @@ import {
 import {
   availableWorkers,
   hasCheckpoint,
+  readCheckpointConfig,
   loadCheckpoint,
   prepareCheckpointDirectory,
   saveCheckpoint,
@@ -102,6 +108,17 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
     throw new Error(`--data FILE|DIR is required for the ${setup.preset} preset (only names has a built-in corpus)`);
   if (flags.initFrom !== undefined && setup.sources.has('tokenizer'))
     throw new Error(`${setup.sources.get('tokenizer')} cannot be given with --init-from: the initial model's tokenizer reads the data`);
+  // A fine-tune is planned from the initial model's config alone: its shape against the flags, what
+  // trains and the memory a step needs are checked before any weight is read.
+  const tuned = flags.initFrom === undefined || !checked ? undefined : planFineTune(setup, checked, flags.initFrom);
+  if (flags.dryRun && tuned) {
+    const { vocabSize, ...model } = tuned;
+    return dryRun(
+      setup,
+      { checked: { ...checked!, model }, vocabSize, workers: batchShare(flags, checked!.training.batchSize), initFrom: flags.initFrom! },
+      say,
+    );
+  }
   const initial = flags.initFrom === undefined ? undefined : loadInitial(flags.initFrom);
   const fresh: TrainingData | undefined = flags.resume
     ? undefined
@@ -113,7 +130,6 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
         ? openTrainingData(flags.data, { given: setup.sources.has('tokenizer'), spec: setup.tokenizer, make: () => tokenizerFromSpec(setup.tokenizer, '') })
         : { source: { kind: 'builtin', name: 'names' }, corpus: namesCorpus() };
   try {
-    if (flags.dryRun && initial) throw new Error('--dry-run does not show a run started with --init-from yet: inspect the initial model with minigpt inspect');
     if (flags.dryRun) {
       const vocabSize = () => (fresh?.tokens ? fresh.tokens.tokenizer : tokenizerFromSpec(setup.tokenizer, fresh!.corpus!)).vocabSize;
       return dryRun(
@@ -136,6 +152,40 @@ async function trainAction(flags: TrainFlags, command: Command): Promise<void> {
     fresh?.tokens?.close();
     initial?.model.dispose();
   }
+}
+
+/** The largest config.json read (GPT-2's is under 1 kB). */
+const MAX_CONFIG_JSON_BYTES = 1 << 20;
+
+/** The config of the model `--init-from DIR` holds, read without its weights. */
+function initialConfig(dir: string): GPTConfig {
+  const configJson = join(dir, 'config.json');
+  if (existsSync(configJson)) {
+    const { size } = statSync(configJson);
+    if (size > MAX_CONFIG_JSON_BYTES) throw new Error(`${configJson} has ${size} bytes, more than the ${MAX_CONFIG_JSON_BYTES} a config.json may have`);
+    return huggingFaceConfig(readFileSync(configJson, 'utf8'));
+  }
+  if (hasCheckpoint(dir)) return readCheckpointConfig(dir);
+  throw new Error(`--init-from ${dir} is neither a minigpt checkpoint nor a Hugging Face GPT-2 directory (no model.safetensors with config.json)`);
+}
+
+/** The fine-tuned model's config, checked with what trains and the memory of a step, before any weight is read. */
+function planFineTune(setup: RunSetup, checked: NonNullable<ReturnType<typeof checkRun>>, dir: string): GPTConfig {
+  const given = { ...checked.model, ...checked.training };
+  const config = buildExplained(setup, given, () => fineTuneConfig(initialConfig(dir), setup.model));
+  buildExplained(setup, given, () =>
+    checkMemory(
+      config,
+      {
+        mode: 'train',
+        batchSize: checked.training.batchSize,
+        microBatches: checked.training.gradientAccumulation,
+        ...trainedSizes(config, checked.training.train),
+      },
+      { label: 'train' },
+    ),
+  );
+  return config;
 }
 
 /** The model and tokenizer `--init-from DIR` starts from: a minigpt checkpoint, or a Hugging Face GPT-2 directory. */

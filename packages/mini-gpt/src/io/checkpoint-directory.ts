@@ -1,11 +1,26 @@
 // A checkpoint directory on disk: saves that are all-or-nothing, a lock per directory, and
 // checks of the output directory before any training starts. Every path a save creates is
 // recorded first (owned-directory.ts), and only recorded paths are ever removed. Node only.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, symlinkSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Checkpoint, type CheckpointFiles, checkpointFromFiles } from './checkpoint.js';
 import { MAX_TOKENIZER_BYTES } from './checkpoint.js';
 import { checkFileSize } from '../data/read-capped.js';
+import { type GPTConfig, validateConfig } from '../model/config.js';
+import { MAX_HEADER } from './safetensors.js';
 import { claimDirectory, type DirectoryLock, foreignFilesError, type OwnedDirectory, readRecord, syncDirectory, writeSynced } from './owned-directory.js';
 
 // Layout (one complete save per directory; `current` is switched by an atomic rename once the
@@ -132,6 +147,41 @@ export function loadCheckpoint(dir: string, options: { optimizer?: boolean } = {
 }
 
 /** Whether `dir` holds a checkpoint (either layout). */
+/**
+ * The model config a checkpoint directory's last save was made with, read from the header of its
+ * model.safetensors alone: no weights are read, so a run can be planned (and refused) first.
+ */
+export function readCheckpointConfig(dir: string): GPTConfig {
+  const path = join(currentSave(dir), 'model.safetensors');
+  const size = statSync(path).size;
+  const fd = openSync(path, 'r');
+  try {
+    const readAt = (position: number, length: number) => {
+      const bytes = new Uint8Array(length);
+      if (readSync(fd, bytes, 0, length, position) !== length) throw new Error(`${path}: not a safetensors file, or truncated`);
+      return bytes;
+    };
+    if (size < 8) throw new Error(`${path}: not a safetensors file (${size} bytes is too short for a header)`);
+    const headerLength = Number(new DataView(readAt(0, 8).buffer).getBigUint64(0, true));
+    if (headerLength > MAX_HEADER || 8 + headerLength > size)
+      throw new Error(`${path}: not a safetensors file, or truncated (its header claims ${headerLength} bytes, the file has ${size})`);
+    let config: unknown;
+    try {
+      const header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(readAt(8, headerLength)));
+      config = JSON.parse(header.__metadata__.config);
+    } catch {
+      throw new Error(`${path}: no model config in its header (not a checkpoint minigpt wrote?)`);
+    }
+    try {
+      return validateConfig(config as GPTConfig);
+    } catch (error) {
+      throw new Error(`${path}: ${(error as Error).message}`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function hasCheckpoint(dir: string): boolean {
   return existsSync(join(currentSave(dir), 'model.safetensors'));
 }

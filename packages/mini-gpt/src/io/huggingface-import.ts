@@ -40,13 +40,8 @@ function checkFixedFields(hf: Record<string, unknown>): void {
     if (!honoured(hf[field])) throw new Error(`config.json: ${field} ${JSON.stringify(hf[field])} is not supported (${because})`);
 }
 
-/**
- * Loads a Hugging Face GPT-2 checkpoint (`model.safetensors` + `config.json` of `gpt2` and its
- * kin): names `wte`, `wpe`, `h.{i}.attn.c_attn`, ... (optionally under `transformer.`), whose
- * `Conv1D` weights are `[in, out]`, already this package's layout. The config is checked against
- * the file's tensors before anything is allocated.
- */
-export function loadHuggingFaceGPT2(safetensors: Uint8Array, configJson: string | HuggingFaceGPT2Config): MiniGPT {
+/** The GPTConfig a Hugging Face GPT-2 config.json describes, checked (no weights read): what a fine-tune is planned from. */
+export function huggingFaceConfig(configJson: string | HuggingFaceGPT2Config): GPTConfig {
   let hf: unknown = configJson;
   if (typeof configJson === 'string') {
     try {
@@ -83,6 +78,17 @@ export function loadHuggingFaceGPT2(safetensors: Uint8Array, configJson: string 
   } catch (error) {
     throw new Error(`config.json: ${(error as Error).message}`);
   }
+  return config;
+}
+
+/**
+ * Loads a Hugging Face GPT-2 checkpoint (`model.safetensors` + `config.json` of `gpt2` and its
+ * kin): names `wte`, `wpe`, `h.{i}.attn.c_attn`, ... (optionally under `transformer.`), whose
+ * `Conv1D` weights are `[in, out]`, already this package's layout. The config is checked against
+ * the file's tensors before anything is allocated.
+ */
+export function loadHuggingFaceGPT2(safetensors: Uint8Array, configJson: string | HuggingFaceGPT2Config): MiniGPT {
+  const config = huggingFaceConfig(configJson);
   const { tensors } = readSafetensors(safetensors, 'model.safetensors');
   const prefix = tensors.has('transformer.wte.weight') ? 'transformer.' : '';
   const nameOf = (name: string) => (name === 'lm_head.weight' ? name : prefix + name.replace(/^transformer\./, ''));

@@ -58,8 +58,13 @@ export interface NewSessionOptions {
 /** What a fine-tuned model may change of the model it starts from. */
 const CHANGEABLE_ON_INIT = ['dropout', 'blockSize'];
 
-/** The config of a model fine-tuned from `source` with `overrides`, refused (naming the fields) where they contradict its weights. */
-function initConfig(source: GPTConfig, overrides: Partial<Omit<GPTConfig, 'vocabSize'>>): GPTConfig {
+/**
+ * The config of a model fine-tuned from one of config `source` with `overrides`, refused (naming
+ * the fields) where they contradict its weights: only `dropout` may change, and `blockSize` shrink.
+ * What `TrainingSession.create({ initFrom })` builds, known before any weight is read.
+ */
+export function fineTuneConfig(source: GPTConfig, given: Overrides<Omit<GPTConfig, 'vocabSize'>>): GPTConfig {
+  const overrides = definedOnly(given);
   const problems: FieldProblem[] = [];
   for (const [field, value] of Object.entries(overrides)) {
     const kept = (source as unknown as Record<string, unknown>)[field];
@@ -235,7 +240,7 @@ export class TrainingSession {
     const options = splitAcross(trainingOptions(preset, setup.training ?? {}, seed), setup.workers ?? 1);
     const { tokenizer, dataset } = sessionData(initFrom ? { ...setup, tokenizer: initFrom.tokenizer } : setup);
     const config = initFrom
-      ? initConfig(initFrom.model.config, definedOnly(setup.model ?? {}))
+      ? fineTuneConfig(initFrom.model.config, setup.model ?? {})
       : validateConfig({ ...PRESETS[preset].model, ...definedOnly(setup.model ?? {}), vocabSize: tokenizer.vocabSize });
     // A step too large for the heap (which more text would not cure), then too little text for the
     // context, is said before the model is built.
