@@ -245,7 +245,11 @@ export function checkMemory(config: GPTConfig, run: MemoryRun, { limit = WASM_HE
   const { batchSize, context, mode, microBatches } = estimate;
   const what = mode === 'train' ? `a training step of ${batchSize} × ${context} tokens per micro-batch` : `a forward pass of ${batchSize} × ${context} tokens`;
   const heap = `the ${formatBytes(limit)} a wasm heap can use`;
-  const fitsWith = (model: GPTConfig, change: Partial<MemoryRun>) => estimateMemory(model, { ...run, ...change }, { limit, label }).fits;
+  // Another shape has another parameter count: what trains is capped to it (all of it, when the run trains all).
+  const fitsWith = (model: GPTConfig, change: Partial<MemoryRun>) => {
+    const trained = run.trainedParameters === undefined ? {} : { trainedParameters: Math.min(run.trainedParameters, countParameters(model)) };
+    return estimateMemory(model, { ...run, ...trained, ...change }, { limit, label }).fits;
+  };
   const batch = batchSize > 1 ? largestFitting(batchSize - 1, (b) => fitsWith(config, { batchSize: b })) : 0;
   // Without a context of its own, the run reads blockSize tokens: shorter means a smaller blockSize (and position table).
   const ownContext = run.context !== undefined;
