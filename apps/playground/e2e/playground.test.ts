@@ -373,6 +373,38 @@ describe('playground in Chromium', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
+  it('issue 24: fine-tunes a Hugging Face directory the CLI exported, training only the chosen parameters, the estimate beside', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'embedlab-cli-'));
+    const hf = join(out, 'hf');
+    execFileSync('pnpm', ['exec', 'minigpt', 'train', '--steps', '40', '--samples', '0', '--out', join(out, 'ck')], { cwd: app, stdio: 'ignore' });
+    execFileSync('pnpm', ['exec', 'minigpt', 'export', '--checkpoint', join(out, 'ck'), '--format', 'hf', '--out', hf], { cwd: app, stdio: 'ignore' });
+    await tab('Save & load');
+    await page.locator('#files-open').setInputFiles(['model.safetensors', 'tokenizer.json', 'config.json'].map((name) => join(hf, name)));
+    await expect
+      .poll(() => page.locator('#files-status').textContent(), { timeout: 30_000 })
+      .toMatch(/^loaded model.safetensors \+ tokenizer.json \+ config.json \(a Hugging Face GPT-2 directory\): a 2-layer, 64-dim model/);
+    await tab('Train');
+    await page.locator('#train-start-from').selectOption('current');
+    await page.locator('#train-parts').fill('blocks:9');
+    await expect.poll(() => page.locator('#train-estimate').textContent()).toMatch(/^Train: must be blocks within 0-1 \(this model has 2\)/);
+    await page.locator('#train-start').click();
+    await expect.poll(() => page.locator('#train-error').textContent()).toMatch(/^Train: must be blocks within 0-1/);
+    await page.locator('#train-parts').fill('embeddings');
+    // Gradients and moments for the token table alone: the estimate says so beside the settings.
+    await expect.poll(() => page.locator('#train-estimate').textContent()).toMatch(/^fine-tunes model.safetensors; ≈ [\d,]+ parameters, ≈ \d+ MB per worker/);
+    const text = await train(page, 20);
+    expect(text).toMatch(/done, trained 20 steps/);
+    // It starts from the exported weights: its first loss is that of a trained model, far below uniform guessing.
+    const first = Number(await page.locator('#train-loss').getAttribute('data-first-loss'));
+    expect(first).toBeLessThan(Math.log(28) - 0.3);
+    expect(await page.locator('#train-loss').getAttribute('aria-label')).toMatch(
+      /fine-tune of model.safetensors, names, training embeddings, \d+ workers?: done/,
+    );
+    await page.locator('#train-start-from').selectOption('random');
+    await page.locator('#train-parts').fill('all');
+    rmSync(out, { recursive: true, force: true });
+  });
+
   it('issue 16.3: loading a checkpoint while a run trains is refused, and the run goes on to a clean stop', async () => {
     await tab('Train');
     await page.locator('#train-steps').fill('2000');

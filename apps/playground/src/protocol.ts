@@ -1,5 +1,5 @@
 // Messages between the page and the training worker.
-import type { CheckpointFiles, PositionKind, VariantResult } from '@embedlab/mini-gpt';
+import type { CheckpointFiles, GPTConfig, PositionKind, VariantResult } from '@embedlab/mini-gpt';
 
 export interface TrainRequest {
   type: 'train';
@@ -17,6 +17,13 @@ export interface TrainRequest {
    * and the device, not by `workers`, so a run gives the same losses on any number of workers.
    */
   microBatches: number;
+  /**
+   * `'random'`: a new model of `model`'s shape; `'current'`: fine-tune the model in use (trained
+   * or loaded here), its shape and tokenizer kept (`model` and `tokenizer` do not apply).
+   */
+  startFrom: 'random' | 'current';
+  /** What trains, the rest frozen: the library's `train` option (`all`, `embeddings`, `blocks:1`, ...). */
+  train: string;
 }
 
 /** `minigpt compare` in the worker: every variant trained on the same text, seed and budget. */
@@ -44,7 +51,8 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'save' }
-  | { type: 'load'; files: CheckpointFiles; names: { model: string; tokenizer: string } }
+  /** A checkpoint, or a Hugging Face GPT-2 directory (with its `config.json`). */
+  | { type: 'load'; files: CheckpointFiles; config?: string; names: { model: string; tokenizer: string } }
   | { type: 'explore'; prompt: string; token: string; analogy: [string, string, string] };
 
 export interface Exploration {
@@ -70,6 +78,8 @@ export type FromWorker =
   | { type: 'done'; run: number; status: 'done' | 'stopped' | 'failed'; reason: string }
   | { type: 'checkpoint'; files: CheckpointFiles }
   | { type: 'loaded'; summary: string }
+  /** The model in use changed (a run finished, or a model was loaded): what a fine-tune would start from. */
+  | { type: 'model'; config: GPTConfig; label: string }
   | { type: 'exploration'; exploration: Exploration }
   | { type: 'error'; source: ErrorSource; message: string }
   /** The rows of a comparison, in order, and the models it trains (each `steps` steps). */

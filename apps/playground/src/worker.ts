@@ -6,6 +6,7 @@ import {
   checkpointToFiles,
   comparisonVariants,
   connectReplicas,
+  loadHuggingFaceGPT2,
   type MiniGPT,
   type ReplicaEndpoint,
   type ReplicaPool,
@@ -13,7 +14,7 @@ import {
   TrainingSession,
 } from '@embedlab/mini-gpt';
 import { type RuntimeInfo, tf } from '@embedlab/runtime';
-import type { Tokenizer } from '@embedlab/tokenizer';
+import { fromHuggingFace, fromHuggingFaceCharLevel, isHuggingFaceCharLevel, type Tokenizer } from '@embedlab/tokenizer';
 import type { CompareRequest, ErrorSource, Exploration, FromWorker, ToWorker, TrainRequest } from './protocol.js';
 import { describeRuntime, startRuntime } from './wasm.js';
 
@@ -27,6 +28,21 @@ let session: TrainingSession | undefined;
 let training = false;
 /** The running comparison's Stop (it trains sessions of its own, not `session`). */
 let comparison: AbortController | undefined;
+
+/** A Hugging Face GPT-2 directory's model and tokenizer, from its files (as `minigpt ... --hf DIR` reads them). */
+function huggingFaceFromFiles(
+  files: { 'model.safetensors': Uint8Array; 'tokenizer.json': string },
+  config: string,
+): { model: MiniGPT; tokenizer: Tokenizer; step: number } {
+  const json = files['tokenizer.json'];
+  const tokenizer = isHuggingFaceCharLevel(json) ? fromHuggingFaceCharLevel(json) : fromHuggingFace(json);
+  return { model: loadHuggingFaceGPT2(files['model.safetensors'], config), tokenizer, step: 0 };
+}
+
+/** Tells the page which model is in use now (what a fine-tune starts from). */
+function announceModel(label: string): void {
+  if (model) post({ type: 'model', config: model.config, label });
+}
 
 async function sample(run: number, at: number): Promise<void> {
   const lines = await session!.samples({ count: 3, tokens: 60, seed: at });
@@ -62,28 +78,34 @@ async function runTraining(request: TrainRequest): Promise<void> {
   let pool: ReplicaPool | undefined;
   training = true;
   try {
-    model?.dispose();
-    model = undefined;
+    const settings = {
+      steps: request.steps,
+      batchSize: request.batchSize,
+      learningRate: request.learningRate,
+      warmupSteps: Math.min(20, Math.floor(request.steps / 10)),
+      evalInterval: Math.max(10, Math.floor(request.steps / 10)),
+      evalBatches: 4,
+      train: request.train,
+    };
+    const from = request.startFrom === 'current' ? model : undefined;
+    if (request.startFrom === 'current' && (!model || !tokenizer))
+      throw new Error('there is no model in use to start from: train one, or open one (Save & load)');
     session = undefined;
+    // A fine-tune copies the model in use (nanoGPT's init_from), which is freed once the copy exists.
+    const created = TrainingSession.create({
+      corpus: request.corpus,
+      workers: request.microBatches,
+      training: settings,
+      ...(from
+        ? { initFrom: { model: from, tokenizer: tokenizer! } }
+        : { tokenizer: request.tokenizer === 'char' ? 'char' : 'bpe:384', preset: 'names', model: request.model }),
+    });
+    model?.dispose();
+    session = created;
+    ({ model, tokenizer } = session);
     const replicas = startReplicas(Math.min(request.workers, request.microBatches));
     pool = replicas.pool;
     let workers = pool ? pool.size : 1;
-    session = TrainingSession.create({
-      corpus: request.corpus,
-      tokenizer: request.tokenizer === 'char' ? 'char' : 'bpe:384',
-      preset: 'names',
-      model: request.model,
-      workers: request.microBatches,
-      training: {
-        steps: request.steps,
-        batchSize: request.batchSize,
-        learningRate: request.learningRate,
-        warmupSteps: Math.min(20, Math.floor(request.steps / 10)),
-        evalInterval: Math.max(10, Math.floor(request.steps / 10)),
-        evalBatches: 4,
-      },
-    });
-    ({ model, tokenizer } = session);
     post({ type: 'started', run, workers, ...(replicas.note ? { note: replicas.note } : {}) });
     await sample(run, 0);
     const result = await session.run(
@@ -105,6 +127,7 @@ async function runTraining(request: TrainRequest): Promise<void> {
       pool ? { workers: pool } : {},
     );
     session.optimizer.dispose();
+    announceModel(`the model of run ${run}`);
     const { threads } = await started!;
     const speed = `median ${Math.round(result.medianTokensPerSecond).toLocaleString('en-US')} tokens/s on ${workers} worker${workers === 1 ? '' : 's'}${workers === 1 ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''}, ${request.microBatches} micro-batch${request.microBatches === 1 ? '' : 'es'} a step`;
     if (result.stoppedBy === 'done') post({ type: 'done', run, status: 'done', reason: `trained ${result.step} steps, ${speed}` });
@@ -273,9 +296,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       case 'load': {
         if (training) throw new Error('a run is training: stop it (Train, Stop) before loading a checkpoint');
         const { names } = message;
-        let checkpoint: ReturnType<typeof checkpointFromFiles>;
+        let checkpoint: { model: MiniGPT; tokenizer: Tokenizer; step: number };
         try {
-          checkpoint = checkpointFromFiles(message.files);
+          checkpoint = message.config === undefined ? checkpointFromFiles(message.files) : huggingFaceFromFiles(message.files, message.config);
         } catch (error) {
           // Name the files the person chose, not the names inside a checkpoint directory.
           throw new Error(
@@ -296,9 +319,10 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
           tokenizer.vocabSize < c.vocabSize
             ? ` (the model has ${c.vocabSize.toLocaleString('en-US')} rows, ${(c.vocabSize - tokenizer.vocabSize).toLocaleString('en-US')} of them padding)`
             : '';
+        announceModel(names.model);
         post({
           type: 'loaded',
-          summary: `loaded ${names.model} + ${names.tokenizer}: a ${c.nLayer}-layer, ${c.nEmbd}-dim model (${model.parameterCount().total.toLocaleString('en-US')} parameters, ${c.position} positions) at step ${step}, ${tokenizer.kind} tokenizer of ${tokenizer.vocabSize} tokens${padded}`,
+          summary: `loaded ${names.model} + ${names.tokenizer}${message.config === undefined ? '' : ' + config.json (a Hugging Face GPT-2 directory)'}: a ${c.nLayer}-layer, ${c.nEmbd}-dim model (${model.parameterCount().total.toLocaleString('en-US')} parameters, ${c.position} positions) at step ${step}, ${tokenizer.kind} tokenizer of ${tokenizer.vocabSize} tokens${padded}`,
         });
         break;
       }

@@ -25,12 +25,18 @@ export function mountFiles(root: HTMLElement): void {
     try {
       if (training.running) throw new Error('a run is training: stop it (Train, Stop) or let it finish, then load a checkpoint');
       const model = files.find((f) => f.name.endsWith('.safetensors') && !f.name.startsWith('optimizer'));
-      const tokenizer = files.find((f) => f.name.endsWith('.json'));
+      // A Hugging Face GPT-2 directory has a config.json beside its model and tokenizer.json.
+      const config = files.find((f) => f.name === 'config.json');
+      const tokenizer = files.find((f) => f.name.endsWith('.json') && f !== config && f.name !== 'tokenizer_config.json');
       if (!model || !tokenizer)
-        throw new Error(`choose both files of a checkpoint, a .safetensors model and a tokenizer .json; got ${files.map((f) => f.name).join(', ')}`);
+        throw new Error(
+          `choose both files of a checkpoint (a .safetensors model and a tokenizer .json), or a Hugging Face directory's model.safetensors, tokenizer.json and config.json; got ${files.map((f) => f.name).join(', ')}`,
+        );
       const checkpoint: CheckpointFiles = { 'model.safetensors': new Uint8Array(await model.arrayBuffer()), 'tokenizer.json': await tokenizer.text() };
-      status.textContent = `loading ${model.name} + ${tokenizer.name}…`;
-      send({ type: 'load', files: checkpoint, names: { model: model.name, tokenizer: tokenizer.name } }, [checkpoint['model.safetensors'].buffer]);
+      status.textContent = `loading ${model.name} + ${tokenizer.name}${config ? ' + config.json' : ''}…`;
+      send({ type: 'load', files: checkpoint, ...(config ? { config: await config.text() } : {}), names: { model: model.name, tokenizer: tokenizer.name } }, [
+        checkpoint['model.safetensors'].buffer,
+      ]);
     } catch (problem) {
       showError(error, problem);
     }
@@ -55,9 +61,9 @@ export function mountFiles(root: HTMLElement): void {
     element(
       'p',
       { class: 'note' },
-      'The same checkpoint format as the minigpt CLI and nanoGPT: model.safetensors (nanoGPT names) and tokenizer.json. A model trained here samples with `minigpt sample --checkpoint DIR`.',
+      'The same checkpoint format as the minigpt CLI and nanoGPT: model.safetensors (nanoGPT names) and tokenizer.json; or a Hugging Face GPT-2 directory (model.safetensors, tokenizer.json and config.json). A model trained here samples with `minigpt sample --checkpoint DIR`; Train can fine-tune the model loaded here.',
     ),
-    element('div', { class: 'row' }, save, field('Open a checkpoint (both files)', input)),
+    element('div', { class: 'row' }, save, field('Open a checkpoint (both files) or a Hugging Face directory (three files)', input)),
     error,
     status,
   );

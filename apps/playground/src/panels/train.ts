@@ -1,4 +1,4 @@
-import { estimateMemory, POSITION_KINDS, PRESETS, type PositionKind } from '@embedlab/mini-gpt';
+import { estimateMemory, type GPTConfig, POSITION_KINDS, PRESETS, type PositionKind, trainedSizes } from '@embedlab/mini-gpt';
 import { chart } from '../charts.js';
 import { corpus, corpusName, MIN_CHARACTERS, onCorpusChange, readCorpusFile, setCorpus, visibleCharacters } from '../corpus.js';
 import {
@@ -29,6 +29,8 @@ interface Run {
   startedAt: number;
   stepAt: number;
   announced: number;
+  /** Its sizes, for the device speed its steps measure. */
+  shape: Shape;
 }
 
 /** Sizes of a run, for the estimate before it starts (`workers`: the workers that get micro-batches). */
@@ -67,8 +69,8 @@ function flopsPerToken(s: Shape): number {
  * --dry-run` prints and the library checks): weights, gradients, AdamW's moments and one
  * micro-batch's activations, for the model the worker builds (the names preset with these sizes).
  */
-function memoryEstimate(s: Shape) {
-  const config = {
+function memoryEstimate(s: Shape, parts: string, base?: GPTConfig) {
+  const config = base ?? {
     ...PRESETS.names.model,
     blockSize: s.blockSize,
     nLayer: s.nLayer,
@@ -78,9 +80,10 @@ function memoryEstimate(s: Shape) {
     tieWeights: s.tied,
     vocabSize: s.vocabSize,
   };
+  // Gradients and AdamW's moments only for what trains (an unknown part is an error naming it).
   return estimateMemory(
     config,
-    { mode: 'train', batchSize: s.batchSize / s.microBatches, microBatches: s.microBatches, workers: s.workers },
+    { mode: 'train', batchSize: s.batchSize / s.microBatches, microBatches: s.microBatches, workers: s.workers, ...trainedSizes(config, parts) },
     { limit: MEMORY_LIMIT },
   );
 }
@@ -113,6 +116,24 @@ export function mountTrain(root: HTMLElement): void {
   const steps = Object.assign(numberInput(300, 10, 100000, 10), { id: 'train-steps' });
   // All cores on a cross-origin-isolated page (gradients through SharedArrayBuffer); one otherwise.
   const workers = Object.assign(numberInput(globalThis.crossOriginIsolated ? cores : 1, 1, cores), { id: 'train-workers' });
+  // Start from new random weights, or fine-tune the model in use (a finished run's, or one loaded in Save & load).
+  const startFrom = select(
+    [
+      ['random', 'new random weights'],
+      ['current', 'the model in use (fine-tune)'],
+    ],
+    'random',
+  );
+  startFrom.id = 'train-start-from';
+  const currentOption = startFrom.querySelector<HTMLOptionElement>('option[value="current"]')!;
+  currentOption.disabled = true;
+  const parts = element('input', { type: 'text', value: 'all', id: 'train-parts', list: 'train-parts-choices', size: '14' });
+  const partChoices = element(
+    'datalist',
+    { id: 'train-parts-choices' },
+    ...['all', 'embeddings', 'positions', 'head', 'blocks', 'norms', 'blocks:0', 'embeddings,positions'].map((value) => element('option', { value })),
+  );
+  let modelInUse: { config: GPTConfig; label: string } | undefined;
   const estimate = element('p', { class: 'note', id: 'train-estimate' });
   const start = element('button', { id: 'train-start' }, 'Train');
   const pause = element('button', { id: 'train-pause', disabled: '' }, 'Pause');
@@ -170,11 +191,14 @@ export function mountTrain(root: HTMLElement): void {
 
   /** Reads and checks every setting; throws an InputError naming the field. */
   const settings = () => {
+    const fineTune = startFrom.value === 'current' ? modelInUse : undefined;
+    if (startFrom.value === 'current' && !fineTune) throw new InputError(startFrom, 'there is no model in use yet: train one, or open one in Save & load');
+    const c = fineTune?.config;
     const values = {
-      nLayer: readInteger(layers, 'Layers'),
-      nHead: readInteger(heads, 'Heads'),
-      nEmbd: readInteger(dims, 'Dimensions'),
-      blockSize: readInteger(block, 'Context'),
+      nLayer: c ? c.nLayer : readInteger(layers, 'Layers'),
+      nHead: c ? c.nHead : readInteger(heads, 'Heads'),
+      nEmbd: c ? c.nEmbd : readInteger(dims, 'Dimensions'),
+      blockSize: c ? c.blockSize : readInteger(block, 'Context'),
       batchSize: readInteger(batch, 'Batch'),
       steps: readInteger(steps, 'Steps'),
       workers: readInteger(workers, 'Workers'),
@@ -192,17 +216,25 @@ export function mountTrain(root: HTMLElement): void {
       ...values,
       workers: Math.min(values.workers, microBatches),
       microBatches,
-      vocabSize: tokenizer.value === 'char' ? vocabulary : 384,
-      tied: tie.checked,
-      position: position.value as PositionKind,
+      vocabSize: c ? c.vocabSize : tokenizer.value === 'char' ? vocabulary : 384,
+      tied: c ? c.tieWeights : tie.checked,
+      position: c ? c.position : (position.value as PositionKind),
     };
-    return { ...values, microBatches, shape };
+    const train = parts.value.trim() || 'all';
+    return { ...values, microBatches, shape, train, fineTune };
   };
 
+  /** Why the last estimate could not be made (a bad setting): Train refuses with it. */
+  let estimateProblem: unknown;
   const updateEstimate = () => {
     try {
-      const { shape, steps: total } = settings();
-      const memory = memoryEstimate(shape);
+      const { shape, steps: total, train, fineTune } = settings();
+      let memory: ReturnType<typeof memoryEstimate>;
+      try {
+        memory = memoryEstimate(shape, train, fineTune?.config);
+      } catch (problem) {
+        throw new InputError(parts, `Train: ${(problem as Error).message.replace(/^train: train must be /, 'must be ')}`);
+      }
       const bytes = memory.perWorker;
       const seconds = (flopsPerToken(shape) * shape.batchSize * shape.blockSize) / (flopsPerWorker * shape.workers);
       const verdict = !memory.fits
@@ -210,12 +242,13 @@ export function mountTrain(root: HTMLElement): void {
         : seconds > STEP_LIMIT_SECONDS
           ? ' — too slow to watch: make the model, context or batch smaller'
           : '';
-      estimate.textContent = `≈ ${memory.parameterCount.toLocaleString('en-US')} parameters, ≈ ${megabytes(bytes)} per worker, ≈ ${duration(seconds)} per step, ≈ ${duration(seconds * total)} for ${plural(total, 'step')} (${measured ? 'speed measured by the last run' : 'a guess until the first run measures this device'})${verdict}`;
+      estimate.textContent = `${fineTune ? `fine-tunes ${fineTune.label}; ` : ''}≈ ${memory.parameterCount.toLocaleString('en-US')} parameters, ≈ ${megabytes(bytes)} per worker, ≈ ${duration(seconds)} per step, ≈ ${duration(seconds * total)} for ${plural(total, 'step')} (${measured ? 'speed measured by the last run' : 'a guess until the first run measures this device'})${verdict}`;
       estimate.classList.toggle('warning', verdict !== '');
       return { bytes, fits: memory.fits, seconds };
     } catch (problem) {
       estimate.textContent = (problem as Error).message;
       estimate.classList.add('warning');
+      estimateProblem = problem;
       return undefined;
     }
   };
@@ -270,7 +303,8 @@ export function mountTrain(root: HTMLElement): void {
           tokenizer,
           `${corpusName()} has ${plural(visible, 'character')} that are not whitespace; the ${tokenizer.value === 'bpe' ? 'BPE tokenizer needs at least 2,000 to learn merges from' : 'char tokenizer needs at least 100'}`,
         );
-      const guess = updateEstimate()!;
+      const guess = updateEstimate();
+      if (!guess) throw estimateProblem;
       if (!guess.fits)
         throw new InputError(
           layers,
@@ -288,7 +322,10 @@ export function mountTrain(root: HTMLElement): void {
     clearError(error);
     const id = (runs.at(-1)?.id ?? current?.id ?? 0) + 1;
     const { shape } = values;
-    const label = `run ${id}: ${tokenizer.value}, ${corpusName()}, ${shape.nLayer}L ${shape.nHead}H ${shape.nEmbd}d ctx ${shape.blockSize}, ${position.value} ${tie.checked ? 'tied' : 'untied'}`;
+    const trains = values.train === 'all' ? '' : `, training ${values.train}`;
+    const label = values.fineTune
+      ? `run ${id}: fine-tune of ${values.fineTune.label}, ${corpusName()}${trains}`
+      : `run ${id}: ${tokenizer.value}, ${corpusName()}, ${shape.nLayer}L ${shape.nHead}H ${shape.nEmbd}d ctx ${shape.blockSize}, ${position.value} ${tie.checked ? 'tied' : 'untied'}${trains}`;
     current = {
       id,
       label,
@@ -300,6 +337,7 @@ export function mountTrain(root: HTMLElement): void {
       startedAt: performance.now(),
       stepAt: 0,
       announced: 0,
+      shape,
     };
     runs.push(current);
     sampleLog = [];
@@ -328,6 +366,8 @@ export function mountTrain(root: HTMLElement): void {
       learningRate: 3e-3,
       workers: values.workers,
       microBatches: values.microBatches,
+      startFrom: values.fineTune ? 'current' : 'random',
+      train: values.train,
     });
   });
   pause.addEventListener('click', () => {
@@ -365,6 +405,13 @@ export function mountTrain(root: HTMLElement): void {
   });
 
   listen((message) => {
+    if (message.type === 'model') {
+      modelInUse = { config: message.config, label: message.label };
+      currentOption.disabled = false;
+      currentOption.textContent = `the model in use: ${message.label} (fine-tune)`;
+      updateEstimate();
+      return;
+    }
     if (message.type === 'error' && message.source === 'train') {
       if (current && current.state === 'starting') finish(current, 'failed', message.message);
       else showError(error, message.message);
@@ -400,20 +447,7 @@ export function mountTrain(root: HTMLElement): void {
       }
       // Device speed for the next estimates.
       if (message.step > 3) {
-        const [layersNow, headsNow, dimsNow, blockNow, batchNow] = [layers, heads, dims, block, batch].map((input) => Number(input.value));
-        const shape: Shape = {
-          nLayer: layersNow!,
-          nHead: headsNow!,
-          nEmbd: dimsNow!,
-          blockSize: blockNow!,
-          batchSize: batchNow!,
-          vocabSize: tokenizer.value === 'char' ? vocabulary : 384,
-          tied: tie.checked,
-          position: position.value as PositionKind,
-          workers: run.workers,
-          microBatches: 1,
-        };
-        flopsPerWorker = (message.tokensPerSecond * flopsPerToken(shape)) / run.workers;
+        flopsPerWorker = (message.tokensPerSecond * flopsPerToken({ ...run.shape, workers: run.workers, microBatches: 1 })) / run.workers;
         measured = true;
       }
     } else if (message.type === 'eval') {
@@ -439,6 +473,7 @@ export function mountTrain(root: HTMLElement): void {
       'Train a small GPT in Web Workers on the WASM backend (data-parallel: each worker takes its share of every batch); runs stay on the chart so two can be compared (tied vs untied, learned vs RoPE).',
     ),
     element('div', { class: 'row' }, field('Corpus (.txt)', corpusFile), corpusInfo),
+    element('div', { class: 'row' }, field('Start from', startFrom), field('Train (the rest frozen)', parts), partChoices),
     element(
       'div',
       { class: 'row' },
