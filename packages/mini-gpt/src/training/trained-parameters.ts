@@ -31,14 +31,14 @@ function describePart(part: string, config: GPTConfig): string {
   return part;
 }
 
-function fail(field: string, rule: string, value: unknown): never {
-  throw new OptionsError('train', [{ path: field, rule, value }]);
+function fail(rule: string, value: unknown): never {
+  throw new OptionsError('train', [{ path: 'train', rule, value }]);
 }
 
 /** The state_dict names `spec` trains, in state order; an error names the part that is wrong. */
-export function trainedNames(config: GPTConfig, spec: TrainSpec = 'all', field = 'train'): string[] {
+export function trainedNames(config: GPTConfig, spec: TrainSpec = 'all'): string[] {
   const specs = parameterSpecs(config);
-  if (typeof spec !== 'string' || spec.trim() === '') fail(field, TRAIN_SPEC_HELP, spec);
+  if (typeof spec !== 'string' || spec.trim() === '') fail(TRAIN_SPEC_HELP, spec);
   const parts = spec.split(',').map((part) => part.trim());
   const chosen = new Set<string>();
   for (const part of parts) {
@@ -48,20 +48,20 @@ export function trainedNames(config: GPTConfig, spec: TrainSpec = 'all', field =
     else if (part === 'head') names = specs.filter((s) => s.role === (config.tieWeights ? 'token-embedding' : 'head')).map((s) => s.name);
     else if (part === 'positions') {
       names = specs.filter((s) => s.role === 'position-embedding').map((s) => s.name);
-      if (names.length === 0) fail(field, `a part this model has (it has no learned position table: position ${config.position})`, part);
+      if (names.length === 0) fail(`a part this model has (it has no learned position table: position ${config.position})`, part);
     } else if (part === 'norms') names = specs.filter((s) => s.role === 'norm').map((s) => s.name);
     else if (part === 'blocks' || part.startsWith('blocks:')) {
       const range = /^blocks(?::(\d+)(?:-(\d+))?)?$/.exec(part);
-      if (!range) fail(field, 'blocks, blocks:A or blocks:A-B (block numbers from 0)', part);
+      if (!range) fail('blocks, blocks:A or blocks:A-B (block numbers from 0)', part);
       const last = config.nLayer - 1;
       const from = range[1] === undefined ? 0 : Number(range[1]);
       const to = range[2] === undefined ? (range[1] === undefined ? last : from) : Number(range[2]);
-      if (from > to || to > last) fail(field, `blocks within 0-${last} (this model has ${config.nLayer}), the first no later than the last`, part);
+      if (from > to || to > last) fail(`blocks within 0-${last} (this model has ${config.nLayer}), the first no later than the last`, part);
       names = specs.filter((s) => s.layer !== undefined && s.layer >= from && s.layer <= to).map((s) => s.name);
     } else {
       const pattern = new RegExp(`^${part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`);
       names = specs.filter((s) => pattern.test(s.name)).map((s) => s.name);
-      if (names.length === 0) fail(field, `${TRAIN_SPEC_HELP}; "${part}" names no parameter of this model`, part);
+      if (names.length === 0) fail(`${TRAIN_SPEC_HELP}; "${part}" names no parameter of this model`, part);
     }
     for (const name of names) chosen.add(name);
   }
