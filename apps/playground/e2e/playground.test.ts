@@ -260,7 +260,11 @@ describe('playground in Chromium', () => {
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     expect(await page.locator('#train-workers').inputValue()).toBe(String(Math.min(16, cores)));
     await expect.poll(() => page.locator('#train-estimate').textContent()).toMatch(/^≈ [\d,]+ parameters, ≈ \d+ MB per worker, ≈ [\d.]+ m?s per step/);
-    speeds.push(`  default: ${await train(page, 80)}`);
+    const guessed = Number(await page.locator('#train-estimate').getAttribute('data-step-seconds'));
+    const finished = await train(page, 80);
+    speeds.push(`  default: ${finished}`);
+    const measured = (32 * 16) / Number(/median ([\d,]+) tokens\/s/.exec(finished)![1]!.replaceAll(',', ''));
+    speeds.push(`  default step: first guess ${(guessed * 1000).toFixed(0)} ms, measured ${(measured * 1000).toFixed(0)} ms`);
     const first = Number(await page.locator('#train-loss').getAttribute('data-first-loss'));
     const last = Number(await page.locator('#train-loss').getAttribute('data-last-loss'));
     expect(last).toBeLessThan(first - 0.5);
@@ -505,6 +509,46 @@ describe('playground in Chromium', () => {
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
+  it('issue 25: the time estimate is a product timed on this device, never refuses a run, then takes the median speed of runs; fewer workers than asked say why', async () => {
+    const on = await openPage('');
+    await expect.poll(() => on.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
+    await on.getByRole('tab', { name: 'Train' }).click();
+    const estimate = () => on.locator('#train-estimate').textContent();
+    const stepSeconds = async () => Number(await on.locator('#train-estimate').getAttribute('data-step-seconds'));
+    await expect.poll(estimate).toMatch(/ \(a first guess from a product of this size timed on this device\)$/);
+    const cores = await on.evaluate(() => Math.max(1, Math.min(16, navigator.hardwareConcurrency)));
+    if (cores >= 2) {
+      await on.locator('#train-batch').fill('3');
+      await on.locator('#train-workers').fill('2');
+      await expect
+        .poll(estimate)
+        .toMatch(/; trains on 1 worker, not 2: batch 3 splits evenly into 1 micro-batch only \(batch 4 gives each of 2 workers a share\)$/);
+      await on.locator('#train-workers').fill(String(cores));
+    }
+    // The model a fixed first guess once refused as "≈ 27 s a step" (it trains at about 2 s here).
+    for (const [id, value] of [
+      ['#train-layers', '4'],
+      ['#train-dims', '256'],
+      ['#train-heads', '4'],
+      ['#train-context', '64'],
+      ['#train-batch', '32'],
+    ] as const)
+      await on.locator(id).fill(value);
+    await expect.poll(estimate).toMatch(/^≈ [\d,]+ parameters, ≈ \d+ MB per worker, ≈ [\d.]+ m?s per step/);
+    const guessed = await stepSeconds();
+    const finished = await train(on, 10);
+    const tokensPerSecond = Number(/median ([\d,]+) tokens\/s/.exec(finished)![1]!.replaceAll(',', ''));
+    const measured = (32 * 64) / tokensPerSecond;
+    speeds.push(`  step of 4 layers x 256, context 64, batch 32: first guess ${guessed.toFixed(2)} s, measured ${measured.toFixed(2)} s`);
+    // The next estimate of the same model is this run's own speed (the page's median of its steps, after the first three).
+    await on.locator('#train-steps').fill('20');
+    await expect.poll(estimate).toMatch(/ \(the median speed of 1 run on this device\)/);
+    expect((await stepSeconds()) / measured).toBeGreaterThan(0.5);
+    expect((await stepSeconds()) / measured).toBeLessThan(2);
+    await on.close();
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
   it('issue 16.4: Stop always works: a step that does not come back ends the worker and starts a fresh one', async () => {
     const other = await openPage('?stopAfter=0');
     await expect.poll(() => other.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
@@ -660,6 +704,39 @@ describe('playground in Chromium', () => {
       // The table shows 3 decimals; the browser's threads may sum in another order.
       for (const [k, cell] of shown.entries()) expect(Math.abs(cell.loss - expected[k]!.loss!)).toBeLessThan(2e-3);
     }
+  });
+
+  it('issue 25: Compare trains every encoding tied and untied with all four RoPE scalings in one comparison (the second scaling of an untied RoPE model used to free it)', async () => {
+    const on = await comparePage();
+    for (const [id, value] of [
+      ['#compare-steps', '10'],
+      ['#compare-batch', '8'],
+      ['#compare-context', '8'],
+      ['#compare-layers', '1'],
+      ['#compare-heads', '2'],
+      ['#compare-dims', '16'],
+    ] as const)
+      await on.locator(id).fill(value);
+    for (const p of ['learned', 'sinusoidal', 'rope', 'alibi', 'none']) await on.locator(`#compare-position-${p}`).check();
+    const scalings = ['linear', 'dynamic', 'yarn', 'llama3'];
+    for (const s of scalings) await on.locator(`#compare-scaling-${s}`).check();
+    await on.locator('#compare-tie').selectOption('untied');
+    await on.locator('#compare-tie').selectOption('both');
+    // Before this page's first comparison, Head "both" already means the side by side will fill in.
+    expect(await on.locator('#compare-tying-note').textContent()).toMatch(/^The side by side fills in when/);
+    await on.locator('#compare-start').click();
+    await expect.poll(() => compareStatus(on), { timeout: 300_000 }).toMatch(/: (done|stopped|failed), /);
+    expect(await compareStatus(on)).toMatch(/: done, trained 10 models of 10 steps; 18 of 18 rows/);
+    const rows = await resultRows(on);
+    const factor = await on.locator('#compare-factor').inputValue();
+    expect(rows.map((r) => r.variant)).toEqual(
+      ['learned', 'sinusoidal', 'rope', 'alibi', 'none'].flatMap((p) =>
+        ['tied', 'untied'].flatMap((t) => [`${p}-${t}`, ...(p === 'rope' ? scalings.map((s) => `${p}-${t}+${s}:${factor}`) : [])]),
+      ),
+    );
+    for (const row of rows.filter((r) => !r.variant.startsWith('learned')))
+      for (const cell of row.cells) expect(cell.loss, `${row.variant} at ${cell.multiple}x`).toBeGreaterThan(0);
+    expect(problems, problems.join('\n')).toEqual([]);
   });
 
   it('Compare: Stop ends it after the current step; a comparison and a training run refuse each other; bad settings are errors beside their controls', async () => {

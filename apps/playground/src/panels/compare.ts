@@ -353,11 +353,13 @@ export function mountCompare(root: HTMLElement): void {
       const extra = pairs[0]!.untied.parameters - pairs[0]!.tied.parameters;
       const { nEmbd } = current!;
       tyingNote.textContent = `Untying gives the output head a matrix of its own: ${extra.toLocaleString('en-US')} more parameters (${extra / nEmbd} tokens × ${nEmbd} dimensions) for the loss difference in the last column.`;
-    } else
-      tyingNote.textContent =
-        current?.rows.some((r) => r.endsWith('-untied')) && current.rows.some((r) => r.endsWith('-tied'))
-          ? 'The side by side fills in when an encoding has finished both tied and untied.'
-          : 'Choose Head: both (side by side) to train each encoding tied and untied and compare them here.';
+    } else {
+      // Before any comparison, the Head setting says whether one will fill this in.
+      const bothHeads = current ? current.rows.some((r) => r.endsWith('-untied')) && current.rows.some((r) => r.endsWith('-tied')) : tie.value === 'both';
+      tyingNote.textContent = bothHeads
+        ? 'The side by side fills in when an encoding has finished both tied and untied.'
+        : 'Choose Head: both (side by side) to train each encoding tied and untied and compare them here.';
+    }
   };
 
   const setRunning = (running: boolean) => {
@@ -482,6 +484,9 @@ export function mountCompare(root: HTMLElement): void {
   onCorpusChange(describe);
   root.addEventListener('input', describe);
   root.addEventListener('change', describe);
+  tie.addEventListener('change', () => {
+    if (!current) drawTying();
+  });
   const encodings = element('fieldset', {}, element('legend', {}, 'Encodings'), ...POSITIONS.map((p) => field(p, positions.get(p)!)));
   const scaled = element(
     'fieldset',

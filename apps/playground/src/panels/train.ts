@@ -1,5 +1,6 @@
 import { estimateMemory, type GPTConfig, POSITION_KINDS, PRESETS, type PositionKind, trainedSizes } from '@embedlab/mini-gpt';
 import { chart } from '../charts.js';
+import { median, productSpeed, StepSpeed } from '../speed.js';
 import { corpus, corpusName, MIN_CHARACTERS, onCorpusChange, readCorpusFile, setCorpus, visibleCharacters } from '../corpus.js';
 import {
   clearError,
@@ -31,6 +32,9 @@ interface Run {
   announced: number;
   /** Its sizes, for the device speed its steps measure. */
   shape: Shape;
+  /** The product speed of its size when it started, and its steps' tokens/s: what it tells of this device. */
+  products: number;
+  speeds: number[];
 }
 
 /** Sizes of a run, for the estimate before it starts (`workers`: the workers that get micro-batches). */
@@ -49,11 +53,9 @@ interface Shape {
 
 /** What one wasm instance may hold: a tab's wasm memory is limited to a few GB and shared with the page. */
 const MEMORY_LIMIT = 1e9;
-/** A step slower than this is refused: the run would not show anything for minutes. */
-const STEP_LIMIT_SECONDS = 20;
-/** Floating-point operations a worker does per second, until a run on this device measures it. */
-let flopsPerWorker = 1.5e9;
-let measured = false;
+/** A step slower than this gets a warning (the run shows little for minutes); it still starts. */
+const SLOW_STEP_SECONDS = 20;
+const stepSpeed = new StepSpeed();
 
 function parameters(s: Shape): number {
   return 12 * s.nLayer * s.nEmbd * s.nEmbd + s.vocabSize * s.nEmbd * (s.tied ? 1 : 2) + s.blockSize * s.nEmbd;
@@ -86,6 +88,16 @@ function memoryEstimate(s: Shape, parts: string, base?: GPTConfig) {
     { mode: 'train', batchSize: s.batchSize / s.microBatches, microBatches: s.microBatches, workers: s.workers, ...trainedSizes(config, parts) },
     { limit: MEMORY_LIMIT },
   );
+}
+
+/**
+ * Why a run gets fewer workers than asked: each worker takes whole micro-batches, and a batch splits
+ * into as many as its largest divisor up to the workers (so any count of workers trains the same numbers).
+ */
+function fewerWorkers(s: Shape, asked: number): string {
+  if (s.workers >= asked) return '';
+  const even = Math.ceil(s.batchSize / asked) * asked;
+  return `; trains on ${plural(s.workers, 'worker')}, not ${asked}: batch ${s.batchSize} splits evenly into ${s.microBatches} micro-batch${s.microBatches === 1 ? '' : 'es'} only (batch ${even} gives each of ${asked} workers a share)`;
 }
 
 const megabytes = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.max(1, Math.round(bytes / 1e6))} MB`);
@@ -236,15 +248,20 @@ export function mountTrain(root: HTMLElement): void {
         throw new InputError(parts, `Train: ${(problem as Error).message.replace(/^train: train must be /, 'must be ')}`);
       }
       const bytes = memory.perWorker;
-      const seconds = (flopsPerToken(shape) * shape.batchSize * shape.blockSize) / (flopsPerWorker * shape.workers);
+      const products = productSpeed((shape.batchSize / shape.microBatches) * shape.blockSize, shape.nEmbd);
+      const seconds = stepSpeed.seconds(flopsPerToken(shape) * shape.batchSize * shape.blockSize, shape.workers, products);
       const verdict = !memory.fits
         ? ' — too large: it would not fit in the wasm memory of a tab'
-        : seconds > STEP_LIMIT_SECONDS
-          ? ' — too slow to watch: make the model, context or batch smaller'
+        : seconds > SLOW_STEP_SECONDS
+          ? ' — slow to watch: it starts if you ask, or make the model, context or batch smaller'
           : '';
-      estimate.textContent = `${fineTune ? `fine-tunes ${fineTune.label}; ` : ''}≈ ${memory.parameterCount.toLocaleString('en-US')} parameters, ≈ ${megabytes(bytes)} per worker, ≈ ${duration(seconds)} per step, ≈ ${duration(seconds * total)} for ${plural(total, 'step')} (${measured ? 'speed measured by the last run' : 'a guess until the first run measures this device'})${verdict}`;
+      const speedSource = stepSpeed.runs
+        ? `the median speed of ${plural(stepSpeed.runs, 'run')} on this device`
+        : 'a first guess from a product of this size timed on this device';
+      estimate.textContent = `${fineTune ? `fine-tunes ${fineTune.label}; ` : ''}≈ ${memory.parameterCount.toLocaleString('en-US')} parameters, ≈ ${megabytes(bytes)} per worker, ≈ ${duration(seconds)} per step, ≈ ${duration(seconds * total)} for ${plural(total, 'step')} (${speedSource})${verdict}${fewerWorkers(shape, readInteger(workers, 'Workers'))}`;
+      estimate.dataset.stepSeconds = String(seconds);
       estimate.classList.toggle('warning', verdict !== '');
-      return { bytes, fits: memory.fits, seconds };
+      return { bytes, fits: memory.fits, seconds, products };
     } catch (problem) {
       estimate.textContent = (problem as Error).message;
       estimate.classList.add('warning');
@@ -273,6 +290,8 @@ export function mountTrain(root: HTMLElement): void {
     status.textContent = `run ${run.id}: ${state}, ${reason}`;
     announce.textContent = status.textContent;
     if (state === 'failed') showError(error, new Error(`run ${run.id} failed: ${reason}`));
+    // What this run measured of the device makes the next estimates.
+    if (run.speeds.length > 0) stepSpeed.record((median(run.speeds) * flopsPerToken(run.shape)) / run.workers, run.products);
     // A run that never took a step leaves nothing on the chart.
     if (run.train.length === 0) runs.splice(runs.indexOf(run), 1);
     if (state === 'done') progress.value = 1;
@@ -292,6 +311,7 @@ export function mountTrain(root: HTMLElement): void {
 
   start.addEventListener('click', () => {
     let values: ReturnType<typeof settings>;
+    let guess: NonNullable<ReturnType<typeof updateEstimate>>;
     try {
       // One worker trains one thing at a time.
       if (training.comparing) throw new Error('a comparison is running: stop it (Compare, Stop) or let it finish, then train');
@@ -303,17 +323,13 @@ export function mountTrain(root: HTMLElement): void {
           tokenizer,
           `${corpusName()} has ${plural(visible, 'character')} that are not whitespace; the ${tokenizer.value === 'bpe' ? 'BPE tokenizer needs at least 2,000 to learn merges from' : 'char tokenizer needs at least 100'}`,
         );
-      const guess = updateEstimate();
-      if (!guess) throw estimateProblem;
+      const estimated = updateEstimate();
+      if (!estimated) throw estimateProblem;
+      guess = estimated;
       if (!guess.fits)
         throw new InputError(
           layers,
           `this model needs ≈ ${megabytes(guess.bytes)} per worker, more than the ${megabytes(MEMORY_LIMIT)} a browser tab's wasm memory can hold for training: lower the layers, dimensions, context or batch`,
-        );
-      if (guess.seconds > STEP_LIMIT_SECONDS)
-        throw new InputError(
-          layers,
-          `each step would take ≈ ${duration(guess.seconds)} on this device: lower the layers, dimensions, context or batch (or train it with the minigpt CLI)`,
         );
     } catch (problem) {
       showError(error, problem);
@@ -338,6 +354,8 @@ export function mountTrain(root: HTMLElement): void {
       stepAt: 0,
       announced: 0,
       shape,
+      products: guess.products,
+      speeds: [],
     };
     runs.push(current);
     sampleLog = [];
@@ -445,11 +463,8 @@ export function mountTrain(root: HTMLElement): void {
         run.announced = 0.5;
         announce.textContent = `run ${run.id}: half way, loss ${message.loss.toFixed(2)}`;
       }
-      // Device speed for the next estimates.
-      if (message.step > 3) {
-        flopsPerWorker = (message.tokensPerSecond * flopsPerToken({ ...run.shape, workers: run.workers, microBatches: 1 })) / run.workers;
-        measured = true;
-      }
+      // The first steps compile and warm up: the device's speed is read from the rest.
+      if (message.step > 3) run.speeds.push(message.tokensPerSecond);
     } else if (message.type === 'eval') {
       run.validation.push([message.step, message.validationLoss]);
       draw();
