@@ -3,11 +3,14 @@
 import { tf } from '@embedlab/runtime';
 
 /**
- * The fraction of the product speed a training step reaches before any run here has measured it
- * (the step also runs attention, norms, the optimizer and the workers' exchange). Measured in
- * Chromium on a 2-core machine: 0.1 for the default 2-layer model, 0.3 for 4 layers of 256.
+ * A training step's time before any run here has measured it: its products at this share of the
+ * product speed timed on the page, plus a fixed cost per layer (its other ops, the workers'
+ * exchange). Fitted in headless Chromium on a 2-core machine, where the default 2-layer model
+ * (25 ms a step, guessed 21) and 4 layers of 256 at context 64, batch 32 (0.73 s, guessed 0.78)
+ * came within 20%.
  */
-const FIRST_GUESS_EFFICIENCY = 0.2;
+const PRODUCT_SHARE = 0.75;
+const SECONDS_PER_LAYER = 0.007;
 /** The product timed stays this small, so a settings change costs the page a few milliseconds. */
 const MAX_ROWS = 256;
 
@@ -27,7 +30,8 @@ export function productSpeed(rows: number, width: number): number {
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 4; i++) {
     const start = performance.now();
-    tf.tidy(() => tf.matMul(a, b).dataSync());
+    // The wasm backend computes as the op is called: reading the result back is not the product's time.
+    tf.matMul(a, b).dispose();
     if (i > 0) best = Math.min(best, performance.now() - start);
   }
   tf.dispose([a, b]);
@@ -44,23 +48,27 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** The efficiencies of the runs on this page so far, each its median step speed over its product speed. */
+/** A step's time: the first guess, scaled by how far the guesses of this page's past runs were from what they measured. */
 export class StepSpeed {
-  private readonly efficiencies: number[] = [];
+  private readonly ratios: number[] = [];
 
-  /** A finished run: the FLOP/s each of its workers reached (median over its steps), and the product speed of its size. */
-  record(flopsPerWorker: number, products: number): void {
-    if (Number.isFinite(flopsPerWorker) && flopsPerWorker > 0) this.efficiencies.push(flopsPerWorker / products);
+  /** The first guess for a step of `flops` on `workers` workers of a `layers`-layer model, at `products` FLOP/s of product speed. */
+  firstGuess(flops: number, workers: number, layers: number, products: number): number {
+    return flops / (products * PRODUCT_SHARE * workers) + SECONDS_PER_LAYER * layers;
+  }
+
+  /** A finished run: the seconds a step took (the median over its steps) and its first guess. */
+  record(measured: number, guessed: number): void {
+    if (Number.isFinite(measured) && measured > 0) this.ratios.push(measured / guessed);
   }
 
   /** Runs measured so far. */
   get runs(): number {
-    return this.efficiencies.length;
+    return this.ratios.length;
   }
 
-  /** Seconds a step of `flops` takes on `workers` workers, at `products` FLOP/s of product speed. */
-  seconds(flops: number, workers: number, products: number): number {
-    const efficiency = this.runs > 0 ? median(this.efficiencies) : FIRST_GUESS_EFFICIENCY;
-    return flops / (products * efficiency * workers);
+  /** The estimate: the first guess, times the median ratio of measured to guessed over past runs. */
+  seconds(firstGuess: number): number {
+    return this.runs > 0 ? firstGuess * median(this.ratios) : firstGuess;
   }
 }

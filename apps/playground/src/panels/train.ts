@@ -32,8 +32,8 @@ interface Run {
   announced: number;
   /** Its sizes, for the device speed its steps measure. */
   shape: Shape;
-  /** The product speed of its size when it started, and its steps' tokens/s: what it tells of this device. */
-  products: number;
+  /** The first guess of its step's time, and its steps' tokens/s: what it tells of this device. */
+  guessed: number;
   speeds: number[];
 }
 
@@ -249,7 +249,8 @@ export function mountTrain(root: HTMLElement): void {
       }
       const bytes = memory.perWorker;
       const products = productSpeed((shape.batchSize / shape.microBatches) * shape.blockSize, shape.nEmbd);
-      const seconds = stepSpeed.seconds(flopsPerToken(shape) * shape.batchSize * shape.blockSize, shape.workers, products);
+      const guessed = stepSpeed.firstGuess(flopsPerToken(shape) * shape.batchSize * shape.blockSize, shape.workers, shape.nLayer, products);
+      const seconds = stepSpeed.seconds(guessed);
       const verdict = !memory.fits
         ? ' — too large: it would not fit in the wasm memory of a tab'
         : seconds > SLOW_STEP_SECONDS
@@ -261,7 +262,7 @@ export function mountTrain(root: HTMLElement): void {
       estimate.textContent = `${fineTune ? `fine-tunes ${fineTune.label}; ` : ''}≈ ${memory.parameterCount.toLocaleString('en-US')} parameters, ≈ ${megabytes(bytes)} per worker, ≈ ${duration(seconds)} per step, ≈ ${duration(seconds * total)} for ${plural(total, 'step')} (${speedSource})${verdict}${fewerWorkers(shape, readInteger(workers, 'Workers'))}`;
       estimate.dataset.stepSeconds = String(seconds);
       estimate.classList.toggle('warning', verdict !== '');
-      return { bytes, fits: memory.fits, seconds, products };
+      return { bytes, fits: memory.fits, seconds, guessed };
     } catch (problem) {
       estimate.textContent = (problem as Error).message;
       estimate.classList.add('warning');
@@ -291,7 +292,7 @@ export function mountTrain(root: HTMLElement): void {
     announce.textContent = status.textContent;
     if (state === 'failed') showError(error, new Error(`run ${run.id} failed: ${reason}`));
     // What this run measured of the device makes the next estimates.
-    if (run.speeds.length > 0) stepSpeed.record((median(run.speeds) * flopsPerToken(run.shape)) / run.workers, run.products);
+    if (run.speeds.length > 0) stepSpeed.record((run.shape.batchSize * run.shape.blockSize) / median(run.speeds), run.guessed);
     // A run that never took a step leaves nothing on the chart.
     if (run.train.length === 0) runs.splice(runs.indexOf(run), 1);
     if (state === 'done') progress.value = 1;
@@ -354,7 +355,7 @@ export function mountTrain(root: HTMLElement): void {
       stepAt: 0,
       announced: 0,
       shape,
-      products: guess.products,
+      guessed: guess.guessed,
       speeds: [],
     };
     runs.push(current);
