@@ -13,7 +13,7 @@ import { estimateMemory, namesCorpus, PRESETS, type VariantResult } from '@embed
 import { LearnedPositionalEmbedding } from '@embedlab/positional-encodings';
 import { ready, tf } from '@embedlab/runtime';
 import { TokenEmbedding } from '@embedlab/token-embedding';
-import { CharTokenizer } from '@embedlab/tokenizer';
+import { CharTokenizer, toHuggingFaceJSON } from '@embedlab/tokenizer';
 import { chromiumLaunchOptions, maxRelativeDifference } from '@embedlab/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -173,13 +173,47 @@ describe('playground in Chromium', () => {
     expect(await page.locator('#token-chips .chip').nth(1).textContent()).toBe('␣world995');
     await page.locator('#tokenizer-kind').selectOption('char');
     await expect.poll(() => page.locator('#token-count').textContent()).toMatch(/^11 tokens/);
-    // A file that is not a vocabulary: an error beside the select, which goes back to the tokenizer in use.
-    const chooser = page.waitForEvent('filechooser');
-    await page.locator('#tokenizer-kind').selectOption('file');
-    await (await chooser).setFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"not": "a tokenizer"}') });
+    // Arrowing through the select only chooses tokenizers: files open from their own button.
+    let pickers = 0;
+    const countPicker = () => pickers++;
+    page.on('filechooser', countPicker);
+    await page.locator('#tokenizer-kind').focus();
+    for (const key of ['ArrowDown', 'ArrowDown', 'ArrowDown', 'ArrowUp', 'ArrowUp']) await page.keyboard.press(key);
+    await page.waitForTimeout(300);
+    page.off('filechooser', countPicker);
+    expect(pickers).toBe(0);
+    await page.locator('#tokenizer-kind').selectOption('char');
+    const openFile = async (name: string, content: string) => {
+      const chooser = page.waitForEvent('filechooser');
+      await page.locator('#tokenizer-open').click();
+      await (await chooser).setFiles({ name, mimeType: 'application/json', buffer: Buffer.from(content) });
+    };
+    // A file that is not a vocabulary: an error beside the select, and the tokenizer in use stays.
+    await openFile('notes.json', '{"not": "a tokenizer"}');
     await expect.poll(() => page.locator('#tokenize-error').textContent()).toMatch(/^notes.json: .* \(still using char-level \(the corpus\)\)$/);
+    expect(await page.locator('#tokenize-error').textContent()).not.toMatch(/^notes.json: notes.json:/);
     expect(await page.locator('#tokenizer-kind').inputValue()).toBe('char');
     await page.screenshot({ path: join(shots, '1-tokenize.png'), fullPage: true });
+    // Every tokenizer file the app and the CLI write opens: a checkpoint's tokenizer.json (embedlab's own
+    // format, as Save & load downloads it) and the Hugging Face char-level tokenizer.json of an export.
+    const own = CharTokenizer.fromCorpus('Hello world, hello!');
+    for (const content of [JSON.stringify(own.toJSON()), toHuggingFaceJSON(own)]) {
+      await openFile('tokenizer.json', content);
+      await expect.poll(() => page.locator('#token-count').textContent()).toMatch(/^11 tokens, 11 characters, vocabulary 9\b/);
+      expect(await page.locator('#tokenizer-kind').inputValue()).toBe('file');
+      expect(await page.locator('#tokenizer-kind option:checked').textContent()).toBe('from a file: tokenizer.json');
+      expect(await page.locator('#token-chips .chip').allTextContents()).toEqual(
+        own.encode('Hello world').map((id) => `${own.idToToken(id).replace(' ', '␣')}${id}`),
+      );
+    }
+    // Byte-level tokens that hold part of a character show their bytes, not "�".
+    await page.locator('#tokenizer-kind').selectOption('gpt2');
+    await page.locator('#tokenize-text').fill(' 😀');
+    await expect.poll(() => page.locator('#token-count').textContent()).toMatch(/^\d tokens, 2 characters/);
+    const pieces = (await page.locator('#token-chips .chip').allTextContents()).map((chip) => chip.replace(/\d+$/, ''));
+    expect(pieces.join('')).toBe('␣<F0><9F><98><80>');
+    expect(pieces.every((piece) => piece !== '' && !piece.includes('�'))).toBe(true);
+    await page.locator('#tokenize-text').fill('Hello world');
   });
 
   it('issue 16.5: a megabyte of text stays responsive (debounced, encoded in slices, 500 chips drawn, the rest counted)', async () => {
@@ -329,7 +363,15 @@ describe('playground in Chromium', () => {
     await page.locator('#explore-layer').fill('1');
     await expect.poll(() => page.locator('#explore-error').isHidden()).toBe(true);
     expect(await page.locator('#explore-attention').getAttribute('aria-label')).toMatch(/^attention, layer 1 head 0/);
+    expect(await page.locator('#explore-prompt-note').textContent()).toBe('');
     await page.screenshot({ path: join(shots, '5-explore.png'), fullPage: true });
+    // A prompt longer than the context (16) is cut to its last 16 tokens, and the page says so.
+    await page.locator('#explore-prompt').fill('abcdefghij'.repeat(20));
+    await page.locator('#explore-go').click();
+    await expect
+      .poll(() => page.locator('#explore-prompt-note').textContent())
+      .toBe('The prompt has 200 tokens; the model reads at most 16 (its context), so it sees the last 16: the attention and the next token are about those.');
+    await page.locator('#explore-prompt').fill('\\nmar');
   });
 
   it('downloads the checkpoint and opens it again', async () => {
@@ -468,6 +510,33 @@ describe('playground in Chromium', () => {
     await expect
       .poll(() => page.locator('#train-error').textContent())
       .toBe('spaces.txt has 0 characters that are not whitespace; a corpus needs at least 100');
+  });
+
+  it('issue 25: a corpus counts characters, not UTF-16 units; UTF-16 files with a byte-order mark are read, without one they are named', async () => {
+    const on = await openPage('');
+    await on.getByRole('tab', { name: 'Train' }).click();
+    const info = () => on.locator('#train-corpus-info').textContent();
+    const pick = (name: string, buffer: Buffer) => on.locator('#train-corpus-file').setInputFiles({ name, mimeType: 'text/plain', buffer });
+    await pick('emoji.txt', Buffer.from('😀'.repeat(3000)));
+    await expect.poll(info).toBe('emoji.txt: 3,000 characters');
+    const text = 'the cat sat on the mat, naïve café 😀\n'.repeat(10);
+    const count = [...text].length;
+    const utf16be = Buffer.from(text, 'utf16le').swap16();
+    await pick('little-endian.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    await expect.poll(info).toBe(`little-endian.txt: ${count} characters`);
+    await pick('big-endian.txt', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be]));
+    await expect.poll(info).toBe(`big-endian.txt: ${count} characters`);
+    await pick('no-mark.txt', Buffer.from(text, 'utf16le'));
+    await expect
+      .poll(() => on.locator('#train-error').textContent())
+      .toBe('no-mark.txt looks like UTF-16 text without a byte-order mark; save it as UTF-8 (or as UTF-16 with its mark)');
+    expect(await info()).toBe(`big-endian.txt: ${count} characters`);
+    // The note sits right under the file input it describes.
+    const [input, note] = await Promise.all(['#train-corpus-file', '#train-corpus-info'].map((id) => on.locator(id).boundingBox()));
+    expect(note!.y - (input!.y + input!.height)).toBeLessThan(24);
+    expect(Math.abs(note!.x - input!.x)).toBeLessThan(24);
+    await on.close();
+    expect(problems, problems.join('\n')).toEqual([]);
   });
 
   it('issue 16.4: a model too large for the tab is refused before it starts, with the estimate beside the settings', async () => {

@@ -26,25 +26,44 @@ export function visibleCharacters(text: string): number {
 }
 
 /**
- * Reads a file as a UTF-8 text corpus, refusing what is not text (an image, a binary: invalid
- * UTF-8 or NUL bytes) and text too short to train on.
+ * Reads a file as a text corpus: UTF-8, or UTF-16 with a byte-order mark. Refuses what is not text
+ * (an image, a binary: invalid UTF-8 or NUL bytes), saying so of UTF-16 without a mark, and text
+ * too short to train on.
  */
 export async function readCorpusFile(file: File): Promise<string> {
   if (file.size > 50_000_000) throw new Error(`${file.name} is ${(file.size / 1e6).toFixed(0)} MB; the playground takes text files up to 50 MB`);
   const bytes = new Uint8Array(await file.arrayBuffer());
+  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder(encoding, { fatal: true }).decode(bytes);
   } catch {
-    throw new Error(`${file.name} is not a UTF-8 text file${file.type ? ` (the browser says ${file.type})` : ''}; choose a .txt file`);
+    throw new Error(
+      encoding === 'utf-8'
+        ? `${file.name} is not a UTF-8 text file${file.type ? ` (the browser says ${file.type})` : ''}; choose a .txt file`
+        : `${file.name} starts with a ${encoding.toUpperCase()} byte-order mark but is not valid ${encoding.toUpperCase()} text; save it as UTF-8`,
+    );
   }
-  if (text.includes('\u0000')) throw new Error(`${file.name} holds NUL bytes: it looks like a binary file, not text; choose a .txt file`);
+  if (text.includes('\u0000'))
+    throw new Error(
+      looksLikeUtf16(bytes)
+        ? `${file.name} looks like UTF-16 text without a byte-order mark; save it as UTF-8 (or as UTF-16 with its mark)`
+        : `${file.name} holds NUL bytes: it looks like a binary file, not text; choose a .txt file`,
+    );
   const visible = visibleCharacters(text);
   if (visible < MIN_CHARACTERS.char)
     throw new Error(
       `${file.name} has ${plural(visible, 'character')} that ${visible === 1 ? 'is' : 'are'} not whitespace; a corpus needs at least ${MIN_CHARACTERS.char}`,
     );
   return text;
+}
+
+/** UTF-16 text of mostly ASCII has a zero in every other byte: at odd offsets (little-endian) or even ones. */
+function looksLikeUtf16(bytes: Uint8Array): boolean {
+  const zeros = [0, 0];
+  const sample = Math.min(bytes.length, 65_536);
+  for (let i = 0; i < sample; i++) if (bytes[i] === 0) zeros[i % 2]!++;
+  return Math.max(zeros[0]!, zeros[1]!) > sample / 4 && Math.min(zeros[0]!, zeros[1]!) < sample / 100;
 }
 
 export function setCorpus(text: string, name: string): void {

@@ -26,7 +26,8 @@ const errorBox = document.getElementById('error')!;
 const parts = new Map<string, string>();
 const report = (key: string, line: string) => {
   parts.set(key, line);
-  status.textContent = `${[...parts.values()].join(' · ')}${globalThis.crossOriginIsolated ? ' · cross-origin isolated' : ' · not cross-origin isolated (1 thread, 1 worker)'}`;
+  // Without isolation each worker has one thread, and workers exchange gradients by copies.
+  status.textContent = `${[...parts.values()].join(' · ')}${globalThis.crossOriginIsolated ? ' · cross-origin isolated' : ' · not cross-origin isolated (1 thread per worker)'}`;
 };
 
 function show(id: string): void {
@@ -50,9 +51,11 @@ const tabs = [...document.querySelectorAll<HTMLButtonElement>('[role=tab]')];
 tabs.forEach((tab, index) => {
   tab.addEventListener('click', () => show(tab.getAttribute('aria-controls')!));
   tab.addEventListener('keydown', (event) => {
-    const offset = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
-    if (!offset) return;
-    const next = tabs[(index + offset + tabs.length) % tabs.length]!;
+    // The ARIA tabs pattern: arrows move to the neighbour (wrapping), Home and End to the first and last tab.
+    const target = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    const next = tabs[(target + tabs.length) % tabs.length]!;
     next.focus();
     show(next.getAttribute('aria-controls')!);
   });

@@ -62,7 +62,10 @@ export interface Exploration {
   /** Tokens nearest to b - a + c for the asked analogy "a is to b as c is to ?". */
   analogy: { token: string; score: number }[];
   attention: number[][][][];
+  /** The last tokens of the prompt, as many as the model's context holds. */
   promptTokens: string[];
+  /** Tokens in the whole prompt (more than `promptTokens` when it was cut to the context). */
+  promptLength: number;
   next: { token: string; probability: number }[];
 }
 

@@ -1,5 +1,5 @@
 // How long a training step will take on this device: a product of the model's own size, timed on
-// the page in a few milliseconds, and the fraction of that speed the runs on this device reached.
+// the page in a few milliseconds, scaled by how far the guesses of past runs here were from what they measured.
 import { tf } from '@embedlab/runtime';
 
 /**

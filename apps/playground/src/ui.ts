@@ -84,6 +84,13 @@ export function plural(count: number, noun: string): string {
   return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+/** Characters as people count them: code points, so an emoji is one (a string's length counts UTF-16 units, two). */
+export function characters(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
 /** "850 ms", "4.2 s", "12 s", "3 min 5 s". */
 export function duration(seconds: number): string {
   if (seconds < 1) return `${Math.max(1, Math.round(seconds * 1000))} ms`;

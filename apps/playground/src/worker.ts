@@ -225,7 +225,8 @@ function explore(prompt: string, token: string, analogy: [string, string, string
   const analogous = model.embedding.analogy(a, b, c, 5).map(named);
   if (tokenizer.canEncode && !tokenizer.canEncode(prompt, { disallowedSpecial: [] }))
     throw new Error(`prompt: ${JSON.stringify(prompt)} has characters that are not in this model's vocabulary`);
-  const ids = tokenizer.encode(prompt, { disallowedSpecial: [] }).slice(-model.config.blockSize);
+  const encoded = tokenizer.encode(prompt, { disallowedSpecial: [] });
+  const ids = encoded.slice(-model.config.blockSize);
   if (ids.length === 0) throw new Error('prompt: it has no tokens; write at least one character');
   const maps: tf.Tensor[] = [];
   const logits = model.forward([ids], { attention: maps, logits: 'last' });
@@ -242,6 +243,7 @@ function explore(prompt: string, token: string, analogy: [string, string, string
     analogy: analogous,
     attention,
     promptTokens: ids.map((i) => vocab[i]!),
+    promptLength: encoded.length,
     next: Array.from(indices, (i, k) => ({ token: vocab[i]!, probability: values[k]! })),
   };
 }

@@ -28,6 +28,7 @@ export function mountExplore(root: HTMLElement): void {
   const next = element('div', { class: 'chart small', id: 'explore-next' });
   const neighbours = element('p', { id: 'explore-neighbours', role: 'status' });
   const analogies = element('p', { id: 'explore-analogy', role: 'status' });
+  const promptNote = element('p', { class: 'note', id: 'explore-prompt-note', role: 'status' });
   let last: Exploration | undefined;
 
   const drawAttention = () => {
@@ -71,6 +72,11 @@ export function mountExplore(root: HTMLElement): void {
     head.max = String((last.attention[0]?.length ?? 1) - 1);
     if (Number(layer.value) > Number(layer.max)) layer.value = layer.max;
     if (Number(head.value) > Number(head.max)) head.value = head.max;
+    const kept = last.promptTokens.length;
+    promptNote.textContent =
+      last.promptLength > kept
+        ? `The prompt has ${last.promptLength} tokens; the model reads at most ${kept} (its context), so it sees the last ${kept}: the attention and the next token are about those.`
+        : '';
     chart(
       scatter,
       {
@@ -127,6 +133,7 @@ export function mountExplore(root: HTMLElement): void {
       go,
     ),
     error,
+    promptNote,
     neighbours,
     analogies,
     element('div', { class: 'grid2' }, scatter, attention),

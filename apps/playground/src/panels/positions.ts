@@ -34,6 +34,8 @@ export function mountPositions(root: HTMLElement): void {
     try {
       n = readInteger(length, 'Positions to show');
     } catch (problem) {
+      // The learned table's note was about the last valid length.
+      learnedMessage.textContent = '';
       showError(error, problem);
       return;
     }

@@ -1,7 +1,18 @@
-import { type BpeTokenizer, CharTokenizer, fromHuggingFace, fromTiktoken, GPT2_SPECIAL_TOKENS, type Tokenizer, trainBpe } from '@embedlab/tokenizer';
+import {
+  type BpeTokenizer,
+  CharTokenizer,
+  fromHuggingFace,
+  fromHuggingFaceCharLevel,
+  fromTiktoken,
+  GPT2_SPECIAL_TOKENS,
+  isHuggingFaceCharLevel,
+  type Tokenizer,
+  tokenizerFromJSON,
+  trainBpe,
+} from '@embedlab/tokenizer';
 import r50kUrl from 'gpt-tokenizer/data/r50k_base.tiktoken?url';
 import { corpus, onCorpusChange } from '../corpus.js';
-import { clearError, colourFor, element, errorBox, field, plural, select, showError, visible } from '../ui.js';
+import { characters, clearError, colourFor, element, errorBox, field, plural, select, showError, visible } from '../ui.js';
 
 let gpt2: BpeTokenizer | undefined;
 
@@ -22,6 +33,46 @@ export async function loadBundledGpt2(): Promise<BpeTokenizer> {
     gpt2 = fromTiktoken(await response.text(), { specialTokens: GPT2_SPECIAL_TOKENS });
   }
   return gpt2;
+}
+
+/**
+ * A tokenizer file as the app, the minigpt CLI or Hugging Face write it: a checkpoint's
+ * `tokenizer.json` (embedlab's own format), a Hugging Face `tokenizer.json` (byte-level BPE, or
+ * the char-level one an export writes), or a `.tiktoken` rank file of GPT-2's vocabulary.
+ */
+function tokenizerFromFile(name: string, content: string): Tokenizer {
+  if (!name.endsWith('.json')) return fromTiktoken(content, { specialTokens: GPT2_SPECIAL_TOKENS });
+  if (/^\s*\{\s*"format"\s*:\s*"embedlab-tokenizer"/.test(content)) return tokenizerFromJSON(content);
+  return isHuggingFaceCharLevel(content) ? fromHuggingFaceCharLevel(content) : fromHuggingFace(content);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** Bytes that start a character of 1 to 4 bytes in UTF-8 (0: a continuation byte or invalid). */
+const utf8Length = (byte: number) =>
+  byte < 0x80 ? 1 : byte >= 0xc2 && byte < 0xe0 ? 2 : byte >= 0xe0 && byte < 0xf0 ? 3 : byte >= 0xf0 && byte < 0xf5 ? 4 : 0;
+
+/**
+ * A token's bytes as text; bytes that are only part of a character (a byte-level token may split
+ * an emoji) show as hex, `<F0>`, as tokenizer viewers show them, instead of all becoming "�".
+ */
+export function tokenPiece(bytes: Uint8Array): string {
+  let text = '';
+  let at = 0;
+  while (at < bytes.length) {
+    const length = utf8Length(bytes[at]!);
+    if (length > 0 && at + length <= bytes.length) {
+      try {
+        text += strictUtf8.decode(bytes.subarray(at, at + length));
+        at += length;
+        continue;
+      } catch {
+        // Not a whole character: shown as hex below.
+      }
+    }
+    text += `<${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}>`;
+    at++;
+  }
+  return text;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -62,25 +113,29 @@ export function mountTokenize(root: HTMLElement): void {
       ['char', 'char-level (the corpus)'],
       ['bpe', 'BPE trained on the corpus (512)'],
       ['gpt2', 'GPT-2 (bundled r50k_base)'],
-      ['file', 'GPT-2 from a file…'],
+      ['file', 'from a file'],
     ],
     'gpt2',
   );
   kind.id = 'tokenizer-kind';
+  // Chosen once a file is open: a picker opened from a select would open while arrowing through it.
+  const fileOption = kind.querySelector<HTMLOptionElement>('option[value="file"]')!;
+  fileOption.hidden = true;
+  fileOption.disabled = true;
   const file = element('input', { type: 'file', accept: '.tiktoken,.json', hidden: '', id: 'tokenizer-file' });
+  const open = element('button', { type: 'button', id: 'tokenizer-open' }, 'Open a tokenizer file…');
   const error = errorBox('tokenize-error');
   const summary = element('p', { id: 'token-count', role: 'status' });
   const chips = element('div', { class: 'chips', id: 'token-chips' });
   const more = element('button', { id: 'token-more', hidden: '' }, 'Show more tokens');
   let tokenizer: Tokenizer | undefined;
-  let chosen = kind.value;
   const tokenizers = new Map<string, Tokenizer>();
   let generation = 0;
   let ids: number[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const chip = (id: number) => {
-    const piece = tokenizer!.kind === 'char' ? tokenizer!.idToToken(id) : new TextDecoder().decode(tokenizer!.tokenBytes(id));
+    const piece = tokenizer!.kind === 'char' ? tokenizer!.idToToken(id) : tokenPiece(tokenizer!.tokenBytes(id));
     return element(
       'span',
       { class: 'chip', style: `background:${colourFor(id)}`, title: `id ${id}: ${JSON.stringify(tokenizer!.idToToken(id))}` },
@@ -107,9 +162,7 @@ export function mountTokenize(root: HTMLElement): void {
       const encoded = await encodeInSlices(tokenizer, value, () => mine === generation);
       if (!encoded) return;
       ids = encoded;
-      let characters = 0;
-      for (const _ of value) characters++;
-      summary.textContent = `${plural(ids.length, 'token')}, ${plural(characters, 'character')}, vocabulary ${tokenizer.vocabSize.toLocaleString('en-US')}${ids.length > PAGE ? ` (the first ${PAGE.toLocaleString('en-US')} shown)` : ''}`;
+      summary.textContent = `${plural(ids.length, 'token')}, ${plural(characters(value), 'character')}, vocabulary ${tokenizer.vocabSize.toLocaleString('en-US')}${ids.length > PAGE ? ` (the first ${PAGE.toLocaleString('en-US')} shown)` : ''}`;
       chips.replaceChildren();
       drawMore();
       clearError(error);
@@ -127,11 +180,6 @@ export function mountTokenize(root: HTMLElement): void {
 
   const choose = async () => {
     try {
-      if (kind.value === 'file') {
-        file.click();
-        return;
-      }
-      chosen = kind.value;
       const cached = tokenizers.get(kind.value);
       if (cached) tokenizer = cached;
       else {
@@ -151,27 +199,27 @@ export function mountTokenize(root: HTMLElement): void {
     }
   };
 
-  // A cancelled or failed file choice goes back to the tokenizer in use.
-  const back = () => {
-    kind.value = chosen;
-  };
-  file.addEventListener('cancel', back);
+  // A failed file leaves the tokenizer in use as it was.
   file.addEventListener('change', async () => {
     const picked = file.files?.[0];
-    if (!picked) return back();
+    if (!picked) return;
     try {
-      const content = await picked.text();
-      tokenizer = picked.name.endsWith('.json') ? fromHuggingFace(content) : fromTiktoken(content, { specialTokens: GPT2_SPECIAL_TOKENS });
-      chosen = 'file';
-      kind.options[3]!.textContent = `GPT-2 from a file: ${picked.name}`;
+      const loaded = tokenizerFromFile(picked.name, await picked.text());
+      tokenizers.set('file', loaded);
+      tokenizer = loaded;
+      Object.assign(fileOption, { hidden: false, disabled: false, textContent: `from a file: ${picked.name}` });
+      kind.value = 'file';
       await render();
     } catch (problem) {
-      back();
-      showError(error, new Error(`${picked.name}: ${(problem as Error).message} (still using ${kind.options[kind.selectedIndex]!.textContent})`));
+      const message = (problem as Error).message;
+      // The loaders name the file already when they know it ("tokenizer.json: ...").
+      const named = message.startsWith(`${picked.name}:`) ? message : `${picked.name}: ${message}`;
+      showError(error, new Error(`${named} (still using ${kind.options[kind.selectedIndex]!.textContent})`));
     } finally {
       file.value = '';
     }
   });
+  open.addEventListener('click', () => file.click());
   kind.addEventListener('change', choose);
   text.addEventListener('input', renderSoon);
   more.addEventListener('click', drawMore);
@@ -182,7 +230,7 @@ export function mountTokenize(root: HTMLElement): void {
   });
   root.append(
     element('p', { class: 'note' }, 'Text in, integer ids out: each chip is one token, coloured by its id (␣ is a space, ⏎ a newline).'),
-    element('div', { class: 'row' }, field('Tokenizer', kind), file),
+    element('div', { class: 'row' }, field('Tokenizer', kind), open, file),
     error,
     text,
     summary,

@@ -3,6 +3,7 @@ import { chart } from '../charts.js';
 import { median, productSpeed, StepSpeed } from '../speed.js';
 import { corpus, corpusName, MIN_CHARACTERS, onCorpusChange, readCorpusFile, setCorpus, visibleCharacters } from '../corpus.js';
 import {
+  characters,
   clearError,
   clearOnChange,
   duration,
@@ -105,7 +106,8 @@ const megabytes = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)
 export function mountTrain(root: HTMLElement): void {
   const cores = Math.max(1, Math.min(16, navigator.hardwareConcurrency || 1));
   const corpusFile = element('input', { type: 'file', accept: '.txt,text/plain', id: 'train-corpus-file' });
-  const corpusInfo = element('span', { class: 'note', id: 'train-corpus-info' });
+  const corpusInfo = element('p', { class: 'note field-note', id: 'train-corpus-info' });
+  corpusFile.setAttribute('aria-describedby', corpusInfo.id);
   const tokenizer = select(
     [
       ['char', 'char-level'],
@@ -166,7 +168,9 @@ export function mountTrain(root: HTMLElement): void {
   const describeCorpus = () => {
     const text = corpus();
     corpusInfo.textContent =
-      corpusName() === 'names' ? `shipped corpus: ${plural(text.split('\n').length, 'first name')}` : `${corpusName()}: ${plural(text.length, 'character')}`;
+      corpusName() === 'names'
+        ? `shipped corpus: ${plural(text.split('\n').length, 'first name')}`
+        : `${corpusName()}: ${plural(characters(text), 'character')}`;
   };
   let vocabulary = new Set(corpus()).size;
   onCorpusChange((text) => {
@@ -488,7 +492,8 @@ export function mountTrain(root: HTMLElement): void {
       { class: 'note' },
       'Train a small GPT in Web Workers on the WASM backend (data-parallel: each worker takes its share of every batch); runs stay on the chart so two can be compared (tied vs untied, learned vs RoPE).',
     ),
-    element('div', { class: 'row' }, field('Corpus (.txt)', corpusFile), corpusInfo),
+    element('div', { class: 'row' }, field('Corpus (.txt)', corpusFile)),
+    corpusInfo,
     element('div', { class: 'row' }, field('Start from', startFrom), field('Train (the rest frozen)', parts), partChoices),
     element(
       'div',
