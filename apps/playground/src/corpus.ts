@@ -34,6 +34,8 @@ export async function readCorpusFile(file: File): Promise<string> {
   if (file.size > 50_000_000) throw new Error(`${file.name} is ${(file.size / 1e6).toFixed(0)} MB; the playground takes text files up to 50 MB`);
   const bytes = new Uint8Array(await file.arrayBuffer());
   const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : 'utf-8';
+  if (encoding === 'utf-8' && looksLikeUtf16(bytes))
+    throw new Error(`${file.name} looks like UTF-16 text without a byte-order mark; save it as UTF-8 (or as UTF-16 with its mark)`);
   let text: string;
   try {
     text = new TextDecoder(encoding, { fatal: true }).decode(bytes);
@@ -44,12 +46,7 @@ export async function readCorpusFile(file: File): Promise<string> {
         : `${file.name} starts with a ${encoding.toUpperCase()} byte-order mark but is not valid ${encoding.toUpperCase()} text; save it as UTF-8`,
     );
   }
-  if (text.includes('\u0000'))
-    throw new Error(
-      looksLikeUtf16(bytes)
-        ? `${file.name} looks like UTF-16 text without a byte-order mark; save it as UTF-8 (or as UTF-16 with its mark)`
-        : `${file.name} holds NUL bytes: it looks like a binary file, not text; choose a .txt file`,
-    );
+  if (text.includes('\u0000')) throw new Error(`${file.name} holds NUL bytes: it looks like a binary file, not text; choose a .txt file`);
   const visible = visibleCharacters(text);
   if (visible < MIN_CHARACTERS.char)
     throw new Error(
@@ -58,12 +55,15 @@ export async function readCorpusFile(file: File): Promise<string> {
   return text;
 }
 
-/** UTF-16 text of mostly ASCII has a zero in every other byte: at odd offsets (little-endian) or even ones. */
+/**
+ * UTF-16 text of mostly Latin script has a zero in every other byte: at odd offsets
+ * (little-endian) or even ones, and few on the other side (emoji and other characters past U+FFFF add some).
+ */
 function looksLikeUtf16(bytes: Uint8Array): boolean {
   const zeros = [0, 0];
   const sample = Math.min(bytes.length, 65_536);
   for (let i = 0; i < sample; i++) if (bytes[i] === 0) zeros[i % 2]!++;
-  return Math.max(zeros[0]!, zeros[1]!) > sample / 4 && Math.min(zeros[0]!, zeros[1]!) < sample / 100;
+  return Math.max(zeros[0]!, zeros[1]!) > sample / 4 && Math.min(zeros[0]!, zeros[1]!) < Math.max(zeros[0]!, zeros[1]!) / 8;
 }
 
 export function setCorpus(text: string, name: string): void {
