@@ -169,6 +169,13 @@ describe('playground in Chromium', () => {
     await expect.poll(() => page.locator('#token-chips .chip').count(), { timeout: 30_000 }).toBeGreaterThan(5);
     await page.locator('#tokenize-text').fill('Hello world');
     await expect.poll(() => page.locator('#token-count').textContent()).toMatch(/^2 tokens, 11 characters, vocabulary 50,257/);
+    // The tab bar as the ARIA tabs pattern has it: End and Home go to the last and first tab.
+    await page.getByRole('tab', { name: 'Tokenize' }).focus();
+    await page.keyboard.press('End');
+    expect(await page.evaluate(() => [document.activeElement?.id, document.activeElement?.getAttribute('aria-selected')])).toEqual(['tab-files', 'true']);
+    expect(await page.locator('#files').isVisible()).toBe(true);
+    await page.keyboard.press('Home');
+    expect(await page.evaluate(() => [document.activeElement?.id, document.activeElement?.getAttribute('aria-selected')])).toEqual(['tab-tokenize', 'true']);
     // A space is visible in its chip.
     expect(await page.locator('#token-chips .chip').nth(1).textContent()).toBe('␣world995');
     await page.locator('#tokenizer-kind').selectOption('char');
@@ -539,6 +546,54 @@ describe('playground in Chromium', () => {
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
+  it('issue 25: a BPE run on megabytes shows the tokenizer at work, stops at once while it learns and says where; runs keep their numbers; Clear has nothing to clear', async () => {
+    const on = await openPage('');
+    await expect.poll(() => on.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
+    await on.getByRole('tab', { name: 'Train' }).click();
+    // 4 MB of text in 2,000 made-up words (a linear congruential generator: the same text every run).
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const words = Array.from({ length: 2000 }, () => Array.from({ length: 3 + next(7) }, () => 'etaoinshrdlucmfwyp'[next(18)]).join(''));
+    const parts: string[] = [];
+    for (let size = 0; size < 4e6; size += parts.at(-1)!.length) parts.push(`${words[next(words.length)]}${next(12) === 0 ? '\n' : ' '}`);
+    await on.locator('#train-corpus-file').setInputFiles({ name: 'words.txt', mimeType: 'text/plain', buffer: Buffer.from(parts.join('')) });
+    await expect.poll(() => on.locator('#train-corpus-info').textContent()).toMatch(/^words.txt: 4,0\d\d,\d\d\d characters$/);
+    await on.locator('#train-tokenizer').selectOption('bpe');
+    await on.locator('#train-steps').fill('10');
+    await on.locator('#train-status').evaluate((node) => {
+      const seen: string[] = [];
+      (window as unknown as { statuses: string[] }).statuses = seen;
+      new MutationObserver(() => seen.push(node.textContent!)).observe(node, { childList: true, characterData: true, subtree: true });
+    });
+    await on.locator('#train-start').click();
+    await expect
+      .poll(() => status(on), { timeout: 30_000 })
+      .toMatch(/^run 1: the BPE tokenizer (counts the words of 4,0\d\d,\d\d\d characters|learns merge \d+ of 128)…$/);
+    await on.locator('#train-stop').click();
+    // At once: the tokenizer's worker is ended, not waited for (a wait would end as "the worker did not finish its step").
+    await expect.poll(() => status(on), { timeout: 5_000 }).toMatch(/^run 1: stopped, before step 1, while the BPE tokenizer (counts|learns)/);
+    expect(await on.locator('#train-clear').isDisabled()).toBe(true);
+    const finished = await train(on, 10);
+    expect(finished).toMatch(/^run 2: done, trained 10 steps/);
+    const statuses = await on.evaluate(() => (window as unknown as { statuses: string[] }).statuses);
+    for (const phase of [
+      /^run 2: the BPE tokenizer counts the words of /,
+      /^run 2: the BPE tokenizer learns merge \d+ of 128…$/,
+      /^run 2: the BPE tokenizer encodes the corpus: \d+%…$/,
+    ])
+      expect(
+        statuses.some((text) => phase.test(text)),
+        String(phase),
+      ).toBe(true);
+    expect(await on.locator('#train-loss').getAttribute('aria-label')).toMatch(/^loss chart: run 2: bpe, words.txt, /);
+    expect(await on.locator('#train-clear').isEnabled()).toBe(true);
+    await on.close();
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
   it('issue 16.4: a model too large for the tab is refused before it starts, with the estimate beside the settings', async () => {
     for (const [id, value] of [
       ['#train-layers', '8'],
@@ -649,6 +704,12 @@ describe('playground in Chromium', () => {
     await plain.getByRole('tab', { name: 'Train' }).click();
     expect(await plain.locator('#train-workers').inputValue()).toBe('1');
     speeds.push(`  sub-path, not isolated: ${await train(plain, 20)}`);
+    // Not isolated: one thread per worker, and still as many workers as asked.
+    expect(await plain.locator('#runtime').textContent()).toMatch(/ · not cross-origin isolated \(1 thread per worker\)$/);
+    if ((await plain.evaluate(() => navigator.hardwareConcurrency)) >= 2) {
+      await plain.locator('#train-workers').fill('2');
+      expect(await train(plain, 10)).toMatch(/ on 2 workers, /);
+    }
     await plain.screenshot({ path: join(shots, '10-sub-path.png'), fullPage: true });
     await plain.close();
     const bad = await openPage('?threads=abc', base);

@@ -1,5 +1,6 @@
 // Messages between the page and the training worker.
 import type { CheckpointFiles, GPTConfig, PositionKind, VariantResult } from '@embedlab/mini-gpt';
+import type { SerializedBpeTokenizer } from '@embedlab/tokenizer';
 
 export interface TrainRequest {
   type: 'train';
@@ -74,6 +75,8 @@ export type ErrorSource = 'runtime' | 'train' | 'compare' | 'files' | 'explore';
 
 export type FromWorker =
   | { type: 'runtime'; text: string }
+  /** What the run does before its first step (a BPE tokenizer learning its merges, the corpus encoded). */
+  | { type: 'preparing'; run: number; text: string }
   | { type: 'started'; run: number; workers: number; note?: string }
   | { type: 'step'; run: number; step: number; loss: number; tokensPerSecond: number }
   | { type: 'eval'; run: number; step: number; trainLoss: number; validationLoss: number }
@@ -90,3 +93,14 @@ export type FromWorker =
   | { type: 'compare-step'; run: number; variant: string; step: number; loss: number; tokensPerSecond: number }
   | { type: 'compare-variant'; run: number; result: VariantResult }
   | { type: 'compare-done'; run: number; status: 'done' | 'stopped' | 'failed'; reason: string };
+
+/** The training worker asks the tokenizer worker for a run's BPE tokenizer and the corpus's tokens. */
+export interface BpeRequest {
+  corpus: string;
+  vocabSize: number;
+}
+
+export type FromBpeWorker =
+  | { type: 'progress'; text: string }
+  | { type: 'done'; tokenizer: SerializedBpeTokenizer; tokens: Int32Array }
+  | { type: 'error'; message: string };

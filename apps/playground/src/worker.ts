@@ -11,11 +11,12 @@ import {
   type ReplicaEndpoint,
   type ReplicaPool,
   runComparison,
+  TokenDataset,
   TrainingSession,
 } from '@embedlab/mini-gpt';
 import { type RuntimeInfo, tf } from '@embedlab/runtime';
-import { fromHuggingFace, fromHuggingFaceCharLevel, isHuggingFaceCharLevel, type Tokenizer } from '@embedlab/tokenizer';
-import type { CompareRequest, ErrorSource, Exploration, FromWorker, ToWorker, TrainRequest } from './protocol.js';
+import { fromHuggingFace, fromHuggingFaceCharLevel, isHuggingFaceCharLevel, type Tokenizer, tokenizerFromJSON } from '@embedlab/tokenizer';
+import type { BpeRequest, CompareRequest, ErrorSource, Exploration, FromBpeWorker, FromWorker, ToWorker, TrainRequest } from './protocol.js';
 import { describeRuntime, startRuntime } from './wasm.js';
 
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
@@ -28,6 +29,45 @@ let session: TrainingSession | undefined;
 let training = false;
 /** The running comparison's Stop (it trains sessions of its own, not `session`). */
 let comparison: AbortController | undefined;
+/** The Stop of a run's tokenizer worker, while it learns the BPE and encodes the corpus. */
+let stopTokenizer: (() => void) | undefined;
+
+/** The vocabulary of a run's BPE tokenizer (the library's `bpe:384`). */
+const BPE_VOCABULARY = 384;
+
+/**
+ * A BPE tokenizer learned on `corpus` and the corpus's tokens, made by a worker of its own that
+ * reports its progress; or, if the run was stopped first, where the tokenizer was.
+ */
+function bpeTokens(corpus: string, run: number): Promise<{ tokenizer: Tokenizer; dataset: TokenDataset } | { stoppedAt: string }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./bpe-worker.ts', import.meta.url), { type: 'module' });
+    let progress = 'before it started';
+    const end = () => {
+      worker.terminate();
+      stopTokenizer = undefined;
+    };
+    stopTokenizer = () => {
+      end();
+      resolve({ stoppedAt: progress });
+    };
+    worker.onmessage = ({ data }: MessageEvent<FromBpeWorker>) => {
+      if (data.type === 'progress') {
+        progress = data.text;
+        post({ type: 'preparing', run, text: data.text });
+        return;
+      }
+      end();
+      if (data.type === 'done') resolve({ tokenizer: tokenizerFromJSON(data.tokenizer), dataset: new TokenDataset(data.tokens) });
+      else reject(new Error(data.message));
+    };
+    worker.onerror = (event) => {
+      end();
+      reject(new Error(`the tokenizer worker failed: ${event.message || 'it could not start'}`));
+    };
+    worker.postMessage({ corpus, vocabSize: BPE_VOCABULARY } satisfies BpeRequest);
+  });
+}
 
 /** A Hugging Face GPT-2 directory's model and tokenizer, from its files (as `minigpt ... --hf DIR` reads them). */
 function huggingFaceFromFiles(
@@ -91,14 +131,28 @@ async function runTraining(request: TrainRequest): Promise<void> {
     if (request.startFrom === 'current' && (!model || !tokenizer))
       throw new Error('there is no model in use to start from: train one, or open one (Save & load)');
     session = undefined;
+    // A BPE learned on megabytes takes seconds: in its own worker, reporting, and stopped at once.
+    let text: { corpus: string } | { dataset: TokenDataset; tokenizer: Tokenizer } = { corpus: request.corpus };
+    if (!from && request.tokenizer === 'bpe' && typeof Worker !== 'undefined') {
+      const made = await bpeTokens(request.corpus, run);
+      if ('stoppedAt' in made) {
+        post({ type: 'done', run, status: 'stopped', reason: `before step 1, while ${made.stoppedAt}` });
+        return;
+      }
+      text = made;
+    }
     // A fine-tune copies the model in use (nanoGPT's init_from), which is freed once the copy exists.
     const created = TrainingSession.create({
-      corpus: request.corpus,
+      ...text,
       workers: request.microBatches,
       training: settings,
       ...(from
         ? { initFrom: { model: from, tokenizer: tokenizer! } }
-        : { tokenizer: request.tokenizer === 'char' ? 'char' : 'bpe:384', preset: 'names', model: request.model }),
+        : {
+            preset: 'names',
+            model: request.model,
+            ...('corpus' in text ? { tokenizer: request.tokenizer === 'char' ? 'char' : `bpe:${BPE_VOCABULARY}` } : {}),
+          }),
     });
     model?.dispose();
     session = created;
@@ -288,6 +342,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         session?.resume();
         break;
       case 'stop':
+        stopTokenizer?.();
         session?.stop();
         comparison?.abort();
         break;

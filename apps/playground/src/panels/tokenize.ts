@@ -12,6 +12,7 @@ import {
 } from '@embedlab/tokenizer';
 import r50kUrl from 'gpt-tokenizer/data/r50k_base.tiktoken?url';
 import { corpus, onCorpusChange } from '../corpus.js';
+import { encodeInSlices, SLICE } from '../encode.js';
 import { characters, clearError, colourFor, element, errorBox, field, plural, select, showError, visible } from '../ui.js';
 
 let gpt2: BpeTokenizer | undefined;
@@ -20,8 +21,6 @@ let gpt2: BpeTokenizer | undefined;
 const PAGE = 500;
 /** Pause after the last keystroke before encoding again. */
 const DEBOUNCE_MS = 200;
-/** Text encoded per slice before the page gets a turn (the tab stays responsive on a megabyte). */
-const SLICE = 20_000;
 /** The corpus prefix a BPE is trained on here (training on megabytes would hold the page). */
 const BPE_TRAINING_CHARACTERS = 200_000;
 
@@ -76,31 +75,6 @@ export function tokenPiece(bytes: Uint8Array): string {
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-/**
- * Encodes long text in slices cut where whitespace follows a non-space character (the
- * pre-tokenizers of these tokenizers always split there, so the ids are those of the whole text),
- * giving the page a turn between slices; `isCurrent` ends an encoding that newer text replaced.
- */
-async function encodeInSlices(tokenizer: Tokenizer, text: string, isCurrent: () => boolean): Promise<number[] | undefined> {
-  if (text.length <= SLICE) return tokenizer.encode(text, { disallowedSpecial: [] });
-  const ids: number[] = [];
-  let at = 0;
-  while (at < text.length) {
-    let end = Math.min(text.length, at + SLICE);
-    if (end < text.length) {
-      // Cut where whitespace follows something else: no token spans such a point.
-      let cut = end;
-      while (cut > at && !(/\s/.test(text[cut]!) && !/\s/.test(text[cut - 1]!))) cut--;
-      end = cut > at ? cut : text.length;
-    }
-    for (const id of tokenizer.encode(text.slice(at, end), { disallowedSpecial: [] })) ids.push(id);
-    at = end;
-    await nextTurn();
-    if (!isCurrent()) return undefined;
-  }
-  return ids;
-}
 
 export function mountTokenize(root: HTMLElement): void {
   const text = element(
@@ -159,7 +133,10 @@ export function mountTokenize(root: HTMLElement): void {
     const value = text.value;
     try {
       if (value.length > SLICE) summary.textContent = `encoding ${plural(value.length, 'character')}…`;
-      const encoded = await encodeInSlices(tokenizer, value, () => mine === generation);
+      const encoded = await encodeInSlices(tokenizer, value, async () => {
+        await nextTurn();
+        return mine === generation;
+      });
       if (!encoded) return;
       ids = encoded;
       summary.textContent = `${plural(ids.length, 'token')}, ${plural(characters(value), 'character')}, vocabulary ${tokenizer.vocabSize.toLocaleString('en-US')}${ids.length > PAGE ? ` (the first ${PAGE.toLocaleString('en-US')} shown)` : ''}`;

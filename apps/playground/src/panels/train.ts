@@ -164,6 +164,8 @@ export function mountTrain(root: HTMLElement): void {
   let current: Run | undefined;
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
   let sampleLog: string[] = [];
+  /** Runs are numbered in the order they start, those that left nothing on the chart included. */
+  let runsStarted = 0;
 
   const describeCorpus = () => {
     const text = corpus();
@@ -290,6 +292,8 @@ export function mountTrain(root: HTMLElement): void {
   const finish = (run: Run, state: 'done' | 'stopped' | 'failed', reason: string) => {
     clearTimeout(stopTimer);
     run.state = state;
+    // A run that never took a step leaves nothing on the chart (and nothing to clear).
+    if (run.train.length === 0) runs.splice(runs.indexOf(run), 1);
     setRunning(false);
     pause.textContent = 'Pause';
     status.textContent = `run ${run.id}: ${state}, ${reason}`;
@@ -297,8 +301,6 @@ export function mountTrain(root: HTMLElement): void {
     if (state === 'failed') showError(error, new Error(`run ${run.id} failed: ${reason}`));
     // What this run measured of the device makes the next estimates.
     if (run.speeds.length > 0) stepSpeed.record((run.shape.batchSize * run.shape.blockSize) / median(run.speeds), run.guessed);
-    // A run that never took a step leaves nothing on the chart.
-    if (run.train.length === 0) runs.splice(runs.indexOf(run), 1);
     if (state === 'done') progress.value = 1;
     current = undefined;
     draw();
@@ -341,7 +343,7 @@ export function mountTrain(root: HTMLElement): void {
       return;
     }
     clearError(error);
-    const id = (runs.at(-1)?.id ?? current?.id ?? 0) + 1;
+    const id = ++runsStarted;
     const { shape } = values;
     const trains = values.train === 'all' ? '' : `, training ${values.train}`;
     const label = values.fineTune
@@ -442,7 +444,9 @@ export function mountTrain(root: HTMLElement): void {
     }
     if (!('run' in message) || !current || message.run !== current.id) return;
     const run = current;
-    if (message.type === 'started') {
+    if (message.type === 'preparing') {
+      status.textContent = `run ${run.id}: ${message.text}…`;
+    } else if (message.type === 'started') {
       run.workers = message.workers;
       run.label += `, ${plural(message.workers, 'worker')}`;
       run.state = 'running';
