@@ -720,6 +720,60 @@ describe('playground in Chromium', () => {
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
+  it('issue 25: every panel at 1280×800 and 390×844 (screenshots kept in test-results): no sideways page, touch targets of 44 px on the phone, captions and legends in view', async () => {
+    const on = await openPage('');
+    await expect.poll(() => on.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
+    // A run, a comparison and an exploration, so every chart has something to draw.
+    await train(on, 20);
+    await train(on, 20);
+    await on.getByRole('tab', { name: 'Compare' }).click();
+    for (const [id, value] of [
+      ['#compare-steps', '10'],
+      ['#compare-dims', '16'],
+    ] as const)
+      await on.locator(id).fill(value);
+    for (const p of ['sinusoidal', 'alibi', 'none']) await on.locator(`#compare-position-${p}`).uncheck();
+    await on.locator('#compare-scaling-linear').check();
+    await on.locator('#compare-start').click();
+    await expect.poll(() => compareStatus(on), { timeout: 120_000 }).toMatch(/: done, /);
+    await on.getByRole('tab', { name: 'Explore' }).click();
+    await on.locator('#explore-go').click();
+    await expect.poll(() => on.locator('#explore-attention canvas').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    const tabs = ['Tokenize', 'Embed', 'Positions', 'Train', 'Compare', 'Explore', 'Save & load'];
+    for (const [width, height] of [
+      [1280, 800],
+      [390, 844],
+    ] as const) {
+      await on.setViewportSize({ width, height });
+      for (const name of tabs) {
+        await on.getByRole('tab', { name }).click();
+        await on.waitForTimeout(400);
+        await on.screenshot({ path: join(shots, `25-${name.replace(/\W+/g, '-').toLowerCase()}-${width}x${height}.png`), fullPage: true });
+        expect(
+          await on.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+          `${name} at ${width} px scrolls sideways`,
+        ).toBeLessThanOrEqual(0);
+        if (width > 600) continue;
+        const small = await on.evaluate(() =>
+          [...document.querySelectorAll<HTMLElement>('[role=tab], section:not([hidden]) :is(button, select, input:not([type=checkbox]):not([hidden]))')]
+            .filter((node) => node.offsetParent !== null && node.getBoundingClientRect().height < 44)
+            .map((node) => node.id || node.textContent),
+        );
+        expect(small, `${name}: touch targets under 44 px`).toEqual([]);
+      }
+    }
+    // The results caption wraps inside the phone's width; the run list under the loss chart names each run.
+    await on.getByRole('tab', { name: 'Compare' }).click();
+    expect(await on.locator('#compare-results-caption').evaluate((node) => node.getBoundingClientRect().right)).toBeLessThanOrEqual(390);
+    await on.getByRole('tab', { name: 'Train' }).click();
+    expect(await on.locator('#train-runs li').allTextContents()).toEqual([
+      expect.stringMatching(/^run 1: char, names, 2L 4H 64d ctx 16, learned tied, \d workers?: done$/),
+      expect.stringMatching(/^run 2: char, names, .*: done$/),
+    ]);
+    await on.close();
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
   it('Compare: the default budget end to end: curves drawn live, one per variant; finite numbers in each row, learned refused past 1×; tied vs untied side by side', async () => {
     const on = await comparePage();
     await expect.poll(() => on.locator('#compare-plan').textContent()).toMatch(/^10 models of 60 steps each .* at 16, 32, 64, 128 positions/);

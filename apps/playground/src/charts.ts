@@ -28,17 +28,21 @@ export function chart(container: HTMLElement, option: EChartsOption, description
   const width = Math.max(160, container.clientWidth - 20);
   const title =
     option.title && !Array.isArray(option.title)
-      ? { ...option.title, textStyle: { fontSize: 13, lineHeight: 17, width, overflow: 'break' as const, ...option.title.textStyle } }
+      ? { top: 5, ...option.title, textStyle: { fontSize: 13, lineHeight: 17, width, overflow: 'break' as const, ...option.title.textStyle } }
       : option.title;
   const tooltip = option.tooltip && !Array.isArray(option.tooltip) ? { valueFormatter: short, ...option.tooltip } : option.tooltip;
   // A title that wraps (a phone's width) pushes the plot down by its extra lines (~7 px a character).
   const text = title && !Array.isArray(title) ? String(title.text ?? '') : '';
   const extraLines = Math.max(0, Math.ceil((text.length * 7) / width) - 1);
+  // A y-axis name in ECharts' default place sits above the plot: the plot starts below the title's
+  // lines (from 5 px, 17 px each) and the name (~30 px), so a wrapped title never covers it.
+  const yAxis = option.yAxis && !Array.isArray(option.yAxis) ? option.yAxis : undefined;
+  const nameAbove = yAxis?.name && yAxis.nameLocation === undefined ? 5 + (extraLines + 1) * 17 + 30 : 0;
   const grid =
     option.grid && !Array.isArray(option.grid) && typeof option.grid.top === 'number'
       ? {
           ...option.grid,
-          top: option.grid.top + extraLines * 17,
+          top: Math.max(option.grid.top + extraLines * 17, nameAbove),
           ...(typeof option.grid.bottom === 'number' ? { bottom: option.grid.bottom + (legendLines(option, width) - 1) * 22 } : {}),
         }
       : option.grid;
@@ -89,7 +93,16 @@ export function heatmap(
       tooltip: { position: 'top' },
       grid: { top: 50, bottom: 75, left: 55, right: 20 },
       xAxis: { type: 'category', name: labels.x ?? '', nameLocation: 'middle', nameGap: 22, data: labels.xLabels ?? rows[0]?.map((_, i) => i) ?? [] },
-      yAxis: { type: 'category', name: labels.y ?? '', inverse: true, data: labels.yLabels ?? rows.map((_, i) => i) },
+      // The rows' name along the axis: at its end (the bottom, the axis being inverted) it would sit on the x labels.
+      yAxis: {
+        type: 'category',
+        name: labels.y ?? '',
+        nameLocation: 'middle',
+        nameRotate: 90,
+        nameGap: 38,
+        inverse: true,
+        data: labels.yLabels ?? rows.map((_, i) => i),
+      },
       visualMap: {
         min,
         max,

@@ -144,9 +144,10 @@ export function mountCompare(root: HTMLElement): void {
   const trainChart = element('div', { class: 'chart tall', id: 'compare-train-loss' });
   const positionChart = element('div', { class: 'chart tall', id: 'compare-position-loss' });
   const positionNote = element('p', { class: 'note' });
-  const results = element('table', { id: 'compare-results' });
+  // Tables scroll sideways on a phone; their captions stay outside, in view and wrapped.
+  const results = element('table', { id: 'compare-results', 'aria-labelledby': 'compare-results-caption' });
   const refusals = element('p', { class: 'note', id: 'compare-refusals' });
-  const tying = element('table', { id: 'compare-tying' });
+  const tying = element('table', { id: 'compare-tying', 'aria-labelledby': 'compare-tying-caption' });
   const tyingNote = element('p', { class: 'note', id: 'compare-tying-note' });
   let current: Comparison | undefined;
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
@@ -306,11 +307,7 @@ export function mountCompare(root: HTMLElement): void {
       }
       return element('tr', { 'data-variant': name }, ...cells);
     });
-    results.replaceChildren(
-      element('caption', {}, 'Held-out loss (nats per token) and perplexity at each multiple of the training length'),
-      element('thead', {}, header, units),
-      element('tbody', {}, ...body),
-    );
+    results.replaceChildren(element('thead', {}, header, units), element('tbody', {}, ...body));
     const learned = [...(current?.results.values() ?? [])].filter((r) => r.position === 'learned' && r.contexts.some((c) => c.loss === null));
     refusals.textContent = learned.length
       ? `${learned.map((r) => r.name).join(', ')}: a learned table has one row per trained position, so a longer window has no embedding to look up; the other encodings compute theirs.`
@@ -347,7 +344,7 @@ export function mountCompare(root: HTMLElement): void {
         element('td', {}, `${b - a >= 0 ? '+' : '−'}${Math.abs(b - a).toFixed(3)}`),
       );
     });
-    tying.replaceChildren(element('caption', {}, 'Tied vs untied output head, per encoding'), element('thead', {}, head), element('tbody', {}, ...rows));
+    tying.replaceChildren(element('thead', {}, head), element('tbody', {}, ...rows));
     tying.hidden = rows.length === 0;
     if (pairs.length > 0) {
       const extra = pairs[0]!.untied.parameters - pairs[0]!.tied.parameters;
@@ -524,9 +521,11 @@ export function mountCompare(root: HTMLElement): void {
     positionNote,
     trainChart,
     element('h3', {}, 'Results'),
+    element('p', { class: 'caption', id: 'compare-results-caption' }, 'Held-out loss (nats per token) and perplexity at each multiple of the training length'),
     element('div', { class: 'scroll' }, results),
     refusals,
     element('h3', {}, 'Tied vs untied'),
+    element('p', { class: 'caption', id: 'compare-tying-caption' }, 'Tied vs untied output head, per encoding'),
     element('div', { class: 'scroll' }, tying),
     tyingNote,
   );

@@ -86,7 +86,7 @@ export function mountPositions(root: HTMLElement): void {
     {
       title: { text: 'RoPE: cos(p·θᵢ) of dimension pairs i as the position p grows' },
       tooltip: { trigger: 'axis' },
-      legend: { bottom: 0, type: 'scroll' },
+      legend: { bottom: 0, type: 'plain' },
       grid: { top: 55, bottom: 55, left: 45, right: 15 },
       xAxis: { type: 'category', name: 'position p', nameLocation: 'middle', nameGap: 25, axisLine: { onZero: false }, data: angles.map((_, p) => p) },
       yAxis: { type: 'value', min: -1, max: 1, name: 'cos(p·θᵢ)' },
@@ -128,7 +128,7 @@ export function mountPositions(root: HTMLElement): void {
     {
       title: { text: `RoPE scaling: frequencies θᵢ per pair (base 10000, head 16, trained on ${TRAINED_LENGTH})` },
       tooltip: { trigger: 'axis' },
-      legend: { bottom: 0, type: 'scroll' },
+      legend: { bottom: 0, type: 'plain' },
       grid: { top: 55, bottom: 55, left: 60, right: 15 },
       xAxis: { type: 'category', name: 'pair i', nameLocation: 'middle', nameGap: 25, data: Array.from({ length: 8 }, (_, i) => i) },
       yAxis: { type: 'log', name: 'θᵢ' },

@@ -160,6 +160,7 @@ export function mountTrain(root: HTMLElement): void {
   const announce = element('p', { id: 'train-announce', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const lossChart = element('div', { class: 'chart', id: 'train-loss' });
   const samples = element('div', { class: 'samples', id: 'train-samples', 'aria-label': 'Samples' });
+  const runKey = element('ul', { class: 'note', id: 'train-runs', 'aria-label': 'Runs on the chart' });
   const runs: Run[] = [];
   let current: Run | undefined;
   let stopTimer: ReturnType<typeof setTimeout> | undefined;
@@ -184,8 +185,9 @@ export function mountTrain(root: HTMLElement): void {
   const draw = () => {
     const shown = runs
       .flatMap((r) => [
-        { name: `${r.label} train`, data: r.train },
-        { name: `${r.label} validation`, data: r.validation },
+        // Short names: the legend fits a phone; the list under the chart gives each run's settings.
+        { name: `run ${r.id} train`, data: r.train },
+        { name: `run ${r.id} validation`, data: r.validation },
       ])
       .filter((s) => s.data.length > 0);
     chart(
@@ -195,7 +197,7 @@ export function mountTrain(root: HTMLElement): void {
         animation: false,
         title: { text: 'loss (nats per token)' },
         tooltip: { trigger: 'axis' },
-        legend: { bottom: 0, type: 'scroll' },
+        legend: { bottom: 0, type: 'plain' },
         grid: { top: 40, bottom: 60, left: 55, right: 20 },
         xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25 },
         yAxis: { type: 'value', scale: true, name: 'loss', axisLabel: { formatter: short } },
@@ -205,6 +207,7 @@ export function mountTrain(root: HTMLElement): void {
         ? 'loss chart: no runs yet'
         : `loss chart: ${runs.map((r) => `${r.label}: ${r.state}${r.train.length ? `, loss from ${short(r.train[0]![1])} at step ${r.train[0]![0]} to ${short(r.train.at(-1)![1])} at step ${r.train.at(-1)![0]}` : ''}${r.validation.length ? `, validation ${short(r.validation.at(-1)![1])}` : ''}`).join('; ')}`,
     );
+    runKey.replaceChildren(...runs.map((r) => element('li', { 'data-run': String(r.id) }, `${r.label}: ${r.state}`)));
   };
 
   /** Reads and checks every setting; throws an InputError naming the field. */
@@ -520,6 +523,7 @@ export function mountTrain(root: HTMLElement): void {
     progress,
     announce,
     lossChart,
+    runKey,
     element('h3', {}, 'Samples'),
     samples,
   );
