@@ -10,7 +10,7 @@ export interface BatchedMatMulAttrs {
   transposeB: boolean;
 }
 
-/** Column sums of a 2-D `x` `[rows, n]` → `[n]` (a bias's gradient). */
+/** Column sums of `x` `[..., n]` (every dimension but the last a row) → `[n]` (a bias's gradient). */
 export const SumRows = 'EmbedlabSumRows';
 export type SumRowsInputs = { x: TensorInfo };
 
@@ -62,10 +62,11 @@ export const GeluGrad = 'EmbedlabGeluGrad';
 export type GeluGradInputs = { dy: TensorInfo; x: TensorInfo };
 
 /**
- * The 2-D product `op(a) · op(b) (+ bias)` with an optional GELU in the same store: `a` `[m, k]`
+ * The product `op(a) · op(b) (+ bias)` with an optional GELU in the same store: `a` `[m, k]`
  * (stored `[k, m]` when `transposeA`), `b` `[k, n]` (stored `[n, k]` when `transposeB`), `bias`
- * `[n]` or empty. Outputs: the product; with a GELU, GELU of the product first and the product
- * itself (the pre-activation, which the gradient reads) second.
+ * `[n]` or empty. An operand of higher rank is read as `[rows, last]`, its leading dimensions
+ * flattened; an untransposed `a` `[..., k]` gives `[..., n]`. Outputs: the product; with a GELU,
+ * GELU of the product first and the product itself (the pre-activation, which the gradient reads) second.
  */
 export const MatMul = 'EmbedlabMatMul';
 export type MatMulInputs = { a: TensorInfo; b: TensorInfo; bias: TensorInfo };

@@ -2,12 +2,12 @@ import type { GradConfig, Tensor } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { SumRows } from '../kernel-names.js';
 
-// Every row of x receives dy: dx = dy broadcast to x's [rows, n].
+// Every row of x receives dy: dx = dy broadcast to x's [..., n].
 export const sumRowsGradConfig: GradConfig = {
   kernelName: SumRows,
   inputsToSave: ['x'],
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
     const [x] = saved as [Tensor];
-    return { x: () => tf.broadcastTo(tf.reshape(dy as Tensor, [1, x.shape[1]!]), x.shape) };
+    return { x: () => tf.broadcastTo(dy as Tensor, x.shape) };
   },
 };

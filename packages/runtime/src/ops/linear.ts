@@ -13,7 +13,7 @@ export interface LinearOptions {
   gelu?: 'exact' | 'tanh';
 }
 
-/** Flattens `x` to `[rows, in]`, applies the 2-D product, and restores the leading dimensions. */
+/** The product over `x`'s rows (the kernel reads `[..., in]` as `[rows, in]` and keeps the leading dimensions). */
 function overRows(
   op: string,
   x: tf.Tensor,
@@ -45,12 +45,10 @@ function overRows(
   const gelu = options.gelu ?? 'off';
   if (gelu !== 'off' && gelu !== 'exact' && gelu !== 'tanh') throw new Error(`${op}: options.gelu must be 'exact' or 'tanh', got ${JSON.stringify(gelu)}`);
   return tf.tidy(op, () => {
-    const x2d = x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures]);
     const attrs: MatMulAttrs = { transposeA: false, transposeB, gelu };
-    const outputs = tf.engine().runKernel(MatMul, { a: x2d, b: weight, bias: bias ?? tf.zeros([0]) }, attrs as unknown as tf.NamedAttrMap);
+    const outputs = tf.engine().runKernel(MatMul, { a: x, b: weight, bias: bias ?? tf.zeros([0]) }, attrs as unknown as tf.NamedAttrMap);
     // With a GELU the kernel also returns the pre-activation (which its gradient keeps).
-    const y2d = Array.isArray(outputs) ? (outputs[0] as tf.Tensor) : (outputs as tf.Tensor);
-    return x.rank === 2 ? y2d : tf.reshape(y2d, [...x.shape.slice(0, -1), outFeatures]);
+    return Array.isArray(outputs) ? (outputs[0] as tf.Tensor) : (outputs as tf.Tensor);
   });
 }
 

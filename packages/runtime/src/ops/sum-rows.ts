@@ -14,6 +14,5 @@ import { SumRows } from '../kernel-names.js';
 export function sumRows(x: tf.Tensor): tf.Tensor1D {
   if (x.rank < 1) throw new Error(`sumRows: x must have at least one dimension, got a scalar`);
   if (x.dtype !== 'float32') throw new Error(`sumRows: x must be float32, got ${x.dtype}`);
-  const columns = x.shape[x.rank - 1]!;
-  return tf.tidy('sumRows', () => tf.engine().runKernel(SumRows, { x: tf.reshape(x, [-1, columns]) }) as tf.Tensor1D);
+  return tf.tidy('sumRows', () => tf.engine().runKernel(SumRows, { x }) as tf.Tensor1D);
 }

@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { MatMul, type MatMulAttrs, type MatMulInputs } from '../../kernel-names.js';
-import { batchedMatMulShape } from '../batched-matmul-shape.js';
+import { rowsMatMulShape } from '../batched-matmul-shape.js';
 import type { CpuBackend } from './cpu-backend.js';
 import { geluOf } from './Gelu.js';
 
@@ -11,7 +11,7 @@ function matMulKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): Te
   const { a, b, bias } = inputs as MatMulInputs;
   const { transposeA, transposeB, gelu } = attrs as unknown as MatMulAttrs;
   const cpu = backend as unknown as CpuBackend;
-  const { m, k, n } = batchedMatMulShape(a.shape, b.shape, transposeA, transposeB);
+  const { m, k, n, outShape } = rowsMatMulShape(a.shape, b.shape, transposeA, transposeB);
   const [av, bv, biasValues] = [cpu.readSync(a.dataId), cpu.readSync(b.dataId), cpu.readSync(bias.dataId)];
   const product = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
@@ -21,10 +21,10 @@ function matMulKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): Te
       product[i * n + j] = biasValues.length > 0 ? sum + biasValues[j]! : sum;
     }
   }
-  const out = cpu.makeTensorInfo([m, n], 'float32', product);
+  const out = cpu.makeTensorInfo(outShape, 'float32', product);
   if (gelu === 'off') return out;
   const activated = Float32Array.from(product, (v) => geluOf(v, gelu === 'tanh'));
-  return [cpu.makeTensorInfo([m, n], 'float32', activated), out];
+  return [cpu.makeTensorInfo(outShape, 'float32', activated), out];
 }
 
 export const matMulCpuConfig: KernelConfig = {

@@ -7,7 +7,9 @@ import type { CpuBackend } from './cpu-backend.js';
 function sumRowsKernel({ inputs, backend }: Parameters<KernelFunc>[0]): TensorInfo {
   const { x } = inputs as SumRowsInputs;
   const cpu = backend as unknown as CpuBackend;
-  const [rows, n] = x.shape as [number, number];
+  // Any rank: every dimension but the last is a row (as laid out in memory).
+  const n = x.shape.at(-1)!;
+  const rows = n === 0 ? 0 : x.shape.reduce((size, d) => size * d, 1) / n;
   const values = cpu.readSync(x.dataId);
   const out = new Float32Array(n);
   for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) out[j]! += values[i * n + j]!;

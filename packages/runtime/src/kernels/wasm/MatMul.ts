@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { MatMul, type MatMulAttrs, type MatMulInputs } from '../../kernel-names.js';
-import { batchedMatMulShape } from '../batched-matmul-shape.js';
+import { rowsMatMulShape } from '../batched-matmul-shape.js';
 import { gemmOn } from './gemm-module.js';
 import type { WasmBackend } from './wasm-backend.js';
 
@@ -15,10 +15,10 @@ function matMulKernel({ inputs, backend, attrs }: Parameters<KernelFunc>[0]): Te
   const { a, b, bias } = inputs as MatMulInputs;
   const { transposeA, transposeB, gelu } = attrs as unknown as MatMulAttrs;
   const wasm = backend as unknown as WasmBackend;
-  const { m, k, n } = batchedMatMulShape(a.shape, b.shape, transposeA, transposeB);
+  const { m, k, n, outShape } = rowsMatMulShape(a.shape, b.shape, transposeA, transposeB);
   // Outputs first: allocating may grow the heap, and scratch after them.
-  const product = wasm.makeOutput([m, n], 'float32');
-  const activated = gelu === 'off' ? undefined : wasm.makeOutput([m, n], 'float32');
+  const product = wasm.makeOutput(outShape, 'float32');
+  const activated = gelu === 'off' ? undefined : wasm.makeOutput(outShape, 'float32');
   if (m === 0 || n === 0) return activated ? [activated, product] : product;
   const kernel = gemmOn(wasm, 'matMul');
   const scratch = wasm.wasm._malloc(kernel.scratchFloats(m, k, n) * Float32Array.BYTES_PER_ELEMENT);

@@ -9,7 +9,9 @@ import type { WasmBackend } from './wasm-backend.js';
 function sumRowsKernel({ inputs, backend }: Parameters<KernelFunc>[0]): TensorInfo {
   const { x } = inputs as SumRowsInputs;
   const wasm = backend as unknown as WasmBackend;
-  const [rows, n] = x.shape as [number, number];
+  // Any rank: every dimension but the last is a row (as laid out in memory).
+  const n = x.shape.at(-1)!;
+  const rows = n === 0 ? 0 : x.shape.reduce((size, d) => size * d, 1) / n;
   const out = wasm.makeOutput([n], 'float32');
   moduleOn<{ sumRows(x: number, out: number, rows: number, n: number): void }>(wasm, sumRowsWasm, 'sumRows').sumRows(
     wasm.getMemoryOffset(x.dataId),
