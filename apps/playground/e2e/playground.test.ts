@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { estimateMemory, namesCorpus, PRESETS, type VariantResult } from '@embedlab/mini-gpt';
+import { checkpointFromFiles, estimateMemory, namesCorpus, PRESETS, type VariantResult } from '@embedlab/mini-gpt';
 import { LearnedPositionalEmbedding } from '@embedlab/positional-encodings';
 import { ready, tf } from '@embedlab/runtime';
 import { TokenEmbedding } from '@embedlab/token-embedding';
@@ -17,6 +17,7 @@ import { CharTokenizer, toHuggingFaceJSON } from '@embedlab/tokenizer';
 import { chromiumLaunchOptions, maxRelativeDifference } from '@embedlab/test-utils';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { short } from '../src/ui.js';
 
 const app = fileURLToPath(new URL('..', import.meta.url));
 const shots = join(app, 'test-results');
@@ -276,6 +277,82 @@ describe('playground in Chromium', () => {
     await expect.poll(() => page.locator('#embed-counts').textContent()).toMatch(/GPT-2 small38,597,376786,432/);
     expect(await page.locator('#embed-rows').getAttribute('aria-label')).toMatch(/^bars per dimension for token/);
     await page.screenshot({ path: join(shots, '2-embed.png'), fullPage: true });
+  });
+
+  it('issue 25: Embed shows a whole prompt through the first layer (chips, ids, wte + wpe = x per token), with the model in use once there is one', async () => {
+    const on = await openPage('');
+    await expect.poll(() => on.locator('#runtime').textContent(), { timeout: 60_000 }).toMatch(/(?=.*page: )(?=.*worker: )/);
+    await on.getByRole('tab', { name: 'Embed' }).click();
+    const columns = on.locator('#embed-sequence-grid .sequence-column[data-position]');
+    const rows = (name: string) =>
+      columns.evaluateAll(
+        (nodes, row) =>
+          nodes.map((node) => JSON.parse(node.querySelector(`canvas[data-row="${row}"]`)?.getAttribute('data-values') ?? 'null') as number[] | null),
+        name,
+      );
+    const chipIds = () => columns.evaluateAll((nodes) => nodes.map((node) => Number(node.querySelector('.chip small')!.textContent)));
+    const source = () => on.locator('#embed-sequence-source').textContent();
+    await expect.poll(() => columns.count()).toBe(4);
+    expect(await source()).toMatch(/^Random tables of this panel \(wte seed 1, wpe seed 2\) until a model is trained or loaded\. wpe is a learned table/);
+    // The panel's own tables, made again here: x = wte[id] + wpe[p] for "emma".
+    await ready({ backend: 'cpu' });
+    const chars = CharTokenizer.fromCorpus(namesCorpus());
+    const ids = chars.encode('emma');
+    expect(await chipIds()).toEqual(ids);
+    const wte = new TokenEmbedding({ vocabSize: chars.vocabSize, dim: 16, seed: 1, init: { kind: 'normal', std: 0.5 } });
+    const wpe = new LearnedPositionalEmbedding({ maxLength: 16, dim: 16, seed: 2, init: { kind: 'normal', std: 0.5 } });
+    const own = tf.tidy(() => tf.add(wte.apply(ids), wpe.apply(ids.length)).arraySync() as number[][]);
+    wte.dispose();
+    wpe.dispose();
+    expect(maxRelativeDifference((await rows('x')).flat() as number[], own.flat())).toBeLessThan(1e-5);
+    // A cell reads out on hover.
+    const firstSum = on.locator('#embed-sequence-grid .sequence-column[data-position="0"] canvas[data-row="x"]');
+    await firstSum.hover({ position: { x: 10, y: 2 } });
+    await expect
+      .poll(() => on.locator('#embed-readout').textContent())
+      .toBe(
+        `token "e" (id ${ids[0]}) at position 0, dimension 0: wte[${ids[0]}][0] = ${short((await rows('wte'))[0]![0])} + wpe[0][0] = ${short((await rows('wpe'))[0]![0])} → x = ${short(own[0]![0])}`,
+      );
+    // A prompt longer than the context is cut, and the note says so.
+    await on.locator('#embed-prompt').fill('emmaoliviasophiaava');
+    await expect.poll(() => columns.count()).toBe(16);
+    expect(await source()).toMatch(/Cut to the model's context of 16 tokens: 19 given\.$/);
+    // On a phone the sequence scrolls inside its box, not the page.
+    await on.setViewportSize({ width: 390, height: 844 });
+    await on.waitForTimeout(300);
+    expect(await on.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    expect(await on.locator('#embed-sequence-grid').evaluate((node) => node.scrollWidth > node.clientWidth)).toBe(true);
+    await on.screenshot({ path: join(shots, '25-embed-sequence-390x844.png'), fullPage: true });
+    await on.setViewportSize({ width: 1280, height: 800 });
+    // After a run, the model in use's numbers: those of the checkpoint it saves, and a RoPE model adds no position rows.
+    await on.getByRole('tab', { name: 'Train' }).click();
+    await on.locator('#train-position').selectOption('rope');
+    await on.locator('#train-tie').uncheck();
+    await train(on, 20);
+    await on.getByRole('tab', { name: 'Embed' }).click();
+    await on.locator('#embed-prompt').fill('emma');
+    await expect.poll(() => columns.count()).toBe(4);
+    await expect.poll(source).toMatch(/^The numbers of the model of run 1\. No position row is added: RoPE rotates/);
+    expect(await source()).toMatch(/The output head has a matrix of its own \(untied\)\.$/);
+    expect(await rows('wpe')).toEqual([null, null, null, null]);
+    await on.getByRole('tab', { name: 'Save & load' }).click();
+    const saved: Record<string, Buffer> = {};
+    on.on('download', async (download) => {
+      saved[download.suggestedFilename()] = readFileSync((await download.path())!);
+    });
+    await on.locator('#files-save').click();
+    await expect.poll(() => Object.keys(saved).length, { timeout: 30_000 }).toBe(2);
+    const trained = checkpointFromFiles({
+      'model.safetensors': new Uint8Array(saved['model.safetensors']!),
+      'tokenizer.json': saved['tokenizer.json']!.toString('utf8'),
+    });
+    const rowsOfModel = tf.tidy(() => trained.model.embedding.apply(trained.tokenizer.encode('emma')).arraySync() as number[][]);
+    trained.model.dispose();
+    expect(maxRelativeDifference((await rows('x')).flat() as number[], rowsOfModel.flat())).toBeLessThan(1e-5);
+    await on.getByRole('tab', { name: 'Embed' }).click();
+    await on.screenshot({ path: join(shots, '25-embed-sequence-1280x800.png'), fullPage: true });
+    await on.close();
+    expect(problems, problems.join('\n')).toEqual([]);
   });
 
   it('shows positional encodings, and the learned table refusing to extrapolate; bad lengths are errors beside the input', async () => {

@@ -54,7 +54,27 @@ export type ToWorker =
   | { type: 'save' }
   /** A checkpoint, or a Hugging Face GPT-2 directory (with its `config.json`). */
   | { type: 'load'; files: CheckpointFiles; config?: string; names: { model: string; tokenizer: string } }
-  | { type: 'explore'; prompt: string; token: string; analogy: [string, string, string] };
+  | { type: 'explore'; prompt: string; token: string; analogy: [string, string, string] }
+  /** The model in use's rows for a prompt (the Embed panel's whole-prompt picture). */
+  | { type: 'embed-rows'; prompt: string };
+
+/** A prompt's tokens through the first layer: their rows of wte, of wpe (when added) and the sums. */
+export interface SequenceRows {
+  /** Whose numbers: the model in use, or the Embed panel's own random tables. */
+  source: string;
+  tokens: string[];
+  ids: number[];
+  wte: number[][];
+  /** The additive position table's rows; undefined when positions are not added to the input. */
+  wpe: number[][] | undefined;
+  /** What the positions do (added, or applied inside attention, or none). */
+  positionNote: string;
+  /** Whether the token table is also the output head. */
+  tiedNote: string;
+  /** Tokens in the whole prompt (more than `ids` when it was cut to the context). */
+  given: number;
+  context: number;
+}
 
 export interface Exploration {
   labels: string[];
@@ -71,7 +91,7 @@ export interface Exploration {
 }
 
 /** Which panel an error belongs to (it is shown there, next to the control that asked). */
-export type ErrorSource = 'runtime' | 'train' | 'compare' | 'files' | 'explore';
+export type ErrorSource = 'runtime' | 'train' | 'compare' | 'files' | 'explore' | 'embed';
 
 export type FromWorker =
   | { type: 'runtime'; text: string }
@@ -87,6 +107,7 @@ export type FromWorker =
   /** The model in use changed (a run finished, or a model was loaded): what a fine-tune would start from. */
   | { type: 'model'; config: GPTConfig; label: string }
   | { type: 'exploration'; exploration: Exploration }
+  | { type: 'embed-rows'; rows: SequenceRows }
   | { type: 'error'; source: ErrorSource; message: string }
   /** The rows of a comparison, in order, and the models it trains (each `steps` steps). */
   | { type: 'compare-started'; run: number; rows: string[]; trained: string[]; steps: number }

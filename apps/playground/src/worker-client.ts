@@ -3,12 +3,15 @@ import type { FromWorker, ToWorker } from './protocol.js';
 import { duration } from './ui.js';
 
 const listeners = new Set<(message: FromWorker) => void>();
+/** The last "model in use" message: a panel mounted after it hears it too. */
+let modelInUse: FromWorker | undefined;
 let startMessage: ToWorker | undefined;
 let worker = spawn();
 
 function spawn(): Worker {
   const created = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
   created.onmessage = (event: MessageEvent<FromWorker>) => {
+    if (event.data.type === 'model') modelInUse = event.data;
     for (const listener of listeners) listener(event.data);
   };
   created.onerror = (event) => {
@@ -36,13 +39,18 @@ export function send(message: ToWorker, transfer: Transferable[] = []): void {
   worker.postMessage(message, transfer);
 }
 
+/** Hears every message from the worker from now on, and the model in use if there is one already. */
 export function listen(listener: (message: FromWorker) => void): void {
   listeners.add(listener);
+  const known = modelInUse;
+  // After the panel that listens has finished mounting.
+  if (known) queueMicrotask(() => listener(known));
 }
 
 /** Ends the worker (and the replicas it started) and starts a fresh one: its model is gone. */
 function restartWorker(): void {
   worker.terminate();
+  modelInUse = undefined;
   worker = spawn();
   if (startMessage) worker.postMessage(startMessage);
 }

@@ -16,7 +16,8 @@ import {
 } from '@embedlab/mini-gpt';
 import { type RuntimeInfo, tf } from '@embedlab/runtime';
 import { fromHuggingFace, fromHuggingFaceCharLevel, isHuggingFaceCharLevel, type Tokenizer, tokenizerFromJSON } from '@embedlab/tokenizer';
-import type { BpeRequest, CompareRequest, ErrorSource, Exploration, FromBpeWorker, FromWorker, ToWorker, TrainRequest } from './protocol.js';
+import { positionNote, tiedNote } from './first-layer.js';
+import type { BpeRequest, CompareRequest, ErrorSource, Exploration, FromBpeWorker, FromWorker, SequenceRows, ToWorker, TrainRequest } from './protocol.js';
 import { describeRuntime, startRuntime } from './wasm.js';
 
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
@@ -79,9 +80,40 @@ function huggingFaceFromFiles(
   return { model: loadHuggingFaceGPT2(files['model.safetensors'], config), tokenizer, step: 0 };
 }
 
+/** What the model in use is called on the page: "the model of run 2", or a loaded file's name. */
+let modelLabel = '';
+
 /** Tells the page which model is in use now (what a fine-tune starts from). */
 function announceModel(label: string): void {
+  modelLabel = label;
   if (model) post({ type: 'model', config: model.config, label });
+}
+
+/** The model in use's first layer for a prompt: its first tokens (as many as the context holds), their wte rows and the wpe rows added to them. */
+function embedRows(prompt: string): SequenceRows {
+  if (!model || !tokenizer) throw new Error('there is no model in use: train one (Train) or load one (Save & load)');
+  if (tokenizer.canEncode && !tokenizer.canEncode(prompt, { disallowedSpecial: [] }))
+    throw new Error(`prompt: ${JSON.stringify(prompt)} has characters that are not in this model's vocabulary`);
+  const { blockSize, position, tieWeights } = model.config;
+  const encoded = tokenizer.encode(prompt, { disallowedSpecial: [] });
+  const ids = encoded.slice(0, blockSize);
+  if (ids.length === 0) throw new Error('prompt: it has no tokens; write at least one character');
+  const positional = model.positional?.kind === 'additive' ? model.positional : undefined;
+  const [wte, wpe] = tf.tidy(() => [
+    model!.embedding.apply(ids).arraySync() as number[][],
+    ids.length > 0 && positional ? (positional.apply(ids.length).arraySync() as number[][]) : undefined,
+  ]);
+  return {
+    source: `The numbers of ${modelLabel}`,
+    tokens: ids.map((id) => tokenizer!.idToToken(id)),
+    ids,
+    wte: wte!,
+    wpe,
+    positionNote: positionNote(position),
+    tiedNote: tiedNote(tieWeights),
+    given: encoded.length,
+    context: blockSize,
+  };
 }
 
 async function sample(run: number, at: number): Promise<void> {
@@ -312,6 +344,7 @@ const sources: Record<ToWorker['type'], ErrorSource> = {
   save: 'files',
   load: 'files',
   explore: 'explore',
+  'embed-rows': 'embed',
 };
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
@@ -385,6 +418,9 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       }
       case 'explore':
         post({ type: 'exploration', exploration: explore(message.prompt, message.token, message.analogy) });
+        break;
+      case 'embed-rows':
+        post({ type: 'embed-rows', rows: embedRows(message.prompt) });
         break;
     }
   } catch (error) {

@@ -4,7 +4,16 @@ import { TokenEmbedding } from '@embedlab/token-embedding';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { chart, heatmap } from '../charts.js';
 import { corpus, corpusName, onCorpusChange } from '../corpus.js';
-import { clearOnChange, element, errorBox, field, numberInput, readInteger, select, short, showError, visible } from '../ui.js';
+import { positionNote, tiedNote } from '../first-layer.js';
+import type { SequenceRows } from '../protocol.js';
+import { clearError, clearOnChange, element, errorBox, field, numberInput, readInteger, select, short, showError, visible } from '../ui.js';
+import { listen, send } from '../worker-client.js';
+import { drawSequence } from './sequence.js';
+
+/** The panel's own position table's rows, and so the longest prompt its picture shows. */
+const OWN_CONTEXT = 16;
+/** Pause after the last keystroke before the prompt's picture is drawn again. */
+const DEBOUNCE_MS = 200;
 
 const SIZES: [string, number, number, number][] = [
   ['GPT-2 small', 50257, 768, 1024],
@@ -30,6 +39,13 @@ export function mountEmbed(root: HTMLElement): void {
   const rows = element('div', { class: 'chart', id: 'embed-rows' });
   const table = element('div', { class: 'chart', id: 'embed-table' });
   const counts = element('table', { id: 'embed-counts' });
+  const prompt = element('input', { type: 'text', id: 'embed-prompt', value: 'emma', size: '24' });
+  const sequence = element('div', { id: 'embed-sequence' });
+  const readout = element('p', { class: 'note', id: 'embed-readout', role: 'status' });
+  const sequenceError = errorBox('embed-sequence-error');
+  // Once a model is trained or loaded, the picture shows its numbers (the worker holds it).
+  let modelInUse = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let wte: TokenEmbedding | undefined;
   let wpe: LearnedPositionalEmbedding | undefined;
 
@@ -55,6 +71,38 @@ export function mountEmbed(root: HTMLElement): void {
       ...SIZES.map(([name, v, c, t]) => line(name, v, c, t)),
     );
     update();
+    drawPrompt();
+  };
+
+  /** The panel's own tables for the prompt, until a model is in use: char tokens of the corpus, learned positions. */
+  const ownRows = (text: string): SequenceRows => {
+    if (!tokenizer.canEncode(text)) throw new Error(`prompt: ${JSON.stringify(text)} has characters that are not in the corpus (${corpusName()})`);
+    const encoded = tokenizer.encode(text);
+    const ids = encoded.slice(0, OWN_CONTEXT);
+    if (ids.length === 0) throw new Error('prompt: it has no tokens; write at least one character');
+    const [tokenRows, positionRows] = tf.tidy(() => [wte!.apply(ids).arraySync() as number[][], wpe!.apply(ids.length).arraySync() as number[][]]);
+    return {
+      source: 'Random tables of this panel (wte seed 1, wpe seed 2) until a model is trained or loaded',
+      tokens: ids.map((id) => tokenizer.idToToken(id)),
+      ids,
+      wte: tokenRows!,
+      wpe: positionRows,
+      positionNote: positionNote('learned'),
+      tiedNote: tiedNote(true),
+      given: encoded.length,
+      context: OWN_CONTEXT,
+    };
+  };
+
+  const drawPrompt = () => {
+    clearTimeout(timer);
+    if (modelInUse) return send({ type: 'embed-rows', prompt: prompt.value });
+    try {
+      drawSequence(sequence, readout, ownRows(prompt.value));
+      clearError(sequenceError);
+    } catch (problem) {
+      showError(sequenceError, problem);
+    }
   };
 
   const update = () => {
@@ -89,6 +137,19 @@ export function mountEmbed(root: HTMLElement): void {
     }
   };
 
+  listen((message) => {
+    if (message.type === 'model') {
+      modelInUse = true;
+      drawPrompt();
+    } else if (message.type === 'embed-rows') {
+      drawSequence(sequence, readout, message.rows);
+      clearError(sequenceError);
+    } else if (message.type === 'error' && message.source === 'embed') showError(sequenceError, message.message);
+  });
+  prompt.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(drawPrompt, DEBOUNCE_MS);
+  });
   dim.addEventListener('change', rebuild);
   token.addEventListener('change', update);
   position.addEventListener('input', update);
@@ -105,6 +166,16 @@ export function mountEmbed(root: HTMLElement): void {
     error,
     source,
     element('div', { class: 'grid2' }, rows, table),
+    element('h3', {}, 'A whole prompt through the first layer'),
+    element(
+      'p',
+      { class: 'note' },
+      'Each token of the prompt is a column: its id picks a row of wte, its position a row of wpe, and their sum x is what the first block reads. Each strip is one row, a cell per dimension (blue negative, red positive).',
+    ),
+    element('div', { class: 'row' }, field('Prompt', prompt)),
+    sequenceError,
+    sequence,
+    readout,
     element('h3', {}, 'Parameters of the two tables'),
     counts,
   );
