@@ -351,8 +351,9 @@ export function mountCompare(root: HTMLElement): void {
       const { nEmbd } = current!;
       tyingNote.textContent = `Untying gives the output head a matrix of its own: ${extra.toLocaleString('en-US')} more parameters (${extra / nEmbd} tokens × ${nEmbd} dimensions) for the loss difference in the last column.`;
     } else {
-      // Before any comparison, the Head setting says whether one will fill this in.
-      const bothHeads = current ? current.rows.some((r) => r.endsWith('-untied')) && current.rows.some((r) => r.endsWith('-tied')) : tie.value === 'both';
+      // While a comparison runs, its rows say whether it will fill this in; otherwise the Head setting does.
+      const bothHeads =
+        training.comparing && current ? current.rows.some((r) => r.endsWith('-untied')) && current.rows.some((r) => r.endsWith('-tied')) : tie.value === 'both';
       tyingNote.textContent = bothHeads
         ? 'The side by side fills in when an encoding has finished both tied and untied.'
         : 'Choose Head: both (side by side) to train each encoding tied and untied and compare them here.';
@@ -482,7 +483,7 @@ export function mountCompare(root: HTMLElement): void {
   root.addEventListener('input', describe);
   root.addEventListener('change', describe);
   tie.addEventListener('change', () => {
-    if (!current) drawTying();
+    if (!training.comparing) drawTying();
   });
   const encodings = element('fieldset', {}, element('legend', {}, 'Encodings'), ...POSITIONS.map((p) => field(p, positions.get(p)!)));
   const scaled = element(
