@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CausalAttention, CausalAttentionGrad } from '../kernel-names.js';
 
 // d(qkv) in one backward kernel from the saved softmax weights (and dropout mask). The weights
-// output is internal (the op front end disposes it), so its incoming gradient is ignored. The
-// ALiBi bias and the dropout mask are constants: their gradients are zeros.
+// output is internal (the op runs the kernel through runWithHiddenOutputs), so it has no incoming
+// gradient. The ALiBi bias and the dropout mask are constants: their gradients are zeros.
 export const causalAttentionGradConfig: GradConfig = {
   kernelName: CausalAttention,
   inputsToSave: ['qkv', 'keep', 'bias'],

@@ -6,7 +6,7 @@ import { LayerNorm, LayerNormGrad } from '../kernel-names.js';
 // rather than in each input's thunk (which ran it three times). The engine calls this function
 // inside its backward scope: an output no input claims (an input off the gradient's path) is
 // disposed with that scope, as any intermediate gradient is.
-// The saved means and rstds are outputs the op front end disposes: their incoming gradients are ignored.
+// The saved means and rstds are internal outputs (the op runs the kernel through runWithHiddenOutputs): they have no incoming gradient.
 export const layerNormGradConfig: GradConfig = {
   kernelName: LayerNorm,
   inputsToSave: ['x', 'weight', 'bias'],

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CausalAttention, type CausalAttentionAttrs } from '../kernel-names.js';
+import { runWithHiddenOutputs } from './hidden-outputs.js';
 
 // Why this op exists: written with tfjs ops, attention splits the `[batch, seq, 3·C]` projection,
 // transposes each of q, k and v to `[batch, heads, seq, headDim]`, runs two batched products, a
@@ -41,10 +42,7 @@ export function causalAttention(qkv: tf.Tensor, options: CausalAttentionOptions)
   return tf.tidy(() => {
     const attrs: CausalAttentionAttrs = { heads };
     const none = () => tf.zeros([0]);
-    const [out, weights] = tf
-      .engine()
-      .runKernel(CausalAttention, { qkv, bias: bias ?? none(), keep: keep ?? none() }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    weights!.dispose();
-    return out!;
+    // The second output, the softmax weights, is kept for the backward kernel only.
+    return runWithHiddenOutputs(CausalAttention, { qkv, bias: bias ?? none(), keep: keep ?? none() }, attrs as unknown as tf.NamedAttrMap, ['qkv']);
   });
 }

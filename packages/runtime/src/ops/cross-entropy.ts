@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SoftmaxCrossEntropy, type SoftmaxCrossEntropyAttrs } from '../kernel-names.js';
+import { runWithHiddenOutputs } from './hidden-outputs.js';
 
 // Why this op exists: `tf.losses.softmaxCrossEntropy` over one-hot labels is a dozen kernels
 // (log-softmax, one-hot, multiply, sums, mean) forward and as many backward, each a pass over
@@ -31,14 +32,13 @@ export function softmaxCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, reduc
   if (rows === 0) throw new Error(`softmaxCrossEntropy: logits [${logits.shape}] have no rows to average`);
   return tf.tidy(() => {
     const attrs: SoftmaxCrossEntropyAttrs = { reduction };
-    const [loss, logSumExp] = tf
-      .engine()
-      .runKernel(
-        SoftmaxCrossEntropy,
-        { logits: tf.reshape(logits, [rows, n]), targets: tf.reshape(targets, [rows]) },
-        attrs as unknown as tf.NamedAttrMap,
-      ) as tf.Tensor[];
-    logSumExp!.dispose();
-    return reduction === 'none' ? tf.reshape(loss!, targets.shape) : loss!;
+    // The second output, log Σ e^x per row, is kept for the backward kernel only.
+    const loss = runWithHiddenOutputs(
+      SoftmaxCrossEntropy,
+      { logits: tf.reshape(logits, [rows, n]), targets: tf.reshape(targets, [rows]) },
+      attrs as unknown as tf.NamedAttrMap,
+      ['logits'],
+    );
+    return reduction === 'none' ? tf.reshape(loss, targets.shape) : loss;
   });
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LayerNorm, type LayerNormAttrs } from '../kernel-names.js';
+import { runWithHiddenOutputs } from './hidden-outputs.js';
 
 // Why this op exists: LayerNorm written with tfjs ops is a dozen kernels forward (moments,
 // rsqrt, subtract, multiply, add) and more backward; here one kernel each way
@@ -20,8 +21,12 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor, eps
   if (!(epsilon > 0)) throw new RangeError(`layerNorm: epsilon must be > 0, got ${epsilon}`);
   return tf.tidy(() => {
     const attrs: LayerNormAttrs = { epsilon };
-    const [y, means, rstds] = tf.engine().runKernel(LayerNorm, { x, weight, bias: bias ?? tf.zeros([0]) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    tf.dispose([means!, rstds!]);
-    return y!;
+    // The means and reciprocal deviations (the other outputs) are kept for the backward kernel only.
+    return runWithHiddenOutputs(
+      LayerNorm,
+      { x, weight, bias: bias ?? tf.zeros([0]) },
+      attrs as unknown as tf.NamedAttrMap,
+      bias ? ['x', 'weight', 'bias'] : ['x', 'weight'],
+    );
   });
 }
