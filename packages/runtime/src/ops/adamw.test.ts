@@ -68,7 +68,7 @@ describe.each(['wasm', 'cpu'] as const)('globalNorm and adamwUpdate on %s', (bac
         epsilon: o.epsilon,
         weightDecay: o.weightDecay,
         step,
-        gradScale: scale < 1 ? scale : 1,
+        gradScale: Math.min(scale, 1),
       });
       for (const [i, p] of ours.params.entries()) {
         expectClose(p, theirs.params[i]!, { label: `step ${step} param ${i}`, tolerance: 1e-6 });
