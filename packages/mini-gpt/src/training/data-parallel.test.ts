@@ -6,6 +6,7 @@ import {
   createModel,
   namesCorpus,
   type ReplicaEndpoint,
+  type ReplicaPool,
   serveReplica,
   TokenDataset,
   TrainingSession,
@@ -21,6 +22,39 @@ const tokenizer = CharTokenizer.fromCorpus(corpus);
 const dataset = new TokenDataset(tokenizer.encode(corpus));
 const config = tinyGPTConfig(tokenizer.vocabSize, { dropout: 0.1 });
 const options = { steps: 6, batchSize: 4, learningRate: 1e-2, warmupSteps: 2, evalInterval: 100, gradientAccumulation: 2 };
+
+/** A pool of one replica served on a message channel in this thread; `steps` records the micro-batches it was sent. */
+function channelPool() {
+  const { port1, port2 } = new MessageChannel();
+  const steps: number[] = [];
+  serveReplica({
+    postMessage: (message, transfer) => port2.postMessage(message, transfer ?? []),
+    onMessage: (listener) =>
+      port2.addEventListener('message', (event) => {
+        if ((event.data as { type: string }).type === 'step') steps.push((event.data as { micro: number }).micro);
+        listener(event.data);
+      }),
+  });
+  port2.start();
+  const pool = connectReplicas([
+    {
+      postMessage: (message, transfer) => port1.postMessage(message, transfer ?? []),
+      onMessage: (listener) => port1.addEventListener('message', (event) => listener(event.data)),
+    },
+  ]);
+  port1.start();
+  return { pool, steps, port1 };
+}
+
+/** The same model trained alone and on `pool`, four micro-batches a step: both models and both runs' losses. */
+async function aloneAndOnPool(modelConfig: typeof config, seed: number, steps: number, pool: ReplicaPool) {
+  const alone = createModel(modelConfig, seed);
+  const pooled = createModel(modelConfig, seed);
+  const losses = { alone: [] as number[], pooled: [] as number[] };
+  await train(alone, dataset, { ...options, gradientAccumulation: 4, steps }, { onStep: (e) => void losses.alone.push(e.loss) });
+  await train(pooled, dataset, { ...options, gradientAccumulation: 4, steps, workers: pool }, { onStep: (e) => void losses.pooled.push(e.loss) });
+  return { alone, pooled, losses };
+}
 
 describe('data-parallel training', { timeout: 120_000 }, () => {
   beforeAll(async () => {
@@ -77,43 +111,36 @@ describe('data-parallel training', { timeout: 120_000 }, () => {
   });
 
   it('sends every other micro-batch to the replica (here on a message channel in this thread)', async () => {
-    const { port1, port2 } = new MessageChannel();
-    const steps: number[] = [];
-    serveReplica({
-      postMessage: (message, transfer) => port2.postMessage(message, transfer ?? []),
-      onMessage: (listener) =>
-        port2.addEventListener('message', (event) => {
-          if ((event.data as { type: string }).type === 'step') steps.push((event.data as { micro: number }).micro);
-          listener(event.data);
-        }),
-    });
-    port2.start();
-    const pool = connectReplicas([
-      {
-        postMessage: (message, transfer) => port1.postMessage(message, transfer ?? []),
-        onMessage: (listener) => port1.addEventListener('message', (event) => listener(event.data)),
-      },
-    ]);
-    port1.start();
-    const single = createModel(config, 5);
-    const viaChannel = createModel(config, 5);
-    const a: number[] = [];
-    const b: number[] = [];
-    await train(single, dataset, { ...options, gradientAccumulation: 4, steps: 2 }, { onStep: (e) => void a.push(e.loss) });
-    await train(viaChannel, dataset, { ...options, gradientAccumulation: 4, steps: 2, workers: pool }, { onStep: (e) => void b.push(e.loss) });
+    const { pool, steps, port1 } = channelPool();
+    const first = await aloneAndOnPool(config, 5, 2, pool);
     // Micro-batches 1 and 3 of each step went to the replica; 0 and 2 stayed here.
     expect(steps).toEqual([1, 3, 1, 3]);
-    expect(maxRelativeDifference(b, a)).toBeLessThan(1e-5);
+    expect(maxRelativeDifference(first.losses.pooled, first.losses.alone)).toBeLessThan(1e-5);
     // The same pool serves a second model (a listener of the first one answered its messages too).
-    const second = createModel({ ...config, nEmbd: 8 }, 6);
-    const alone = createModel({ ...config, nEmbd: 8 }, 6);
-    const c: number[] = [];
-    const d: number[] = [];
-    await train(alone, dataset, { ...options, gradientAccumulation: 4, steps: 2 }, { onStep: (e) => void c.push(e.loss) });
-    await train(second, dataset, { ...options, gradientAccumulation: 4, steps: 2, workers: pool }, { onStep: (e) => void d.push(e.loss) });
-    expect(maxRelativeDifference(d, c)).toBeLessThan(1e-5);
+    const second = await aloneAndOnPool({ ...config, nEmbd: 8 }, 6, 2, pool);
+    expect(maxRelativeDifference(second.losses.pooled, second.losses.alone)).toBeLessThan(1e-5);
     port1.close();
-    for (const model of [single, viaChannel, second, alone]) model.dispose();
+    for (const run of [first, second]) {
+      run.alone.dispose();
+      run.pooled.dispose();
+    }
+  });
+
+  it("on the cpu backend too, which keeps the arrays tensors are made from: the replica's buffer is copied out before its next micro-batch", async () => {
+    await tf.setBackend('cpu');
+    const { pool, port1 } = channelPool();
+    try {
+      const run = await aloneAndOnPool(config, 7, 3, pool);
+      expect(maxRelativeDifference(run.losses.pooled, run.losses.alone)).toBeLessThan(1e-5);
+      for (const [name, variable] of run.alone.stateDict()) {
+        expect(maxRelativeDifference(run.pooled.stateDict().get(name)!.dataSync(), variable.dataSync()), name).toBeLessThan(1e-4);
+      }
+      run.alone.dispose();
+      run.pooled.dispose();
+    } finally {
+      port1.close();
+      await tf.setBackend('wasm');
+    }
   });
 
   it('falls back to this thread when the workers cannot start, with the same losses', async () => {

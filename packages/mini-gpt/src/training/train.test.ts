@@ -2,7 +2,7 @@ import { ready, tf } from '@embedlab/runtime';
 import { CharTokenizer } from '@embedlab/tokenizer';
 import { tinyGPTConfig } from '@embedlab/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type GPTConfig, PRESETS } from '../model/config.js';
+import { PRESETS } from '../model/config.js';
 import { namesCorpus } from '../data/corpus.js';
 import { TokenDataset } from '../data/data.js';
 import { createModel } from '../model/model.js';
